@@ -2,6 +2,9 @@
 
 use clap::{CommandFactory, Parser, Subcommand};
 
+mod cl_status;
+mod legacy;
+
 /// The heartbeat-rs admin tool.
 #[derive(Parser, Debug)]
 #[command(name = "hbctl", version)]
@@ -14,6 +17,11 @@ struct Cli {
 enum Command {}
 
 fn main() -> anyhow::Result<()> {
+    let argv: Vec<String> = std::env::args().collect();
+    let program = argv.first().and_then(|a| a.rsplit('/').next()).unwrap_or("hbctl");
+    if program == "cl_status" {
+        std::process::exit(legacy::cl_status_main(&argv[1..]));
+    }
     let cli = Cli::parse();
     match cli.command {
         Some(command) => match command {},
