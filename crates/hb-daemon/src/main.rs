@@ -1,21 +1,41 @@
-//! `heartbeat`: the heartbeat-rs daemon.
+//! `heartbeat`: the heartbeat-rs daemon, invoked as heartbeat 3.0.6 is.
+
+mod cli;
+mod control;
+mod pidfile;
 
 use clap::Parser;
 
-/// Command line of the daemon, modelled on heartbeat 3.0.6's.
-#[derive(Parser, Debug)]
-#[command(name = "heartbeat", disable_version_flag = true)]
-struct Cli {
-    /// Print the version and exit.
-    #[arg(short = 'V')]
-    version: bool,
+use crate::cli::Cli;
+
+fn main() {
+    let cli = Cli::parse();
+    let cmdname = std::env::args()
+        .next()
+        .and_then(|a| a.rsplit('/').next().map(str::to_owned))
+        .unwrap_or_else(|| "heartbeat".to_owned());
+    std::process::exit(run(&cli, &cmdname));
 }
 
-fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
+fn run(cli: &Cli, cmdname: &str) -> i32 {
     if cli.version {
-        println!("{}", env!("CARGO_PKG_VERSION"));
-        return Ok(());
+        println!("{} (heartbeat-rs; heartbeat 3.0.6 protocol)", env!("CARGO_PKG_VERSION"));
+        return control::LSB_EXIT_OK;
     }
-    anyhow::bail!("the heartbeat-rs daemon is not built yet (see issue 5); only -V works")
+    if cli.kill {
+        return control::stop(&cli.pid_file, cmdname);
+    }
+    let uname =
+        nix::unistd::gethostname().ok().and_then(|h| h.into_string().ok()).unwrap_or_default();
+    let node_name = cli.node_name.clone().unwrap_or_else(|| uname.clone());
+    if cli.status {
+        return control::status(&cli.pid_file, cmdname, &node_name, &uname);
+    }
+    if cli.reload {
+        if let Some(code) = control::reload(&cli.pid_file, cmdname) {
+            return code;
+        }
+    }
+    eprintln!("{cmdname}: starting the daemon is not built yet (issue 5)");
+    control::LSB_EXIT_GENERIC
 }

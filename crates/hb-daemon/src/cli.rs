@@ -1,0 +1,55 @@
+//! The daemon's command line: heartbeat 3.0.6's flags plus ours.
+
+use std::path::PathBuf;
+
+use clap::Parser;
+
+/// `heartbeat [-dkrsvlV] [--foreground] [--config-dir DIR] …`
+///
+/// With no flag it reads the configuration and starts the daemon in the background, as
+/// heartbeat 3.0.6 does. The one-letter flags keep heartbeat's meaning and exit codes.
+#[derive(Parser, Debug, Clone)]
+#[command(name = "heartbeat", disable_version_flag = true, disable_help_flag = false)]
+pub struct Cli {
+    /// Stop the running daemon with a graceful hand-off; return once it has exited.
+    #[arg(short = 'k')]
+    pub kill: bool,
+    /// Report whether the daemon is running (LSB status codes: 0 running, 1 dead with a pid
+    /// file left behind, 3 stopped).
+    #[arg(short = 's')]
+    pub status: bool,
+    /// Ask the running daemon to re-read its configuration (SIGHUP); start it if none runs.
+    #[arg(short = 'r')]
+    pub reload: bool,
+    /// Print the version and exit.
+    #[arg(short = 'V')]
+    pub version: bool,
+    /// Raise the debug level (may be repeated).
+    #[arg(short = 'd', action = clap::ArgAction::Count)]
+    pub debug: u8,
+    /// Verbose start-up: print the effective configuration.
+    #[arg(short = 'v')]
+    pub verbose: bool,
+    /// Accepted for compatibility: heartbeat's "do not run realtime". heartbeat-rs never
+    /// locks memory or changes its scheduling class.
+    #[arg(short = 'l')]
+    pub no_realtime: bool,
+    /// Stay in the foreground (for systemd and tests); log to stderr as well.
+    #[arg(long)]
+    pub foreground: bool,
+    /// Directory holding ha.cf, haresources and authkeys.
+    #[arg(long, default_value = "/etc/ha.d")]
+    pub config_dir: PathBuf,
+    /// This node's name; defaults to `uname -n`, as heartbeat requires.
+    #[arg(long)]
+    pub node_name: Option<String>,
+    /// Where the generation number and node UUID live.
+    #[arg(long, default_value = "/var/lib/heartbeat")]
+    pub state_dir: PathBuf,
+    /// Pid file of the running daemon.
+    #[arg(long, default_value = "/run/heartbeat.pid")]
+    pub pid_file: PathBuf,
+    /// Directory of the admin socket.
+    #[arg(long, default_value = "/run/heartbeat")]
+    pub run_dir: PathBuf,
+}

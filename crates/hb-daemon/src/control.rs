@@ -1,0 +1,87 @@
+//! `heartbeat -k`, `-s` and `-r`: acting on an already running daemon through its pid file,
+//! with heartbeat 3.0.6's messages and LSB exit codes.
+
+use std::path::Path;
+use std::thread::sleep;
+use std::time::Duration;
+
+use nix::errno::Errno;
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::Pid;
+
+use crate::pidfile::{self, PidState};
+
+/// LSB exit code: success.
+pub const LSB_EXIT_OK: i32 = 0;
+/// LSB exit code: generic failure.
+pub const LSB_EXIT_GENERIC: i32 = 1;
+/// LSB exit code: insufficient privilege.
+pub const LSB_EXIT_EPERM: i32 = 4;
+/// LSB status code: dead, but a pid file exists.
+pub const LSB_STATUS_VAR_PID: i32 = 1;
+/// LSB status code: not running.
+pub const LSB_STATUS_STOPPED: i32 = 3;
+
+/// How often `-k` checks whether the daemon has gone. heartbeat polls once a second; a
+/// shorter poll makes `heartbeat -k; heartbeat` restarts quicker and costs nothing.
+const STOP_POLL: Duration = Duration::from_millis(50);
+
+/// `heartbeat -k`: SIGTERM the running daemon (a graceful stop with hand-off) and wait until
+/// it has exited. Returns the exit code.
+pub fn stop(pid_file: &Path, cmdname: &str) -> i32 {
+    let pid = match pidfile::read(pid_file) {
+        PidState::Running(pid) => pid,
+        PidState::Absent | PidState::Stale(_) => {
+            eprintln!("INFO: Heartbeat already stopped.");
+            return LSB_EXIT_OK;
+        }
+    };
+    if let Err(err) = kill(Pid::from_raw(pid), Signal::SIGTERM) {
+        eprintln!("ERROR: {cmdname}: could not kill pid {pid}: {err}");
+        return if err == Errno::EPERM { LSB_EXIT_EPERM } else { LSB_EXIT_GENERIC };
+    }
+    while kill(Pid::from_raw(pid), None).is_ok() {
+        sleep(STOP_POLL);
+    }
+    LSB_EXIT_OK
+}
+
+/// `heartbeat -s`: heartbeat's status line and LSB status code.
+pub fn status(pid_file: &Path, cmdname: &str, node_name: &str, uname: &str) -> i32 {
+    match pidfile::read(pid_file) {
+        PidState::Running(pid) => {
+            println!(
+                "{cmdname} OK [pid {pid} et al] is running on {} [{node_name}]...",
+                uname.to_lowercase()
+            );
+            LSB_EXIT_OK
+        }
+        PidState::Stale(_) => {
+            println!("{cmdname} is stopped. No process");
+            LSB_STATUS_VAR_PID
+        }
+        PidState::Absent => {
+            println!("{cmdname} is stopped. No process");
+            LSB_STATUS_STOPPED
+        }
+    }
+}
+
+/// `heartbeat -r` with a daemon running: SIGHUP it. Returns `None` when no daemon runs (the
+/// caller then starts one, as heartbeat does).
+pub fn reload(pid_file: &Path, cmdname: &str) -> Option<i32> {
+    let PidState::Running(pid) = pidfile::read(pid_file) else {
+        return None;
+    };
+    Some(match kill(Pid::from_raw(pid), Signal::SIGHUP) {
+        Ok(()) => LSB_EXIT_OK,
+        Err(err) => {
+            eprintln!("ERROR: {cmdname}: unable to send SIGHUP to pid {pid}: {err}");
+            if err == Errno::EPERM {
+                LSB_EXIT_EPERM
+            } else {
+                LSB_EXIT_GENERIC
+            }
+        }
+    })
+}
