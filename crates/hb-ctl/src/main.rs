@@ -4,6 +4,7 @@ use clap::{CommandFactory, Parser, Subcommand};
 
 mod cl_status;
 mod legacy;
+mod standby;
 
 /// The heartbeat-rs admin tool.
 #[derive(Parser, Debug)]
@@ -19,8 +20,15 @@ enum Command {}
 fn main() -> anyhow::Result<()> {
     let argv: Vec<String> = std::env::args().collect();
     let program = argv.first().and_then(|a| a.rsplit('/').next()).unwrap_or("hbctl");
-    if program == "cl_status" {
-        std::process::exit(legacy::cl_status_main(&argv[1..]));
+    match program {
+        "cl_status" => std::process::exit(legacy::cl_status_main(&argv[1..])),
+        "hb_standby" => {
+            std::process::exit(legacy::standby_main(standby::Tool::Standby, program, &argv[1..]))
+        }
+        "hb_takeover" => {
+            std::process::exit(legacy::standby_main(standby::Tool::Takeover, program, &argv[1..]))
+        }
+        _ => {}
     }
     let cli = Cli::parse();
     match cli.command {
