@@ -1,5 +1,6 @@
 //! `heartbeat`: the heartbeat-rs daemon, invoked as heartbeat 3.0.6 is.
 
+mod admin;
 mod cli;
 mod control;
 mod pidfile;
