@@ -1,13 +1,9 @@
 //! `heartbeat`: the heartbeat-rs daemon, invoked as heartbeat 3.0.6 is.
 
-mod admin;
-mod cli;
-mod control;
-mod pidfile;
-
 use clap::Parser;
 
-use crate::cli::Cli;
+use hb_daemon::cli::Cli;
+use hb_daemon::control;
 
 fn main() {
     let cli = Cli::parse();
