@@ -14,5 +14,10 @@ pub use parse::parse_haresources;
 pub use resolve::{resolve_scripts, ScriptRoots};
 pub use types::*;
 
+/// Parses an `IP[/prefix[/interface[/broadcast]]]` spec (used by the fuzz invariants).
+pub(crate) fn parse_ip_spec_for_fuzz(s: &str) -> Result<IpAddrSpec, String> {
+    parse::parse_ip_spec(s)
+}
+
 #[cfg(test)]
 mod haresources_test;
