@@ -293,8 +293,10 @@ fn check_ifname(st: &State<'_>, v: Tok<'_>) -> Result<(), ConfigError> {
     }
 }
 
+/// Host names; an all-numeric dotted word is a (bad) address, not a name.
 fn is_hostname(s: &str) -> bool {
     !s.is_empty()
+        && !s.chars().all(|c| c.is_ascii_digit() || c == '.')
         && s.len() <= 253
         && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_'))
 }

@@ -78,9 +78,9 @@ fn errors_point_at_the_resource() {
     assert_eq!(err("a IPaddr::10.0.0.300/24\n"), "haresources:1:11: invalid address `10.0.0.300`; expected IP[/prefix[/interface[/broadcast]]] with an IPv4 address");
     assert_eq!(
         err("a IPaddr::10.0.0.3/33\n"),
-        "haresources:1:11: invalid prefix length `33`; expected 0–32"
+        "haresources:1:20: invalid prefix length `33`; expected 0–32"
     );
-    assert_eq!(err("a  10.0.0.3/24/eth0/x\n"), "haresources:1:4: invalid broadcast address `x`; expected IP[/prefix[/interface[/broadcast]]] with an IPv4 address");
+    assert_eq!(err("a  10.0.0.3/24/eth0/x\n"), "haresources:1:21: invalid broadcast address `x`; expected IP[/prefix[/interface[/broadcast]]] with an IPv4 address");
     assert_eq!(err("a IPaddr::1.2.3.4::eth0\n"), "haresources:1:3: IPaddr takes one argument; expected IPaddr::IP[/prefix[/interface[/broadcast]]]");
     assert_eq!(
         err("a x::::y\n"),

@@ -149,11 +149,11 @@ fn resource_kind(t: Tok<'_>) -> Result<ResourceKind, (u32, String)> {
         if args.len() != 1 {
             return Err((t.col, format!("{head} takes one argument; expected {head}::IP[/prefix[/interface[/broadcast]]]")));
         }
-        let spec = parse_ip_spec(args[0]).map_err(|m| (arg_col(0), m))?;
+        let spec = parse_ip_spec_at(args[0]).map_err(|(o, m)| (arg_col(0) + text::to_u32(o), m))?;
         return Ok(ResourceKind::IpAddr { agent, spec });
     }
     if args.is_empty() && looks_like_address(head) {
-        let spec = parse_ip_spec(head).map_err(|m| (t.col, m))?;
+        let spec = parse_ip_spec_at(head).map_err(|(o, m)| (t.col + text::to_u32(o), m))?;
         return Ok(ResourceKind::IpAddr { agent: IpAgent::IpAddr, spec });
     }
     if !is_name(head) {
@@ -183,22 +183,30 @@ fn looks_like_address(s: &str) -> bool {
 
 /// Parses `IP[/prefix[/interface[/broadcast]]]`; empty optional parts are absent.
 pub(crate) fn parse_ip_spec(s: &str) -> Result<IpAddrSpec, String> {
+    parse_ip_spec_at(s).map_err(|(_, m)| m)
+}
+
+/// As [`parse_ip_spec`], the error also giving the character offset of the bad part.
+fn parse_ip_spec_at(s: &str) -> Result<IpAddrSpec, (usize, String)> {
     let expected = "expected IP[/prefix[/interface[/broadcast]]] with an IPv4 address";
-    let mut parts = s.split('/');
-    let addr = parts.next().unwrap_or("");
-    let address =
-        addr.parse::<Ipv4Addr>().map_err(|_| format!("invalid address `{addr}`; {expected}"))?;
-    let prefix = match parts.next().filter(|x| !x.is_empty()) {
+    let parts: Vec<&str> = s.split('/').collect();
+    let offset = |i: usize| parts[..i].iter().map(|p| p.chars().count() + 1).sum::<usize>();
+    let part = |i: usize| parts.get(i).copied().filter(|x| !x.is_empty());
+    let addr = parts[0];
+    let address = addr
+        .parse::<Ipv4Addr>()
+        .map_err(|_| (0, format!("invalid address `{addr}`; {expected}")))?;
+    let prefix = match part(1) {
         None => None,
         Some(p) => match p.parse::<u8>() {
             Ok(n) if n <= 32 && !p.starts_with('+') => Some(n),
-            _ => return Err(format!("invalid prefix length `{p}`; expected 0–32")),
+            _ => return Err((offset(1), format!("invalid prefix length `{p}`; expected 0–32"))),
         },
     };
-    let interface = match parts.next().filter(|x| !x.is_empty()) {
+    let interface = match part(2) {
         None => None,
         Some(i)
-            if i.len() <= 15 + 16
+            if i.len() <= 31
                 && i.chars().all(|c| {
                     c.is_ascii_alphanumeric() || matches!(c, ':' | '.' | '_' | '-' | '@')
                 }) =>
@@ -206,18 +214,21 @@ pub(crate) fn parse_ip_spec(s: &str) -> Result<IpAddrSpec, String> {
             Some(i.to_owned())
         }
         Some(i) => {
-            return Err(format!("invalid interface `{i}`; expected a name such as eth0 or eth0:1"))
+            return Err((
+                offset(2),
+                format!("invalid interface `{i}`; expected a name such as eth0 or eth0:1"),
+            ))
         }
     };
-    let broadcast = match parts.next().filter(|x| !x.is_empty()) {
+    let broadcast = match part(3) {
         None => None,
         Some(b) => Some(
             b.parse::<Ipv4Addr>()
-                .map_err(|_| format!("invalid broadcast address `{b}`; {expected}"))?,
+                .map_err(|_| (offset(3), format!("invalid broadcast address `{b}`; {expected}")))?,
         ),
     };
-    if let Some(extra) = parts.next() {
-        return Err(format!("unexpected `/{extra}`; {expected}"));
+    if let Some(extra) = parts.get(4) {
+        return Err((offset(4) - 1, format!("unexpected `/{extra}`; {expected}")));
     }
     Ok(IpAddrSpec { address, prefix, interface, broadcast })
 }
