@@ -84,6 +84,25 @@ impl Config {
         }
         Ok(Config { hacf, haresources, authkeys, warnings })
     }
+
+    /// Builds a configuration from file texts (no file system access, scripts unchecked,
+    /// no authkeys mode check). For tests and simulations of other crates; `default_udp_port`
+    /// as in [`LoadOptions`]. Messages name the files `ha.cf`, `haresources` and `authkeys`.
+    pub fn from_texts(
+        hacf_text: &str,
+        haresources_text: &str,
+        authkeys_text: &str,
+        default_udp_port: u16,
+    ) -> Result<Config, ConfigError> {
+        let (hacf, mut warnings) =
+            hacf::parse_hacf(Path::new("ha.cf"), hacf_text, &HacfOptions { default_udp_port })?;
+        let (authkeys, w) = authkeys::parse_authkeys(Path::new("authkeys"), authkeys_text)?;
+        warnings.extend(w);
+        let hr_path = Path::new("haresources");
+        let haresources = haresources::parse_haresources(hr_path, haresources_text)?;
+        cross_check(&hacf, &haresources, &mut warnings, hr_path)?;
+        Ok(Config { hacf, haresources, authkeys, warnings })
+    }
 }
 
 /// Checks between files: preferred nodes exist, group keys are unique.
@@ -160,6 +179,40 @@ fn services_port_in(text: &str) -> Option<u16> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn from_texts_cross_checks() {
+        let c =
+            Config::from_texts("node a b\nbcast eth0\n", "A 10.0.0.1\n", "auth 1\n1 crc\n", 694);
+        let c = c.unwrap();
+        assert_eq!(c.haresources.groups[0].preferred_node, "a");
+        let e = Config::from_texts("node a\nbcast eth0\n", "c 10.0.0.1\n", "auth 1\n1 crc\n", 694);
+        assert_eq!(
+            e.unwrap_err().to_string(),
+            "haresources:1:1: preferred node `c` is not a node of ha.cf; expected one of: a"
+        );
+        let e = Config::from_texts(
+            "node a\nbcast eth0\n",
+            "a 10.0.0.1 x\na 10.0.0.1\n",
+            "auth 1\n1 crc\n",
+            694,
+        );
+        assert!(e
+            .unwrap_err()
+            .to_string()
+            .starts_with("haresources:2:3: group key `10.0.0.1` already starts"));
+        let c = Config::from_texts(
+            "node a\nbcast eth0\n",
+            "a 10.0.0.1\na IPaddr::10.0.0.1/24\n",
+            "auth 1\n1 crc\n",
+            694,
+        )
+        .unwrap();
+        assert_eq!(
+            c.warnings[1].to_string(),
+            "haresources:2:3: warning: address 10.0.0.1 is also managed at line 1"
+        );
+    }
 
     #[test]
     fn services_lookup() {

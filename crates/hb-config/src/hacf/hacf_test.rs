@@ -355,3 +355,16 @@ fn limits_hold() {
     let names: Vec<String> = (0..=MAX_NODES).map(|i| format!("n{i}")).collect();
     assert!(err(&format!("node {}\nbcast eth0\n", names.join(" "))).contains("too many nodes"));
 }
+
+#[test]
+fn timers_constructor_checks_invariants() {
+    let t = Timers::new(s(2), s(8)).unwrap();
+    assert_eq!((t.warntime, t.initdead, t.deadping), (s(4), s(16), s(8)));
+    assert!(Timers::new(s(2), s(4)).is_err());
+    assert!(Timers::new(Duration::ZERO, s(4)).is_err());
+    assert!(t.with(s(1), s(7), s(8)).is_err(), "initdead below deadtime");
+    assert!(t.with(Duration::ZERO, s(8), s(8)).is_err());
+    assert!(t.with(s(1), s(8), s(4)).is_err(), "deadping not above 2 × keepalive");
+    assert_eq!(t.with(s(1), s(9), s(5)).map(|t| t.initdead), Ok(s(9)));
+    assert_eq!(Timers::new(s(1), s(30)), Ok(Timers::default()));
+}

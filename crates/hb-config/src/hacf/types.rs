@@ -46,9 +46,11 @@ pub struct HaCf {
 
 /// The failure-detection timers, validated as heartbeat does.
 ///
-/// Invariants: `deadtime > 2 × keepalive`, `initdead ≥ deadtime`, `deadping > 2 × keepalive`
-/// when set explicitly, `warntime > 0`.
+/// Invariants: `keepalive > 0`, `deadtime > 2 × keepalive`, `initdead ≥ deadtime`,
+/// `deadping > 2 × keepalive`, `warntime > 0`. Built by the parser, [`Timers::default`] or
+/// [`Timers::new`], which check them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Timers {
     /// Interval between heartbeats (default 1 s).
     pub keepalive: Duration,
@@ -76,6 +78,51 @@ impl Default for Timers {
     }
 }
 
+impl Timers {
+    /// Timers with heartbeat's derived defaults (`warntime = deadtime / 2`, `initdead` from
+    /// [`derived_initdead`], `deadping = deadtime`) for the given keepalive and deadtime, or a
+    /// message if `deadtime ≤ 2 × keepalive` or keepalive is zero.
+    pub fn new(keepalive: Duration, deadtime: Duration) -> Result<Timers, String> {
+        Timers {
+            keepalive,
+            deadtime,
+            warntime: deadtime / 2,
+            initdead: derived_initdead(deadtime),
+            deadping: deadtime,
+        }
+        .checked()
+    }
+
+    /// The same timers with an explicit warntime, initdead and deadping, checked.
+    pub fn with(
+        self,
+        warntime: Duration,
+        initdead: Duration,
+        deadping: Duration,
+    ) -> Result<Timers, String> {
+        Timers { warntime, initdead, deadping, ..self }.checked()
+    }
+
+    fn checked(self) -> Result<Timers, String> {
+        if self.keepalive.is_zero() {
+            return Err("keepalive must be greater than 0".into());
+        }
+        if self.deadtime <= self.keepalive * 2 {
+            return Err("deadtime must be greater than twice keepalive".into());
+        }
+        if self.initdead < self.deadtime {
+            return Err("initdead must be at least deadtime".into());
+        }
+        if self.deadping <= self.keepalive * 2 {
+            return Err("deadping must be greater than twice keepalive".into());
+        }
+        if self.warntime.is_zero() {
+            return Err("warntime must be greater than 0".into());
+        }
+        Ok(self)
+    }
+}
+
 /// Heartbeat's default `initdead` for a given deadtime: deadtime if it exceeds 10 s,
 /// 12 s if it is below 6 s, else twice the deadtime.
 pub fn derived_initdead(deadtime: Duration) -> Duration {
@@ -99,7 +146,8 @@ pub enum Medium {
         /// The `udpport` in force when the line was read.
         port: u16,
     },
-    /// `ucast IF PEER`.
+    /// `ucast IF PEER`. Heartbeat configs often list every node's address on every node;
+    /// the daemon skips the line whose peer is a local address.
     Ucast {
         /// Interface (`SO_BINDTODEVICE`).
         interface: String,
