@@ -29,13 +29,14 @@ pub struct LoadOptions {
 }
 
 impl LoadOptions {
-    /// The three files in `dir`, default script roots, scripts checked.
+    /// The three files in `dir`, resource scripts in `dir/resource.d` (heartbeat's layout;
+    /// `/etc/ha.d/resource.d` for the usual dir), other roots at their defaults, scripts checked.
     pub fn for_dir(dir: &Path) -> Self {
         LoadOptions {
             hacf: dir.join("ha.cf"),
             haresources: dir.join("haresources"),
             authkeys: dir.join("authkeys"),
-            roots: ScriptRoots::default(),
+            roots: ScriptRoots { resource_d: dir.join("resource.d"), ..ScriptRoots::default() },
             check_scripts: true,
             default_udp_port: None,
         }

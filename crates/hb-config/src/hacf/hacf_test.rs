@@ -368,3 +368,19 @@ fn timers_constructor_checks_invariants() {
     assert_eq!(t.with(s(1), s(9), s(5)).map(|t| t.initdead), Ok(s(9)));
     assert_eq!(Timers::new(s(1), s(30)), Ok(Timers::default()));
 }
+
+#[test]
+fn whole_line_tails_start_at_the_right_word() {
+    let h = ok(&format!(
+        "{BASE}stonith ab ab cfg  \nstonith_host hh h p1 h  p2\nrespawn r /r/r -r  r\n"
+    ));
+    assert_eq!(
+        h.stonith[0],
+        Stonith::File { device_type: "ab".into(), config_file: "ab cfg".into() }
+    );
+    assert_eq!(
+        h.stonith[1],
+        Stonith::Host { host: "hh".into(), device_type: "h".into(), params: "p1 h  p2".into() }
+    );
+    assert_eq!(h.clients[0].command, "/r/r -r  r");
+}

@@ -157,14 +157,14 @@ pub(super) fn whole_line(
         }
         "stonith" => {
             need(2, "TYPE CONFIG-FILE")?;
-            let config_file = rest[rest.find(words[1].text).unwrap_or(0)..].to_owned();
+            let config_file = tail_from(rest, words[1]);
             st.stonith.push(Stonith::File { device_type: words[0].text.to_owned(), config_file });
             Ok(())
         }
         "stonith_host" => {
             need(2, "HOST|* TYPE PARAMETERS…")?;
             let params = match words.get(2) {
-                Some(w) => rest[rest.find(w.text).unwrap_or(0)..].to_owned(),
+                Some(w) => tail_from(rest, *w),
                 None => String::new(),
             };
             st.stonith.push(Stonith::Host {
@@ -186,7 +186,7 @@ pub(super) fn whole_line(
                     ),
                 ));
             }
-            let command = rest[rest.find(words[1].text).unwrap_or(0)..].to_owned();
+            let command = tail_from(rest, words[1]);
             st.clients.push(ClientChild {
                 user: words[0].text.to_owned(),
                 path: PathBuf::from(words[1].text),
@@ -234,6 +234,12 @@ fn apiauth(st: &mut State<'_>, dtok: Tok<'_>, words: &[Tok<'_>]) -> Result<(), C
         builtin: false,
     });
     Ok(())
+}
+
+/// The rest of the line from word `w` on (`w` is a slice of `rest`), trailing blanks removed.
+fn tail_from(rest: &str, w: Tok<'_>) -> String {
+    let start = (w.text.as_ptr() as usize).saturating_sub(rest.as_ptr() as usize);
+    rest.get(start..).unwrap_or(w.text).trim_end().to_owned()
 }
 
 fn len(t: Tok<'_>) -> u32 {

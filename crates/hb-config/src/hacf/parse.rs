@@ -180,7 +180,7 @@ impl<'f> State<'f> {
         let rest = &content[content.find(first.text).unwrap_or(0) + first.text.len()..];
         if media::is_whole_line(directive) {
             let words = text::split_tokens(rest, rest_start, text::is_ws);
-            return media::whole_line(self, directive, first, &words, rest.trim());
+            return media::whole_line(self, directive, first, &words, rest);
         }
         if media::is_unavailable_medium(directive) {
             return Err(self.err(
