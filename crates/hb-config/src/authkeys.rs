@@ -197,7 +197,7 @@ pub fn load_authkeys(path: &Path) -> Result<(AuthKeys, Vec<Warning>), ConfigErro
     let io = |source| ConfigError::Io { path: path.to_path_buf(), source };
     let meta = std::fs::metadata(path).map_err(io)?;
     check_mode(path, meta.permissions().mode())?;
-    let bytes = std::fs::read(path).map_err(io)?;
+    let bytes = text::read_limited(path)?;
     parse_authkeys(path, text::decode(path, &bytes)?)
 }
 

@@ -155,7 +155,7 @@ fn cross_check(
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, ConfigError> {
-    std::fs::read(path).map_err(|source| ConfigError::Io { path: path.to_path_buf(), source })
+    text::read_limited(path)
 }
 
 /// `ha-cluster/udp` from `/etc/services`, else 694.

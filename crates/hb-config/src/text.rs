@@ -16,6 +16,17 @@ pub(crate) struct Tok<'a> {
     pub col: u32,
 }
 
+/// Reads at most [`MAX_FILE`]` + 1` bytes of `path` (so `/dev/zero` cannot exhaust memory;
+/// [`decode`] then reports the size).
+pub(crate) fn read_limited(path: &Path) -> Result<Vec<u8>, ConfigError> {
+    use std::io::Read;
+    let io = |source| ConfigError::Io { path: path.to_path_buf(), source };
+    let file = std::fs::File::open(path).map_err(io)?;
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE as u64 + 1).read_to_end(&mut bytes).map_err(io)?;
+    Ok(bytes)
+}
+
 /// Decodes `bytes` as UTF-8, or names the line and column of the first invalid byte.
 pub(crate) fn decode<'a>(file: &Path, bytes: &'a [u8]) -> Result<&'a str, ConfigError> {
     if bytes.len() > MAX_FILE {
@@ -104,6 +115,14 @@ mod tests {
     fn invalid_utf8_is_located() {
         let err = decode(Path::new("f"), b"ok\nab\xffc").unwrap_err();
         assert_eq!(err.to_string(), "f:2:3: invalid UTF-8 byte; expected text");
+    }
+
+    #[test]
+    fn endless_files_are_cut_and_refused() {
+        let bytes = read_limited(Path::new("/dev/zero")).unwrap();
+        assert_eq!(bytes.len(), MAX_FILE + 1);
+        let err = decode(Path::new("/dev/zero"), &bytes).unwrap_err();
+        assert_eq!(err.to_string(), "/dev/zero:1:1: file is larger than 1048576 bytes");
     }
 
     #[test]
