@@ -165,7 +165,7 @@ fn logging(st: &mut State<'_>, end: &Location) -> Result<LogSettings, ConfigErro
         None if nothing_set => true,
         None => {
             st.warnings.push(Warning::new(
-                end.clone(),
+                st.first_log_directive.clone().unwrap_or_else(|| end.clone()),
                 "logging daemon is disabled (no use_logd); enabling it is recommended",
             ));
             false

@@ -384,3 +384,11 @@ fn whole_line_tails_start_at_the_right_word() {
     );
     assert_eq!(h.clients[0].command, "/r/r -r  r");
 }
+
+#[test]
+fn logd_disabled_warning_points_at_first_log_directive() {
+    let w = warnings(&format!(
+        "{BASE}auto_failback on\ndebugfile /var/log/ha-debug\nlogfile /var/log/ha-log\n"
+    ));
+    assert_eq!(w, vec!["ha.cf:4:1: warning: logging daemon is disabled (no use_logd); enabling it is recommended"]);
+}

@@ -76,6 +76,11 @@ pub(super) fn set_option(
 ) -> Result<(), ConfigError> {
     let val = v.text;
     let loc = st.loc(dtok.col);
+    if matches!(directive, "logfile" | "debugfile" | "logfacility")
+        && st.first_log_directive.is_none()
+    {
+        st.first_log_directive = Some(loc.clone());
+    }
     match directive {
         "cluster" => st.tuning.cluster_name = val.to_owned(),
         "node" => add_node(st, v)?,

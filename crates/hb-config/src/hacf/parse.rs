@@ -67,6 +67,8 @@ pub(super) struct State<'f> {
     /// `Some(None)` is `logfacility none`.
     pub facility: Option<Option<String>>,
     pub use_logd: Option<(bool, Location)>,
+    /// Where the first logfile/debugfile/logfacility directive is.
+    pub first_log_directive: Option<Location>,
     pub conn_logd_time: Duration,
     pub debug_level: u8,
     pub log_badpack: bool,
@@ -108,6 +110,7 @@ impl<'f> State<'f> {
             debugfile: None,
             facility: None,
             use_logd: None,
+            first_log_directive: None,
             conn_logd_time: Duration::from_secs(60),
             debug_level: 0,
             log_badpack: true,
