@@ -1,5 +1,7 @@
 //! `hbctl`: the heartbeat-rs admin tool.
 
+mod check_config;
+
 use clap::{CommandFactory, Parser, Subcommand};
 
 mod cl_status;
@@ -15,7 +17,10 @@ struct Cli {
 }
 
 #[derive(Subcommand, Debug)]
-enum Command {}
+enum Command {
+    /// Check /etc/ha.d and print the effective configuration.
+    CheckConfig(check_config::Args),
+}
 
 fn main() -> anyhow::Result<()> {
     let argv: Vec<String> = std::env::args().collect();
@@ -32,7 +37,9 @@ fn main() -> anyhow::Result<()> {
     }
     let cli = Cli::parse();
     match cli.command {
-        Some(command) => match command {},
+        Some(command) => match command {
+            Command::CheckConfig(args) => check_config::run(&args),
+        },
         None => {
             Cli::command().print_help()?;
             std::process::exit(2);

@@ -1,0 +1,48 @@
+//! Entry points shared by the fuzz targets (`fuzz/`) and the corpus replay test: each feeds
+//! arbitrary bytes to one parser and checks the invariants its result promises. They panic
+//! only when an invariant is broken (that is the bug a fuzzer should find).
+
+use std::path::Path;
+
+use crate::authkeys::parse_authkeys;
+use crate::hacf::{parse_hacf, HacfOptions};
+use crate::haresources::{parse_haresources, ResourceKind};
+
+/// Parses `data` as `ha.cf`; on success checks the timer relations heartbeat enforces.
+pub fn hacf(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else { return };
+    if let Ok((h, _)) = parse_hacf(Path::new("ha.cf"), text, &HacfOptions::default()) {
+        let t = h.timers;
+        assert!(t.deadtime > t.keepalive * 2, "deadtime rule broken: {t:?}");
+        assert!(t.initdead >= t.deadtime, "initdead rule broken: {t:?}");
+        assert!(!t.warntime.is_zero(), "warntime 0");
+        assert!(!h.nodes.is_empty() && !h.media.is_empty());
+        assert!(h.nodes.iter().all(|n| *n == n.to_ascii_lowercase()));
+    }
+}
+
+/// Parses `data` as `haresources`; on success checks groups are non-empty and IP specs
+/// print back to themselves.
+pub fn haresources(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else { return };
+    if let Ok(h) = parse_haresources(Path::new("haresources"), text) {
+        for g in &h.groups {
+            assert!(!g.resources.is_empty(), "empty group");
+            for r in &g.resources {
+                if let ResourceKind::IpAddr { spec, .. } = &r.kind {
+                    let again = super::haresources::parse_ip_spec_for_fuzz(&spec.to_string());
+                    assert_eq!(again.as_ref(), Ok(spec), "IP spec does not round-trip");
+                }
+            }
+        }
+    }
+}
+
+/// Parses `data` as `authkeys`; on success checks the printed form parses back equal.
+pub fn authkeys(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else { return };
+    if let Ok((k, _)) = parse_authkeys(Path::new("authkeys"), text) {
+        let again = parse_authkeys(Path::new("authkeys"), &k.to_file_text()).map(|(k, _)| k);
+        assert_eq!(again.ok().as_ref(), Some(&k), "authkeys do not round-trip");
+    }
+}

@@ -1,0 +1,217 @@
+//! `hbctl check-config` on every shared example and on broken variants: exit status, the
+//! effective settings on stdout, warnings and `file:line:column: message` errors on stderr.
+
+#![allow(clippy::unwrap_used)] // test fixtures: a failed setup step should abort the test
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use hb_config::haresources::parse_haresources;
+use hb_config::ResourceKind;
+
+fn shared() -> PathBuf {
+    std::env::var_os("HB_SHARED_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared"))
+}
+
+/// A temporary copy of an example as an /etc/ha.d: authkeys 0600, a stub in `resource.d/`
+/// for every script its haresources names (unless the example ships its own `init.d/`).
+struct Staged {
+    dir: PathBuf,
+    init_d: PathBuf,
+}
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+static COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+impl Staged {
+    fn new(name: &str, stubs: bool) -> Staged {
+        let src = shared().join("examples").join(name);
+        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+        let dir = std::env::temp_dir().join(format!("hbctl-check-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("resource.d")).unwrap();
+        for f in ["ha.cf", "haresources", "authkeys"] {
+            std::fs::write(dir.join(f), std::fs::read(src.join(f)).unwrap()).unwrap();
+        }
+        chmod(&dir.join("authkeys"), 0o600);
+        let init_d =
+            if src.join("init.d").is_dir() { src.join("init.d") } else { dir.join("init.d") };
+        std::fs::create_dir_all(&init_d).unwrap();
+        if stubs && !src.join("init.d").is_dir() {
+            let text = std::fs::read_to_string(src.join("haresources")).unwrap();
+            let hr = parse_haresources(Path::new("haresources"), &text).unwrap();
+            for r in hr.groups.iter().flat_map(|g| &g.resources) {
+                if let ResourceKind::Script { name, .. } = &r.kind {
+                    let p = dir.join("resource.d").join(name);
+                    std::fs::write(&p, "#!/bin/sh\nexit 0\n").unwrap();
+                    chmod(&p, 0o755);
+                }
+            }
+        }
+        Staged { dir, init_d }
+    }
+
+    fn run(&self, extra: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_hbctl"))
+            .arg("check-config")
+            .arg("--dir")
+            .arg(&self.dir)
+            .arg("--init-d")
+            .arg(&self.init_d)
+            .arg("--ocf-root")
+            .arg(self.dir.join("ocf"))
+            .args(extra)
+            .output()
+            .unwrap()
+    }
+
+    fn edit(&self, file: &str, from: &str, to: &str) {
+        let p = self.dir.join(file);
+        let text = std::fs::read_to_string(&p).unwrap();
+        assert!(text.contains(from));
+        std::fs::write(&p, text.replacen(from, to, 1)).unwrap();
+    }
+}
+
+fn chmod(p: &Path, mode: u32) {
+    std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn every_example_passes_and_prints_settings() {
+    let mut names: Vec<String> = std::fs::read_dir(shared().join("examples"))
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().is_dir())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert!(names.len() >= 6);
+    for name in &names {
+        let s = Staged::new(name, true);
+        let o = s.run(&[]);
+        assert_eq!(o.status.code(), Some(0), "{name}: {}", stderr(&o));
+        let out = stdout(&o);
+        for key in [
+            "node ",
+            "keepalive ",
+            "deadtime ",
+            "warntime ",
+            "initdead ",
+            "auto_failback ",
+            "auth ",
+            "group ",
+        ] {
+            assert!(out.lines().any(|l| l.starts_with(key)), "{name}: no `{key}` line in\n{out}");
+        }
+        assert!(!out.contains("[not checked]"), "{name}");
+    }
+}
+
+#[test]
+fn derived_defaults_are_printed() {
+    let s = Staged::new("do-reserved-ip", true);
+    let o = s.run(&[]);
+    let out = stdout(&o);
+    for line in [
+        "node primary",
+        "node secondary",
+        "keepalive 1",
+        "deadtime 30",
+        "warntime 15",
+        "initdead 30",
+        "deadping 30",
+        "ucast eth0 104.236.6.11 port=694",
+        "auto_failback legacy",
+        "use_logd yes",
+        "apiauth ipfail uid=hacluster  # built-in default",
+        "auth 1",
+        "key 1 sha1 (secret not shown)",
+    ] {
+        assert!(out.lines().any(|l| l == line), "missing `{line}` in\n{out}");
+    }
+    assert!(!out.contains("d1e6557e"), "secret printed");
+    let floatip = shared().join("examples/do-reserved-ip/init.d/floatip");
+    assert!(out.contains(&format!("group primary floatip[{}]", floatip.display())), "{out}");
+    assert!(stderr(&o).contains("ha.cf:5:1: warning: auto_failback legacy"), "{}", stderr(&o));
+}
+
+#[test]
+fn tutorial_warns_about_udp() {
+    let s = Staged::new("tutorial-apache-serial", true);
+    let o = s.run(&[]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(stdout(&o).lines().any(|l| l == "bcast eth1 port=694"));
+    assert!(stdout(&o).lines().any(|l| l == "serial /dev/ttyS0 baud=19200"));
+    let err = stderr(&o);
+    let want = format!(
+        "{}:8:1: warning: `udp` is the pre-2.0 name of `bcast`",
+        s.dir.join("ha.cf").display()
+    );
+    assert!(err.contains(&want), "{err}");
+}
+
+#[test]
+fn broken_variants_exit_1_with_location() {
+    let cases: &[(&str, &str, &str, &str, &str)] = &[
+        ("cookbook-puppet", "ha.cf", "deadtime 10", "deadtime 2", "ha.cf:5:1: deadtime (2 s) must be greater than twice keepalive (2 × 1 s); expected deadtime above 2 s"),
+        ("mysql-pair-mcast", "haresources", "mysql-backup IPaddr", "mysql-slave IPaddr", "haresources:2:1: preferred node `mysql-slave` is not a node of ha.cf; expected one of: mysql-master, mysql-backup"),
+        ("drbd-nfs", "ha.cf", "crm     no", "crm     yes", "ha.cf:16:9: `crm yes` asks for Pacemaker (CRM) mode; heartbeat-rs supports only v1 mode (haresources): use `crm no` or remove the line"),
+        ("mysql-pair-web", "authkeys", "auth 1", "auth 2", "authkeys:1:1: auth 2: key 2 is not defined; expected a line `2 METHOD [KEY]`"),
+    ];
+    for (name, file, from, to, want) in cases {
+        let s = Staged::new(name, true);
+        s.edit(file, from, to);
+        let o = s.run(&[]);
+        assert_eq!(o.status.code(), Some(1), "{name}");
+        assert_eq!(stderr(&o), format!("{}/{want}\n", s.dir.display()), "{name}");
+        assert!(stdout(&o).is_empty());
+    }
+}
+
+#[test]
+fn missing_script_fails_unless_syntax_only() {
+    let s = Staged::new("drbd-nfs", false);
+    let o = s.run(&[]);
+    assert_eq!(o.status.code(), Some(1));
+    let want = format!(
+        "{}/haresources:1:36: unknown resource script `drbddisk`: not found in {} or {}",
+        s.dir.display(),
+        s.dir.join("resource.d").display(),
+        s.init_d.display()
+    );
+    assert!(stderr(&o).starts_with(&want), "{}", stderr(&o));
+    let o = s.run(&["--syntax-only"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("drbddisk::data[not checked]"));
+}
+
+#[test]
+fn world_readable_authkeys_is_refused() {
+    let s = Staged::new("cookbook-puppet", true);
+    chmod(&s.dir.join("authkeys"), 0o644);
+    let o = s.run(&[]);
+    assert_eq!(o.status.code(), Some(1));
+    let p = s.dir.join("authkeys");
+    assert_eq!(
+        stderr(&o),
+        format!("{}: mode 0644 lets group or others access the keys; run `chmod 600 {}` (heartbeat refuses such a file)\n", p.display(), p.display())
+    );
+}
