@@ -1,0 +1,1 @@
+//! Typed views of heartbeat protocol messages (spec §4, §5), built on [`Message`](crate::Message).
