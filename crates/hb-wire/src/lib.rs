@@ -39,6 +39,7 @@ pub struct Decoded {
 
 /// Decodes a datagram of either format without checking authentication.
 pub fn decode(datagram: &[u8]) -> Result<Decoded, WireError> {
+    check_len(datagram)?;
     match WireFormat::detect(datagram) {
         Some(WireFormat::Netstring) => decode_netstring(datagram),
         Some(WireFormat::Classic) => decode_classic(datagram),
