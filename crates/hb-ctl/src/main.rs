@@ -1,6 +1,7 @@
 //! `hbctl`: the heartbeat-rs admin tool.
 
 mod check_config;
+mod decode_packet;
 
 use clap::{CommandFactory, Parser, Subcommand};
 
@@ -20,6 +21,8 @@ struct Cli {
 enum Command {
     /// Check /etc/ha.d and print the effective configuration.
     CheckConfig(check_config::Args),
+    /// Decode and verify one raw heartbeat UDP payload.
+    DecodePacket(decode_packet::DecodePacketArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -39,6 +42,7 @@ fn main() -> anyhow::Result<()> {
     match cli.command {
         Some(command) => match command {
             Command::CheckConfig(args) => check_config::run(&args),
+            Command::DecodePacket(args) => decode_packet::run(&args),
         },
         None => {
             Cli::command().print_help()?;
