@@ -38,7 +38,6 @@ struct PendingAction {
 }
 
 pub(crate) struct Cluster {
-    pub(crate) names: Vec<String>,
     pub(crate) cfgs: Vec<EngineConfig>,
     pub(crate) nodes: Vec<Option<Node>>,
     auth: Authenticator,
@@ -59,6 +58,8 @@ pub(crate) struct Cluster {
     pub(crate) hold_for: Option<usize>,
     pub(crate) held: Vec<(usize, LinkId, Vec<u8>)>,
     seed: u64,
+    /// (from, seq) whose first transmission is lost.
+    pub(crate) drop_seq: BTreeSet<(usize, u32)>,
     /// Set when two nodes ran the same group at once.
     pub(crate) double_run: Vec<(Instant, u16)>,
 }
@@ -103,7 +104,6 @@ impl Cluster {
     pub(crate) fn with_configs(cfgs: Vec<EngineConfig>) -> Cluster {
         let n = cfgs.len();
         Cluster {
-            names: cfgs.iter().map(|c| c.local_node.clone()).collect(),
             persisted: cfgs.iter().map(|c| c.generation).collect(),
             cfgs,
             nodes: (0..n).map(|_| None).collect(),
@@ -121,6 +121,7 @@ impl Cluster {
             held: Vec::new(),
             seed: 1,
             double_run: Vec::new(),
+            drop_seq: BTreeSet::new(),
         }
     }
 
@@ -167,8 +168,7 @@ impl Cluster {
     }
 
     fn drain(&mut self, k: usize) {
-        loop {
-            let Some(out) = self.nodes[k].as_mut().and_then(|n| n.poll_output()) else { break };
+        while let Some(out) = self.nodes[k].as_mut().and_then(|n| n.poll_output()) {
             match &out {
                 Output::Transmit { msg, link } => self.transmit(k, msg, *link),
                 Output::RunAction { group, action } => {
@@ -197,6 +197,10 @@ impl Cluster {
             Ok(b) => b,
             Err(e) => panic!("seal failed: {e} for {msg:?}"),
         };
+        let seq = msg.get_str("seq").and_then(|s| u32::from_str_radix(s, 16).ok());
+        if seq.is_some_and(|s| self.drop_seq.remove(&(from, s))) {
+            return;
+        }
         let links = self.cfgs[from].links.len() as u16;
         for to in 0..self.nodes.len() {
             if to == from {
@@ -342,7 +346,11 @@ impl Cluster {
     }
 
     pub(crate) fn sent_types_since(&self, k: usize, t: Instant) -> Vec<String> {
-        self.sent_since(k, t).iter().map(describe).filter(|d| !d.starts_with("status")).collect()
+        self.sent_since(k, t)
+            .iter()
+            .map(describe)
+            .filter(|d| !d.starts_with("status") && !d.starts_with("NS_ackmsg"))
+            .collect()
     }
 
     pub(crate) fn actions_since(&self, k: usize, t: Instant) -> Vec<(GroupId, Action)> {
@@ -359,6 +367,31 @@ impl Cluster {
     pub(crate) fn running_on(&self, k: usize) -> Vec<u16> {
         self.running[k].iter().copied().collect()
     }
+}
+
+/// A message from node `src` (index `k` in a harness cluster config) with a proper header.
+pub(crate) fn craft(
+    t: &str,
+    body: &[(&str, &str)],
+    src: &str,
+    k: u8,
+    hg: u32,
+    seq: Option<u32>,
+) -> Message {
+    let mut m = Message::new();
+    m.push_str("t", t);
+    for (n, v) in body {
+        m.push_str(n, v);
+    }
+    m.push_str("src", src);
+    m.push_bin("srcuuid", &[k + 1; 16]);
+    if let Some(s) = seq {
+        m.push_str("seq", &format!("{s:x}"));
+    }
+    m.push_str("hg", &format!("{hg:x}"));
+    m.push_str("ts", &format!("{WALL0:x}"));
+    m.push_str("ttl", "3");
+    m
 }
 
 fn min_opt(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {

@@ -2,4 +2,9 @@
 
 mod failover;
 mod harness;
+mod legacy;
+mod partition;
+mod sequencing;
+mod standby;
 mod startup;
+mod three_nodes;

@@ -73,11 +73,15 @@ fn alone_at_start_waits_initdead_then_takes_every_group() {
 fn dump_flow() {
     let mut c = Cluster::new(&["n1", "n2"], 1, AutoFailback::On);
     let t0 = c.now;
-    c.start(0);
-    c.secs(2);
-    c.start(1);
+    c.start_all();
     c.secs(20);
-    for r in &c.log {
+    c.cut.insert((0, 1, 0));
+    c.cut.insert((1, 0, 0));
+    c.secs(15);
+    c.cut.clear();
+    let heal = c.now;
+    c.secs(5);
+    for r in c.log.iter().filter(|r| r.at >= heal) {
         let d = match &r.out {
             crate::Output::Transmit { msg, .. } => {
                 format!("{} seq={}", describe(msg), msg.get_str("seq").unwrap_or("-"))
