@@ -24,7 +24,7 @@ impl Node {
                 self.set_want(g, true, OwnershipReason::Startup);
             }
         }
-        self.takeover_orphans(OwnershipReason::NodeDead);
+        self.takeover_orphans(OwnershipReason::NodeDead, false);
     }
 
     pub(crate) fn on_ip_request(&mut self, i: usize, key: &str) {

@@ -73,6 +73,9 @@ pub struct Node {
     pub(crate) pending_machdown: bool,
     /// The set in our last full `resource` message.
     pub(crate) announced: Option<crate::api::ResourceSet>,
+    /// Categories we took responsibility for, as heartbeat's `i_hold` flags; they only show
+    /// in announcements for a category with no configured group.
+    pub(crate) claim_flags: crate::api::ResourceSet,
     /// Legacy mode: groups we asked for with `ip-request`.
     pub(crate) ip_requested: Vec<bool>,
     /// Legacy mode: requester to answer once a group is stopped.
@@ -117,6 +120,7 @@ impl Node {
             shutdown: Shutdown::None,
             pending_machdown: false,
             announced: None,
+            claim_flags: crate::api::ResourceSet::None,
             ip_requested: vec![false; ngroups],
             ip_answer: vec![None; ngroups],
             drops: [0; 8],
