@@ -193,6 +193,13 @@ impl Node {
             Standby::Acquiring { set, .. } => self.finish_acquiring(set),
             _ => {}
         }
+        if self.pending_shutdone_ack && self.actions_idle() {
+            self.pending_shutdone_ack = false;
+            if self.shutdown == Shutdown::None {
+                self.send(wire_msg::ask_resources("all", "done"));
+                self.send_full_resource(true, None);
+            }
+        }
         if self.pending_machdown && self.actions_idle() {
             self.pending_machdown = false;
             if self.shutdown == Shutdown::None && self.is_nice() {

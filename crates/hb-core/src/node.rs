@@ -71,6 +71,8 @@ pub struct Node {
     pub(crate) shutdown: Shutdown,
     /// Send `resource foreign info=mach_down` once our actions settle.
     pub(crate) pending_machdown: bool,
+    /// After a peer's `shutdone`: confirm our acquisition once our actions settle.
+    pub(crate) pending_shutdone_ack: bool,
     /// The set in our last full `resource` message.
     pub(crate) announced: Option<crate::api::ResourceSet>,
     /// Categories we took responsibility for, as heartbeat's `i_hold` flags; they only show
@@ -119,6 +121,7 @@ impl Node {
             standby: Standby::Not,
             shutdown: Shutdown::None,
             pending_machdown: false,
+            pending_shutdone_ack: false,
             announced: None,
             claim_flags: crate::api::ResourceSet::None,
             ip_requested: vec![false; ngroups],

@@ -152,7 +152,8 @@ impl Node {
             RscState::Stable => {
                 // Conflicts first: a group we release is not one we fail back.
                 self.resolve_conflicts(i);
-                if full && now_stable && !was_stable && self.standby == Standby::Not {
+                let settled = matches!(self.standby, Standby::Not | Standby::Done(_));
+                if full && now_stable && !was_stable && settled {
                     self.send_full_resource(true, None);
                     self.maybe_failback(i);
                 }
@@ -293,7 +294,12 @@ impl Node {
         p.holds = ResourceSet::None;
         p.stable = true;
         if self.comm == Comm::Up && self.shutdown == Shutdown::None {
+            let stable = self.rsc == RscState::Stable;
             self.take_after_loss(OwnershipReason::PeerShutdown);
+            // Heartbeat acquires through its standby path, which ends with `ask_resources all
+            // done` and a full `resource` once the groups run.
+            self.pending_shutdone_ack |= stable && self.is_nice();
+            self.after_settle();
         }
     }
 

@@ -109,6 +109,9 @@ impl Node {
             }
             "other" if self.standby == Standby::Me(set) => {
                 self.timers.stop(Timer::StandbyReply);
+                // The partner is in flux until its final `resource … isstable=1` (which we
+                // then echo, as heartbeat does).
+                self.peers[i].stable = false;
                 self.standby = Standby::GivingUp(set);
                 let f = self.claim_flags;
                 self.claim_flags = ResourceSet::from_bits(
