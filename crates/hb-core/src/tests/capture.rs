@@ -2,6 +2,8 @@
 //! our node (playing the other lab node, with its UUID) at their captured times, and our
 //! answers are compared with what the real node sent.
 
+use std::cell::RefCell;
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -160,12 +162,35 @@ fn replay_chain(
         }
         r.advance(at(last + 0.5));
         let ours = r.ours[first_ours..].to_vec();
+        LAYOUTS.with(|l| {
+            let mut l = l.borrow_mut();
+            for m in &ours {
+                l.0.insert(layout(m));
+            }
+            for m in &real {
+                l.1.insert(layout(m));
+            }
+        });
         result.push(((*file).to_owned(), interesting(&ours), interesting(&real)));
         if let Some(next) = caps.get(k + 1) {
             r.advance(at(next.t0));
         }
     }
     result
+}
+
+type Layouts = (BTreeSet<Vec<String>>, BTreeSet<Vec<String>>);
+
+thread_local! {
+    /// Field-name layouts (type first) of every message ours / the real node sent in replays.
+    static LAYOUTS: RefCell<Layouts> = RefCell::new(Default::default());
+}
+
+/// `t` value followed by the field names in order (`auth` left out: the sealer adds it).
+fn layout(m: &Message) -> Vec<String> {
+    let mut v = vec![m.msg_type().unwrap_or("?").to_owned()];
+    v.extend(m.fields().iter().map(|f| f.name.clone()).filter(|n| n != "auth"));
+    v
 }
 
 fn interesting(v: &[Message]) -> Vec<String> {
@@ -255,6 +280,7 @@ fn capture_hb13_startup_both_roles_match_the_real_nodes() {
         assert!(real.len() >= 6, "{real:?}");
         assert_eq!(ours, real, "as {me}");
     }
+    assert_layouts_seen_in_captures();
 }
 
 /// hb-01: the real nodes reacted 0.4–0.5 s late, which reorders a few echoes; the outcome and
@@ -332,6 +358,7 @@ fn capture_chain_as_n1_restart_standby_takeover_match_the_real_node() {
         assert!(!real.is_empty(), "{file}");
         assert_eq!(ours, real, "{file}");
     }
+    assert_layouts_seen_in_captures();
 }
 
 /// Our n2 from start-up through graceful stop of n1, failback, kill -9 failover, restart,
@@ -344,6 +371,20 @@ fn capture_chain_as_n2_failover_failback_standby_match_the_real_node() {
     for (file, ours, real) in chain.into_iter().skip(1) {
         assert_eq!(ours, real, "{file}");
     }
+    assert_layouts_seen_in_captures();
+}
+
+/// Every field layout our node sent in the replays is one the real node also sent (for the
+/// types the real node sent at all; `NS_rexmit` never occurred in the captures).
+fn assert_layouts_seen_in_captures() {
+    LAYOUTS.with(|l| {
+        let (ours, real) = &*l.borrow();
+        let real_types: BTreeSet<&String> = real.iter().map(|v| &v[0]).collect();
+        assert!(real_types.len() >= 7, "{real_types:?}");
+        for lay in ours.iter().filter(|v| real_types.contains(&v[0])) {
+            assert!(real.contains(lay), "layout never sent by heartbeat 3.0.6: {lay:?}");
+        }
+    });
 }
 
 #[test]
