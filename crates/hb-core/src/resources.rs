@@ -326,6 +326,8 @@ impl Node {
         p.stable = false;
         if self.is_nice() && self.comm == Comm::Up && self.rsc == RscState::Stable {
             self.send_full_resource(true, None);
+        } else if !self.is_nice() && self.comm == Comm::Up {
+            self.legacy_reclaim_own();
         }
     }
 

@@ -4,6 +4,7 @@ mod capture;
 mod failover;
 mod harness;
 mod legacy;
+mod misc;
 mod partition;
 mod sequencing;
 mod standby;
