@@ -231,7 +231,7 @@ impl Node {
 
     /// Current wall-clock seconds for `ts`.
     fn wall(&self) -> u64 {
-        self.wall_secs + self.now.saturating_duration_since(self.wall_at).as_secs()
+        self.wall_secs.saturating_add(self.now.saturating_duration_since(self.wall_at).as_secs())
     }
 
     /// Adds the header, records sequenced messages for retransmission, queues the transmit.

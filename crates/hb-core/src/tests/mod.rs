@@ -6,6 +6,7 @@ mod harness;
 mod legacy;
 mod misc;
 mod partition;
+mod robustness;
 mod sequencing;
 mod standby;
 mod startup;
