@@ -396,3 +396,37 @@ fn dump_chains() {
         }
     }
 }
+
+/// hb-12 against our n2: the real n1 returns after the partition with the same generation,
+/// shuts itself down and restarts (spec §7.5). Ours does not restart: it keeps the VIP, tells
+/// the peer what it holds, confirms the peer's `shutdone`, and hands the VIP back only when the
+/// restarted n1 claims its group.
+#[test]
+fn capture_heal_with_a_real_peer_we_keep_serving_until_it_reclaims() {
+    let mut files = N2_CHAIN.to_vec();
+    files.push("hb-12-partition-and-heal.pcap");
+    use crate::ResourceSet::{All, Foreign};
+    let chain = replay_chain(
+        "n2",
+        &files,
+        2.03,
+        &[
+            ("hb-09-hb_takeover-on-n2.pcap", 0.99, AdminCommand::Takeover(All)),
+            ("hb-10-hb_standby-on-n2.pcap", 1.41, AdminCommand::Standby(All)),
+            ("hb-11-hb_standby-foreign-on-n2-noop.pcap", 0.98, AdminCommand::Standby(Foreign)),
+        ],
+    );
+    let Some((_, ours, _)) = chain.last() else { panic!("no result") };
+    let expected = [
+        "stonith node=n1 result=n_stnth",
+        "resource rsc_hold=all isstable=1 info=req_our_resources()",
+        "resource rsc_hold=foreign info=mach_down",
+        "resource rsc_hold=all isstable=1",
+        "ask_resources rsc_hold=all info=done",
+        "resource rsc_hold=all isstable=1",
+        "repnodes dest=n1",
+        "resource rsc_hold=all isstable=1",
+        "resource rsc_hold=local isstable=1",
+    ];
+    assert_eq!(ours, &expected);
+}
