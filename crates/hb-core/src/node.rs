@@ -73,6 +73,8 @@ pub struct Node {
     pub(crate) pending_machdown: bool,
     /// After a peer's `shutdone`: confirm our acquisition once our actions settle.
     pub(crate) pending_shutdone_ack: bool,
+    /// We sent `hb_takeover` and owe the operator an outcome event.
+    pub(crate) takeover_pending: bool,
     /// The set in our last full `resource` message.
     pub(crate) announced: Option<crate::api::ResourceSet>,
     /// Categories we took responsibility for, as heartbeat's `i_hold` flags; they only show
@@ -122,6 +124,7 @@ impl Node {
             shutdown: Shutdown::None,
             pending_machdown: false,
             pending_shutdone_ack: false,
+            takeover_pending: false,
             announced: None,
             claim_flags: crate::api::ResourceSet::None,
             ip_requested: vec![false; ngroups],
@@ -189,6 +192,8 @@ impl Node {
                 Timer::StandbyReply => self.on_standby_timeout(),
                 Timer::ShutdownWait => self.begin_shutdown(),
                 Timer::ShutdownFinal => self.finish_shutdown(),
+                Timer::IpRequest => self.on_ip_request_timer(),
+                Timer::TakeoverReply => self.on_takeover_timeout(),
                 Timer::Liveness => self.check_liveness(),
                 Timer::Rexmit => self.send_rexmit_requests(),
             }

@@ -34,6 +34,8 @@ pub(crate) struct Peer {
     pub(crate) acked_ours: u32,
     /// What it holds, in its own point of view (from `resource` messages).
     pub(crate) holds: ResourceSet,
+    /// Exact groups it claims, when it sends the `rsc_groups` extension (> 2 nodes).
+    pub(crate) claims: Option<Vec<usize>>,
     pub(crate) stable: bool,
     /// It sent `shutdone`.
     pub(crate) shutdone: bool,
@@ -53,6 +55,7 @@ impl Peer {
             rx: RxSeq::new(ack_trigger),
             acked_ours: 0,
             holds: ResourceSet::None,
+            claims: None,
             stable: false,
             shutdone: false,
         }

@@ -156,7 +156,10 @@ impl Node {
                 let full = m.get_str("rtype") == Some("full");
                 let stable = m.get_str("isstable") == Some("1");
                 match hold {
-                    Some(hold) => self.on_resource(i, hold, full, stable),
+                    Some(hold) => {
+                        let claims = wire_msg::parse_groups(m, self.groups.len());
+                        self.on_resource(i, hold, full, stable, claims)
+                    }
                     None => self.drop_msg(h.src, DropReason::Malformed),
                 }
             }

@@ -43,7 +43,11 @@ impl Node {
             AdminCommand::Standby(set) => self.start_standby(set),
             AdminCommand::Takeover(set) => match self.standby_refusal(false) {
                 Some(reason) => self.emit(Event::StandbyRefused { reason: reason.to_owned() }),
-                None => self.send(wire_msg::hb_takeover(set.as_str())),
+                None => {
+                    self.send(wire_msg::hb_takeover(set.as_str()));
+                    self.takeover_pending = true;
+                    self.timers.set(Timer::TakeoverReply, self.now + REPLY_TIMEOUT);
+                }
             },
             AdminCommand::Shutdown => self.request_shutdown(),
         }
@@ -101,9 +105,12 @@ impl Node {
                     && self.peers[i].stable;
                 if !ok {
                     let reason = format!("ignored standby request from {}: in flux", self.name(i));
+                    self.takeover_pending = false;
+                    self.timers.stop(Timer::TakeoverReply);
                     return self.emit(Event::StandbyRefused { reason });
                 }
                 self.send(wire_msg::ask_resources(set.as_str(), "other"));
+                self.timers.stop(Timer::TakeoverReply);
                 self.standby = Standby::Other { set, from: i };
                 self.timers.set(Timer::StandbyReply, self.now + PARTNER_TIMEOUT);
             }
@@ -162,6 +169,30 @@ impl Node {
         }
     }
 
+    /// A group failed to start here: ask a peer to take it (nice modes), through the standby
+    /// exchange for the group's set, unless that set has other groups running fine here. One
+    /// hand-off per failure streak, so a group failing everywhere does not bounce forever.
+    pub(crate) fn try_handoff_failed(&mut self) {
+        if !self.is_nice() || self.standby != Standby::Not || !self.actions_idle() {
+            return;
+        }
+        let Some(g) = (0..self.groups.len()).find(|&g| self.groups[g].handoff_pending) else {
+            return;
+        };
+        let own = self.pref(g) == self.me;
+        let set = if own { ResourceSet::Local } else { ResourceSet::Foreign };
+        let others_here = (0..self.groups.len())
+            .any(|h| h != g && self.groups[h].want && (self.pref(h) == self.me) == own);
+        if others_here {
+            self.groups[g].handoff_pending = false;
+            return;
+        }
+        if self.standby_refusal(true).is_none() {
+            self.groups[g].handoff_pending = false;
+            self.start_standby(set);
+        }
+    }
+
     /// Partner side: which of the requester's released groups we start.
     fn partner_should_take(&self, g: usize, requester: usize) -> bool {
         let pref = self.pref(g);
@@ -183,6 +214,7 @@ impl Node {
 
     pub(crate) fn finish_acquiring(&mut self, set: ResourceSet) {
         self.timers.stop(Timer::StandbyReply);
+        self.takeover_pending = false;
         self.standby = Standby::Not;
         self.send(wire_msg::ask_resources(set.as_str(), "done"));
         self.send_full_resource(true, None);
@@ -202,8 +234,25 @@ impl Node {
                 let reason = "partner never confirmed the standby".to_owned();
                 self.emit(Event::StandbyRefused { reason });
             }
-            Standby::Other { .. } => self.standby = Standby::Not,
+            Standby::Other { .. } => {
+                self.standby = Standby::Not;
+                self.takeover_outcome_lost("the requester never finished");
+            }
             Standby::Not | Standby::GivingUp(_) | Standby::Acquiring { .. } => {}
+        }
+    }
+
+    pub(crate) fn on_takeover_timeout(&mut self) {
+        if self.standby == Standby::Not {
+            self.takeover_outcome_lost("No reply to takeover request");
+        }
+    }
+
+    /// Reports a takeover we asked for that will not complete.
+    fn takeover_outcome_lost(&mut self, reason: &str) {
+        if std::mem::take(&mut self.takeover_pending) {
+            self.timers.stop(Timer::TakeoverReply);
+            self.emit(Event::StandbyRefused { reason: reason.to_owned() });
         }
     }
 
@@ -221,9 +270,11 @@ impl Node {
                 matches!(self.standby, Standby::Me(_) | Standby::GivingUp(_) | Standby::Done(_));
             self.standby = Standby::Not;
             self.timers.stop(Timer::StandbyReply);
+            let reason = format!("{} left during the standby exchange", self.name(i));
             if requester {
-                let reason = format!("{} left during the standby exchange", self.name(i));
                 self.emit(Event::StandbyRefused { reason });
+            } else {
+                self.takeover_outcome_lost(&reason);
             }
         }
     }

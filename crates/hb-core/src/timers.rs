@@ -20,13 +20,17 @@ pub(crate) enum Timer {
     ShutdownWait,
     /// End of the final status phase after `shutdone`.
     ShutdownFinal,
+    /// Legacy mode: repeat unanswered `ip-request`s.
+    IpRequest,
+    /// An `hb_takeover` we sent got no `ask_resources … me` in time.
+    TakeoverReply,
     /// Earliest node or link death.
     Liveness,
     /// Earliest retransmission request.
     Rexmit,
 }
 
-const ALL: [Timer; 9] = [
+const ALL: [Timer; 11] = [
     Timer::Keepalive,
     Timer::DtBumpEnd,
     Timer::ReqNodes,
@@ -34,6 +38,8 @@ const ALL: [Timer; 9] = [
     Timer::StandbyReply,
     Timer::ShutdownWait,
     Timer::ShutdownFinal,
+    Timer::IpRequest,
+    Timer::TakeoverReply,
     Timer::Liveness,
     Timer::Rexmit,
 ];

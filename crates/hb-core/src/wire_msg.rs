@@ -150,6 +150,22 @@ pub(crate) fn resource_full(hold: &str, stable: bool, info: Option<&str>) -> Bod
     }
 }
 
+/// Extension for clusters of more than two nodes, where `rsc_hold` is ambiguous: the indices of
+/// every group the sender claims (` ` when none). Heartbeat ignores unknown fields; two-node
+/// clusters never carry it, so their messages stay byte-compatible with the captures.
+pub(crate) fn with_groups(mut b: Body, groups: &[usize]) -> Body {
+    let list: Vec<String> = groups.iter().map(|g| g.to_string()).collect();
+    let v = if list.is_empty() { " ".to_owned() } else { list.join(" ") };
+    b.msg.push_str("rsc_groups", &v);
+    b
+}
+
+/// Parses [`with_groups`]' field.
+pub(crate) fn parse_groups(m: &Message, count: usize) -> Option<Vec<usize>> {
+    let v = m.get_str("rsc_groups")?;
+    Some(v.split_whitespace().filter_map(|x| x.parse().ok()).filter(|&g| g < count).collect())
+}
+
 pub(crate) fn resource_machdown() -> Body {
     Body::new("resource").with("rsc_hold", "foreign").with("info", "mach_down")
 }

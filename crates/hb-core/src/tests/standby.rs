@@ -129,3 +129,27 @@ fn standby_without_reply_times_out_after_ten_seconds() {
         .contains(&Event::StandbyRefused { reason: "No reply to standby request".into() }));
     assert_eq!(c.running_on(0), [0], "nothing given up without a partner");
 }
+
+#[test]
+fn takeover_without_any_answer_is_reported() {
+    let cfgs = ["n1", "n2"]
+        .iter()
+        .map(|n| {
+            let mut cfg = super::harness::config(n, &["n1", "n2"], 1, AutoFailback::On);
+            cfg.deadtime = std::time::Duration::from_secs(30);
+            cfg.initdead = std::time::Duration::from_secs(60);
+            cfg
+        })
+        .collect();
+    let mut c = Cluster::with_configs(cfgs);
+    c.start_all();
+    c.secs(20);
+    c.cut.insert((0, 1, 0));
+    c.input(0, Input::Admin(AdminCommand::Takeover(ResourceSet::All)));
+    c.secs(9);
+    assert!(!c.events(0).iter().any(|e| matches!(e, Event::StandbyRefused { .. })));
+    c.secs(2);
+    assert!(c
+        .events(0)
+        .contains(&Event::StandbyRefused { reason: "No reply to takeover request".into() }));
+}
