@@ -111,6 +111,8 @@ impl Node {
                 }
                 self.send(wire_msg::ask_resources(set.as_str(), "other"));
                 self.timers.stop(Timer::TakeoverReply);
+                self.other_answered = vec![false; self.cfg.nodes.len()];
+                self.other_answered[self.me] = true;
                 self.standby = Standby::Other { set, from: i };
                 self.timers.set(Timer::StandbyReply, self.now + PARTNER_TIMEOUT);
             }
@@ -125,7 +127,12 @@ impl Node {
                     f.has_local() && !set.has_local(),
                     f.has_foreign() && !set.has_foreign(),
                 );
-                let give = self.groups_in(set, self.me);
+                let give: Vec<usize> = self
+                    .groups_in(set, self.me)
+                    .into_iter()
+                    .filter(|&g| self.groups[g].want)
+                    .collect();
+                self.standby_released.clone_from(&give);
                 for &g in &give {
                     let rt = &mut self.groups[g];
                     rt.want = false;
@@ -138,9 +145,17 @@ impl Node {
                 }
                 self.after_settle();
             }
+            // Another partner's answer: it will take part in the hand-over.
+            "other" => {
+                if let Some(a) = self.other_answered.get_mut(i) {
+                    *a = true;
+                }
+            }
             "done" => match self.standby {
                 Standby::Done(s) if s == set => {
                     self.timers.stop(Timer::StandbyReply);
+                    let check = self.now + self.cfg.keepalive * 3;
+                    self.timers.set(Timer::StandbyVerify, check);
                     self.standby = Standby::Not;
                     self.send_full_resource(true, None);
                     self.emit(Event::StandbyCompleted { set });
@@ -200,10 +215,30 @@ impl Node {
             return true;
         }
         if pref == requester || !self.node_alive(pref) {
-            let first = (0..self.cfg.nodes.len()).find(|&k| k != requester && self.node_alive(k));
+            // Among the partners that answered `other` (a node that ignored the request takes
+            // nothing), the first in configuration order.
+            let answered = |k: usize| self.other_answered.get(k).copied().unwrap_or(k == self.me);
+            let first = (0..self.cfg.nodes.len())
+                .find(|&k| k != requester && self.node_alive(k) && answered(k));
             return first == Some(self.me);
         }
         false
+    }
+
+    /// After our standby: a released group nobody claims (its designated taker ignored the
+    /// request or failed) comes back here rather than running nowhere.
+    pub(crate) fn verify_standby_handover(&mut self) {
+        if self.shutdown != Shutdown::None || self.standby != Standby::Not {
+            return;
+        }
+        let released = std::mem::take(&mut self.standby_released);
+        for g in released {
+            if !self.groups[g].want && !self.claimed_by_any_peer(g) {
+                let reason = format!("nobody took {}; keeping it", self.cfg.groups[g].name);
+                self.emit(Event::StandbyRefused { reason });
+                self.set_want(g, true, OwnershipReason::Standby);
+            }
+        }
     }
 
     pub(crate) fn finish_giving_up(&mut self, set: ResourceSet) {

@@ -24,13 +24,15 @@ pub(crate) enum Timer {
     IpRequest,
     /// An `hb_takeover` we sent got no `ask_resources … me` in time.
     TakeoverReply,
+    /// After a standby we requested: check that someone took what we released.
+    StandbyVerify,
     /// Earliest node or link death.
     Liveness,
     /// Earliest retransmission request.
     Rexmit,
 }
 
-const ALL: [Timer; 11] = [
+const ALL: [Timer; 12] = [
     Timer::Keepalive,
     Timer::DtBumpEnd,
     Timer::ReqNodes,
@@ -40,6 +42,7 @@ const ALL: [Timer; 11] = [
     Timer::ShutdownFinal,
     Timer::IpRequest,
     Timer::TakeoverReply,
+    Timer::StandbyVerify,
     Timer::Liveness,
     Timer::Rexmit,
 ];
