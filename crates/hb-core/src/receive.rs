@@ -158,7 +158,8 @@ impl Node {
                 match hold {
                     Some(hold) => {
                         let claims = wire_msg::parse_groups(m, self.groups.len());
-                        self.on_resource(i, hold, full, stable, claims)
+                        let seq = h.seq.unwrap_or(0);
+                        self.on_resource(i, seq, hold, full, stable, claims)
                     }
                     None => self.drop_msg(h.src, DropReason::Malformed),
                 }
@@ -166,7 +167,9 @@ impl Node {
             "ask_resources" => {
                 let hold = m.get_str("rsc_hold").and_then(ResourceSet::parse);
                 match (hold, m.get_str("info")) {
-                    (Some(hold), Some(info)) => self.on_ask_resources(i, hold, info),
+                    (Some(hold), Some(info)) => {
+                        self.on_ask_resources(i, h.seq.unwrap_or(0), hold, info)
+                    }
                     _ => self.drop_msg(h.src, DropReason::Malformed),
                 }
             }

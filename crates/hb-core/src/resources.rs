@@ -125,6 +125,7 @@ impl Node {
         }
         let p = &mut self.peers[i];
         p.stable = false;
+        p.stable_log.clear();
         p.holds = ResourceSet::None;
         p.claims = None;
         if self.rsc == RscState::Starting {
@@ -137,6 +138,7 @@ impl Node {
     pub(crate) fn on_resource(
         &mut self,
         i: usize,
+        seq: u32,
         hold: ResourceSet,
         full: bool,
         stable: bool,
@@ -146,6 +148,18 @@ impl Node {
             return;
         }
         let p = &mut self.peers[i];
+        if full {
+            // A statement older than one already applied (it filled a gap) is history only.
+            let stale = p.stable_log.back().is_some_and(|(s, _)| *s > seq);
+            let at = p.stable_log.iter().position(|(s, _)| *s > seq).unwrap_or(p.stable_log.len());
+            p.stable_log.insert(at, (seq, stable));
+            if p.stable_log.len() > 8 {
+                p.stable_log.pop_front();
+            }
+            if stale {
+                return;
+            }
+        }
         if claims.is_some() {
             p.claims = claims;
         }
@@ -288,6 +302,7 @@ impl Node {
         p.holds = ResourceSet::None;
         p.claims = None;
         p.stable = false;
+        p.stable_log.clear();
         p.shutdone = false;
         if self.comm != Comm::Up || self.shutdown != Shutdown::None {
             return;
@@ -324,6 +339,7 @@ impl Node {
         p.holds = ResourceSet::None;
         p.claims = None;
         p.stable = true;
+        p.stable_log.clear();
         if self.comm == Comm::Up && self.shutdown == Shutdown::None {
             let stable = self.rsc == RscState::Stable;
             self.take_after_loss(OwnershipReason::PeerShutdown);
@@ -342,6 +358,7 @@ impl Node {
         p.holds = ResourceSet::None;
         p.claims = None;
         p.stable = false;
+        p.stable_log.clear();
         p.shutdone = false;
         p.was_dead = false;
         if self.comm == Comm::Up && self.shutdown == Shutdown::None && self.rsc == RscState::Stable
@@ -357,6 +374,7 @@ impl Node {
         p.holds = ResourceSet::None;
         p.claims = None;
         p.stable = false;
+        p.stable_log.clear();
         if self.is_nice() && self.comm == Comm::Up && self.rsc == RscState::Stable {
             self.send_full_resource(true, None);
         } else if !self.is_nice() && self.comm == Comm::Up {

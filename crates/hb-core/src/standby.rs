@@ -93,7 +93,7 @@ impl Node {
         }
     }
 
-    pub(crate) fn on_ask_resources(&mut self, i: usize, set: ResourceSet, info: &str) {
+    pub(crate) fn on_ask_resources(&mut self, i: usize, seq: u32, set: ResourceSet, info: &str) {
         if !self.is_nice() || self.comm != Comm::Up {
             return;
         }
@@ -102,7 +102,7 @@ impl Node {
                 let ok = self.standby == Standby::Not
                     && self.rsc == RscState::Stable
                     && self.shutdown == Shutdown::None
-                    && self.peers[i].stable;
+                    && self.peers[i].stable_at(seq);
                 if !ok {
                     let reason = format!("ignored standby request from {}: in flux", self.name(i));
                     self.takeover_pending = false;
