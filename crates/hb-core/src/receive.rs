@@ -168,7 +168,8 @@ impl Node {
                 let hold = m.get_str("rsc_hold").and_then(ResourceSet::parse);
                 match (hold, m.get_str("info")) {
                     (Some(hold), Some(info)) => {
-                        self.on_ask_resources(i, h.seq.unwrap_or(0), hold, info)
+                        let for_node = m.get_str("rsc_for");
+                        self.on_ask_resources(i, h.seq.unwrap_or(0), hold, info, for_node)
                     }
                     _ => self.drop_msg(h.src, DropReason::Malformed),
                 }

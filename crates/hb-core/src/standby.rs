@@ -93,10 +93,19 @@ impl Node {
         }
     }
 
-    pub(crate) fn on_ask_resources(&mut self, i: usize, seq: u32, set: ResourceSet, info: &str) {
+    pub(crate) fn on_ask_resources(
+        &mut self,
+        i: usize,
+        seq: u32,
+        set: ResourceSet,
+        info: &str,
+        for_node: Option<&str>,
+    ) {
         if !self.is_nice() || self.comm != Comm::Up {
             return;
         }
+        // A partner's answer naming another requester is not for our exchange.
+        let for_me = for_node.is_none_or(|n| n == self.cfg.local_node);
         match info {
             "me" => {
                 let ok = self.standby == Standby::Not
@@ -109,14 +118,15 @@ impl Node {
                     self.timers.stop(Timer::TakeoverReply);
                     return self.emit(Event::StandbyRefused { reason });
                 }
-                self.send(wire_msg::ask_resources(set.as_str(), "other"));
+                let requester = self.requester_tag(i);
+                self.send(wire_msg::ask_resources_for(set.as_str(), "other", requester.as_deref()));
                 self.timers.stop(Timer::TakeoverReply);
                 self.other_answered = vec![false; self.cfg.nodes.len()];
                 self.other_answered[self.me] = true;
                 self.standby = Standby::Other { set, from: i };
                 self.timers.set(Timer::StandbyReply, self.now + PARTNER_TIMEOUT);
             }
-            "other" if self.standby == Standby::Me(set) => {
+            "other" if self.standby == Standby::Me(set) && for_me => {
                 self.timers.stop(Timer::StandbyReply);
                 // The partner is in flux until its final `resource … isstable=1` (which we
                 // then echo, as heartbeat does).
@@ -147,12 +157,18 @@ impl Node {
             }
             // Another partner's answer: it will take part in the hand-over.
             "other" => {
-                if let Some(a) = self.other_answered.get_mut(i) {
+                let same = match (self.standby, for_node) {
+                    (Standby::Other { from, .. } | Standby::Acquiring { from, .. }, Some(n)) => {
+                        self.cfg.nodes.get(from).is_some_and(|f| f == n)
+                    }
+                    _ => true,
+                };
+                if let Some(a) = self.other_answered.get_mut(i).filter(|_| same) {
                     *a = true;
                 }
             }
             "done" => match self.standby {
-                Standby::Done(s) if s == set => {
+                Standby::Done(s) if s == set && for_me => {
                     self.timers.stop(Timer::StandbyReply);
                     let check = self.now + self.cfg.keepalive * 3;
                     self.timers.set(Timer::StandbyVerify, check);
@@ -208,6 +224,11 @@ impl Node {
         }
     }
 
+    /// The requester's name for `rsc_for`, only in clusters of more than two nodes.
+    fn requester_tag(&self, requester: usize) -> Option<String> {
+        (self.cfg.nodes.len() > 2).then(|| self.name(requester))
+    }
+
     /// Partner side: which of the requester's released groups we start.
     fn partner_should_take(&self, g: usize, requester: usize) -> bool {
         let pref = self.pref(g);
@@ -250,8 +271,12 @@ impl Node {
     pub(crate) fn finish_acquiring(&mut self, set: ResourceSet) {
         self.timers.stop(Timer::StandbyReply);
         self.takeover_pending = false;
+        let requester = match self.standby {
+            Standby::Acquiring { from, .. } => self.requester_tag(from),
+            _ => None,
+        };
         self.standby = Standby::Not;
-        self.send(wire_msg::ask_resources(set.as_str(), "done"));
+        self.send(wire_msg::ask_resources_for(set.as_str(), "done", requester.as_deref()));
         self.send_full_resource(true, None);
         self.emit(Event::StandbyCompleted { set });
     }
@@ -268,6 +293,7 @@ impl Node {
                 self.send_full_resource(true, None);
                 let reason = "partner never confirmed the standby".to_owned();
                 self.emit(Event::StandbyRefused { reason });
+                self.verify_standby_handover();
             }
             Standby::Other { .. } => {
                 self.standby = Standby::Not;

@@ -174,6 +174,16 @@ pub(crate) fn ask_resources(hold: &str, info: &str) -> Body {
     Body::new("ask_resources").with("rsc_hold", hold).with("info", info)
 }
 
+/// A partner's `other`/`done`, naming the requester in clusters of more than two nodes (an
+/// extension field heartbeat ignores; two-node clusters never carry it).
+pub(crate) fn ask_resources_for(hold: &str, info: &str, requester: Option<&str>) -> Body {
+    let b = ask_resources(hold, info);
+    match requester {
+        Some(r) => b.with("rsc_for", r),
+        None => b,
+    }
+}
+
 pub(crate) fn hb_takeover(hold: &str) -> Body {
     Body::new("hb_takeover").with("rsc_hold", hold)
 }
