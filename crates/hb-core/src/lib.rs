@@ -62,6 +62,7 @@ mod seqtrack;
 mod shutdown;
 mod snapshot;
 mod standby;
+mod takeover;
 mod time;
 mod timers;
 mod txhist;
