@@ -387,16 +387,6 @@ fn assert_layouts_seen_in_captures() {
     });
 }
 
-#[test]
-#[ignore = "debug dump"]
-fn dump_chains() {
-    for (who, chain) in [("n1", n1_chain()), ("n2", n2_chain())] {
-        for (f, ours, real) in chain {
-            println!("== {f} as {who}\nours: {ours:#?}\nreal: {real:#?}");
-        }
-    }
-}
-
 /// hb-12 against our n2: the real n1 returns after the partition with the same generation,
 /// shuts itself down and restarts (spec §7.5). Ours does not restart: it keeps the VIP, tells
 /// the peer what it holds, confirms the peer's `shutdone`, and hands the VIP back only when the

@@ -67,29 +67,3 @@ fn alone_at_start_waits_initdead_then_takes_every_group() {
     assert!(ev.contains(&Event::NodeStatus { node: "n2".into(), status: NodeStatus::Dead }));
     assert!(ev.contains(&Event::CommUp));
 }
-
-#[test]
-#[ignore = "debug dump"]
-fn dump_flow() {
-    let mut c = Cluster::new(&["n1", "n2"], 1, AutoFailback::On);
-    let t0 = c.now;
-    c.start_all();
-    c.secs(20);
-    c.cut.insert((0, 1, 0));
-    c.cut.insert((1, 0, 0));
-    c.secs(15);
-    c.cut.clear();
-    let heal = c.now;
-    c.secs(5);
-    for r in c.log.iter().filter(|r| r.at >= heal) {
-        let d = match &r.out {
-            crate::Output::Transmit { msg, .. } => {
-                format!("{} seq={}", describe(msg), msg.get_str("seq").unwrap_or("-"))
-            }
-            o => format!("{o:?}"),
-        };
-        if !d.starts_with("status st=active") {
-            println!("{:7.3} n{} {}", (r.at - t0).as_secs_f64(), r.node + 1, d);
-        }
-    }
-}
