@@ -420,3 +420,17 @@ fn capture_heal_with_a_real_peer_we_keep_serving_until_it_reclaims() {
     ];
     assert_eq!(ours, &expected);
 }
+
+/// Our n1 from start-up to `heartbeat -k` (hb-03): the graceful stop sends what the real n1
+/// sent.
+#[test]
+fn capture_graceful_stop_as_n1_matches_the_real_node() {
+    let files = ["hb-01-startup.pcap", "hb-02-steady.pcap", "hb-03-graceful-stop.pcap"];
+    let chain = replay_chain("n1", &files, 0.0, &[(files[2], 0.19, AdminCommand::Shutdown)]);
+    let (_, ours, real) = &chain[2];
+    assert_eq!(ours, real);
+    assert_eq!(
+        real,
+        &["resource rsc_hold=none isstable=0 info=shutdown", "shutdone st=dead"].map(String::from)
+    );
+}
