@@ -114,6 +114,8 @@ impl Node {
         }
         self.send(wire_msg::starting());
         self.rsc = RscState::Starting;
+        // Safety net: a peer that never sends a `resource` must not keep us starting forever.
+        self.timers.set(Timer::RscDelay, self.now + RQSTDELAY * 2);
         if !self.other_indices().any(|i| self.peers[i].is_alive()) {
             self.become_stable();
         }
@@ -203,7 +205,7 @@ impl Node {
     }
 
     pub(crate) fn on_rsc_delay(&mut self) {
-        if self.rsc == RscState::RscRcvd {
+        if matches!(self.rsc, RscState::Starting | RscState::BothStarting | RscState::RscRcvd) {
             self.become_stable();
         }
     }
