@@ -79,7 +79,7 @@ fn a_peer_that_never_states_its_resources_does_not_block_start_up() {
     n.handle_input(now, Input::WallClock(WALL0));
     let mut started_at = None;
     let mut comm_up_at = None;
-    let mut deliver = |n: &mut Node, now: Instant, m: hb_wire::Message| {
+    let deliver = |n: &mut Node, now: Instant, m: hb_wire::Message| {
         let v = auth.open(&auth.seal(&m).expect("seal")).expect("open");
         n.handle_input(now, Input::Message { link: LinkId(0), msg: v });
     };
