@@ -80,6 +80,12 @@ impl Node {
             if ours && idle && settled {
                 self.set_want(g, true, OwnershipReason::Startup);
                 self.after_settle();
+            } else if idle && settled && self.pref(g) == self.me && self.is_nice() {
+                // A peer kept it meanwhile: with auto_failback on, ask for it back the way
+                // `hb_takeover local` does (the holder runs standby for its foreign set).
+                if self.cfg.auto_failback == crate::config::AutoFailback::On {
+                    self.send(wire_msg::hb_takeover("local"));
+                }
             }
         }
     }
