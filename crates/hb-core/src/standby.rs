@@ -287,6 +287,17 @@ impl Node {
                 self.standby = Standby::Not;
                 let reason = "No reply to standby request".to_owned();
                 self.emit(Event::StandbyRefused { reason });
+                // An automatic failback the partner could not take then (it was in flux, or
+                // a message was lost) is tried again rather than forgotten.
+                let stable: Vec<usize> = self
+                    .other_indices()
+                    .filter(|&k| self.peers[k].is_alive() && self.peers[k].stable)
+                    .collect();
+                for k in stable {
+                    if self.standby == Standby::Not {
+                        self.maybe_failback(k);
+                    }
+                }
             }
             Standby::Done(_) => {
                 self.standby = Standby::Not;
