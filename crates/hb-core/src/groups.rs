@@ -209,13 +209,14 @@ impl Node {
                     ActionResult::Ok => {
                         rt.state = GroupState::Stopped;
                         // A failed start is retried here (scripts fail transiently), then the
-                        // group is offered to a peer once.
+                        // group is offered to a peer once; after that (or if it cannot be
+                        // offered) retries continue with an exponential back-off.
                         let counted = failed && std::mem::take(&mut rt.retry_ok);
-                        if counted && rt.start_failures <= LOCAL_START_RETRIES {
-                            rt.retry_at = Some(self.now + self.cfg.deadtime);
+                        let n = rt.start_failures;
+                        rt.handoff_pending = counted && n == LOCAL_START_RETRIES + 1;
+                        if counted && !rt.handoff_pending {
+                            rt.retry_at = Some(self.now + retry_delay(self.cfg.deadtime, n));
                         }
-                        rt.handoff_pending =
-                            counted && rt.start_failures == LOCAL_START_RETRIES + 1;
                         let reason = if failed {
                             OwnershipReason::StartFailed
                         } else {
@@ -275,6 +276,16 @@ impl Node {
         self.try_handoff_failed();
     }
 }
+
+/// Delay before retry number `failures`: deadtime for the first retries, then doubling, at
+/// most [`MAX_RETRY_DELAY`].
+pub(crate) fn retry_delay(deadtime: std::time::Duration, failures: u8) -> std::time::Duration {
+    let doublings = u32::from(failures.saturating_sub(LOCAL_START_RETRIES + 1)).min(16);
+    (deadtime * 2u32.pow(doublings)).min(MAX_RETRY_DELAY)
+}
+
+/// Longest wait between two start attempts of a failing group.
+const MAX_RETRY_DELAY: std::time::Duration = std::time::Duration::from_secs(300);
 
 fn failure_text(r: &ActionResult) -> String {
     match r {

@@ -215,12 +215,21 @@ impl Node {
         let others_here = (0..self.groups.len())
             .any(|h| h != g && self.groups[h].want && (self.pref(h) == self.me) == own);
         if others_here {
-            self.groups[g].handoff_pending = false;
+            // Heartbeat's sets cannot move this group alone: keep retrying here instead.
+            let rt = &mut self.groups[g];
+            rt.handoff_pending = false;
+            rt.retry_at =
+                Some(self.now + crate::groups::retry_delay(self.cfg.deadtime, rt.start_failures));
             return;
         }
+        self.groups[g].handoff_pending = false;
         if self.standby_refusal(true).is_none() {
-            self.groups[g].handoff_pending = false;
             self.start_standby(set);
+        } else {
+            // Nobody to hand it to right now: keep retrying here.
+            let rt = &mut self.groups[g];
+            let delay = crate::groups::retry_delay(self.cfg.deadtime, rt.start_failures);
+            rt.retry_at = Some(self.now + delay);
         }
     }
 
