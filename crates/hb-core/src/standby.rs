@@ -267,6 +267,7 @@ impl Node {
                 let reason = format!("nobody took {}; keeping it", self.cfg.groups[g].name);
                 self.emit(Event::StandbyRefused { reason });
                 self.set_want(g, true, OwnershipReason::Standby);
+                self.groups[g].needs_failback = self.pref(g) != self.me;
             }
         }
     }
