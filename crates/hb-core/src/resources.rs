@@ -196,7 +196,7 @@ impl Node {
                 let settled = matches!(self.standby, Standby::Not | Standby::Done(_));
                 if full && now_stable && !was_stable && settled {
                     self.send_full_resource(true, None);
-                    self.maybe_failback(i);
+                    self.check_failbacks();
                     self.try_handoff_failed();
                 }
             }
