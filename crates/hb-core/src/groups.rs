@@ -144,6 +144,10 @@ impl Node {
 
     /// Sets the desired state and starts/stops as needed.
     pub(crate) fn set_want(&mut self, g: usize, want: bool, reason: OwnershipReason) {
+        if want && self.shutdown != Shutdown::None {
+            // Nothing starts once we are leaving, whatever message arrives late.
+            return;
+        }
         let rt = &mut self.groups[g];
         if rt.want != want {
             rt.want = want;
