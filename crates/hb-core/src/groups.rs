@@ -82,6 +82,11 @@ impl Node {
                 && (self.is_nice() || self.takeover_target(g) == Some(self.me));
             let idle = !self.groups[g].want && self.groups[g].state == GroupState::Stopped;
             let settled = self.standby == Standby::Not && self.shutdown == Shutdown::None;
+            if !settled && self.shutdown == Shutdown::None {
+                // In the middle of an exchange: look again later.
+                self.groups[g].retry_at = Some(self.now + self.cfg.deadtime);
+                continue;
+            }
             if ours && idle && settled {
                 let reason = if self.pref(g) == self.me {
                     OwnershipReason::Startup
