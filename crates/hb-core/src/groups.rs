@@ -290,7 +290,7 @@ impl Node {
         self.reannounce_if_changed();
         self.try_handoff_failed();
         if self.actions_idle() && self.rsc == crate::resources::RscState::Stable {
-            self.check_failbacks();
+            self.check_failbacks(true);
         }
     }
 }
