@@ -1,1 +1,27 @@
-//! Deterministic N-node simulator for `hb-core` with fault injection and invariant checkers.
+//! Deterministic N-node simulator for `hb-core`, with fault injection and invariant checkers.
+//!
+//! Contract: one seed fully determines a run. [`Scenario::generate`] draws the cluster, the
+//! network's and scripts' misbehaviour, clock drift and a schedule of faults from the seed;
+//! [`run`] drives one engine per node on a virtual clock, passing every packet through the real
+//! `hb-wire` codec and authenticator, and feeds ground truth to the invariant checkers (one per
+//! file in [`invariants`]). A run is a safety phase with faults, then a heal phase that must
+//! converge. A violation comes back as a [`Failure`] whose text names the seed and the exact
+//! `vopr` command that replays it; success gives a [`RunReport`] with the trace hash.
+
+pub mod engine;
+pub mod faults;
+pub mod invariants;
+pub mod model;
+pub mod net;
+pub mod queue;
+pub mod report;
+pub mod resources;
+pub mod rng;
+pub mod scenario;
+pub mod time;
+pub mod trace;
+pub mod world;
+
+pub use report::{Failure, RunReport};
+pub use scenario::{Knobs, Scenario};
+pub use world::{run, run_with, RunOptions};

@@ -1,0 +1,133 @@
+//! `vopr`: long seeded sweeps of the heartbeat-rs simulator.
+//!
+//! `vopr --seed S` replays one seed (printing its trace tail on failure); `vopr --seeds N`
+//! runs seeds `first..first+N`; `--time-budget SECS` stops a sweep early. Reports seeds per
+//! second and simulated node-hours per second. Exit status 1 if any seed failed.
+
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use hb_sim::engine::EngineFactory;
+use hb_sim::scenario::FailbackMode;
+use hb_sim::{Knobs, RunOptions, Scenario};
+
+struct Args {
+    seed: Option<u64>,
+    seeds: u64,
+    first: u64,
+    budget: Option<Duration>,
+    knobs: Knobs,
+    model: bool,
+    verbose: bool,
+}
+
+fn usage() -> &'static str {
+    "usage: vopr [--seed S | --seeds N [--first F]] [--time-budget SECS] [--nodes N] \
+     [--failback on|off|legacy] [--safety-secs S] [--heal-secs S] [--quiet] [--model] [-v]"
+}
+
+fn parse() -> Result<Args, String> {
+    let mut a = Args {
+        seed: None,
+        seeds: 100,
+        first: 0,
+        budget: None,
+        knobs: Knobs::default(),
+        model: false,
+        verbose: false,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let mut value = |name: &str| it.next().ok_or(format!("{name} needs a value"));
+        let num = |s: String| s.parse::<u64>().map_err(|e| format!("bad number {s}: {e}"));
+        match flag.as_str() {
+            "--seed" => a.seed = Some(num(value("--seed")?)?),
+            "--seeds" => a.seeds = num(value("--seeds")?)?,
+            "--first" => a.first = num(value("--first")?)?,
+            "--time-budget" => a.budget = Some(Duration::from_secs(num(value("--time-budget")?)?)),
+            "--nodes" => a.knobs.nodes = Some(num(value("--nodes")?)? as usize),
+            "--safety-secs" => a.knobs.safety_secs = Some(num(value("--safety-secs")?)?),
+            "--heal-secs" => a.knobs.heal_secs = Some(num(value("--heal-secs")?)?),
+            "--failback" => {
+                a.knobs.failback = Some(match value("--failback")?.as_str() {
+                    "on" => FailbackMode::On,
+                    "off" => FailbackMode::Off,
+                    "legacy" => FailbackMode::Legacy,
+                    other => return Err(format!("--failback on|off|legacy, not {other}")),
+                })
+            }
+            "--quiet" => a.knobs.quiet = true,
+            "--model" => a.model = true,
+            "-v" | "--verbose" => a.verbose = true,
+            "-h" | "--help" => return Err(usage().to_string()),
+            other => return Err(format!("unknown argument {other}\n{}", usage())),
+        }
+    }
+    Ok(a)
+}
+
+fn main() -> ExitCode {
+    let args = match parse() {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    // Until the core adapter is wired in, both choices run the reference model.
+    let factory: &dyn EngineFactory = &hb_sim::model::ModelFactory;
+    let _ = args.model;
+    let (first, count) = match args.seed {
+        Some(s) => (s, 1),
+        None => (args.first, args.seeds),
+    };
+    let opts = RunOptions { trace_lines: args.seed.is_some() };
+    let started = Instant::now();
+    let (mut ran, mut failed, mut node_ms, mut checks) = (0u64, 0u64, 0u64, Vec::new());
+    for seed in first..first.saturating_add(count) {
+        if args.budget.is_some_and(|b| started.elapsed() >= b) {
+            break;
+        }
+        let scenario = Scenario::generate(seed, &args.knobs);
+        if args.verbose {
+            println!("{scenario:#?}");
+        }
+        ran += 1;
+        match hb_sim::run(&scenario, factory, opts) {
+            Ok(report) => {
+                node_ms += report.node_ms;
+                if checks.is_empty() {
+                    checks = report.checks.clone();
+                } else {
+                    for (acc, (_, c)) in checks.iter_mut().zip(&report.checks) {
+                        acc.1 += c;
+                    }
+                }
+                if args.seed.is_some() {
+                    println!(
+                        "seed {seed}: ok, trace hash {:016x}, {} events, {} delivered, {} rejected",
+                        report.trace_hash, report.events, report.delivered, report.rejected
+                    );
+                }
+            }
+            Err(failure) => {
+                failed += 1;
+                println!("{failure}");
+            }
+        }
+    }
+    let secs = started.elapsed().as_secs_f64().max(1e-9);
+    let node_hours = node_ms as f64 / 3_600_000.0;
+    println!(
+        "{ran} seeds ({failed} failed) in {secs:.1} s: {:.1} seeds/s, {:.2} simulated node-hours/s",
+        ran as f64 / secs,
+        node_hours / secs
+    );
+    let summary: Vec<String> = checks.iter().map(|(n, c)| format!("{n} {c}")).collect();
+    println!("checks made (passing seeds): {}", summary.join(", "));
+    if failed > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
