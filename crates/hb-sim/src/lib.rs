@@ -12,6 +12,7 @@ pub mod engine;
 pub mod faults;
 pub mod invariants;
 pub mod model;
+pub mod mutants;
 pub mod net;
 pub mod queue;
 pub mod report;
@@ -25,3 +26,19 @@ pub mod world;
 pub use report::{Failure, RunReport};
 pub use scenario::{Knobs, Scenario};
 pub use world::{run, run_with, RunOptions};
+
+/// The engine factory the knobs ask for: `hb-core` (or the reference model), possibly with a
+/// mutant on one node.
+pub fn factory(knobs: &Knobs) -> Box<dyn engine::EngineFactory> {
+    let base: Box<dyn engine::EngineFactory> = Box::new(model::ModelFactory);
+    match knobs.mutant {
+        Some((mutation, node)) => Box::new(mutants::Mutant { inner: base, node, mutation }),
+        None => base,
+    }
+}
+
+/// Runs seed `seed` with the engine and knobs given, and the standard checkers.
+pub fn run_seed(seed: u64, knobs: &Knobs, opts: RunOptions) -> Result<RunReport, Failure> {
+    let scenario = Scenario::generate(seed, knobs);
+    run(&scenario, factory(knobs).as_ref(), opts)
+}

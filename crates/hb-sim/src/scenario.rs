@@ -2,9 +2,10 @@
 //! resource groups, timers, failback mode, auth method), the network's misbehaviour, the
 //! resource scripts' misbehaviour, each clock's drift, and the schedule of faults.
 
-use crate::faults::{self, ScheduledFault};
+use crate::faults::{self, Fault, ScheduledFault};
+use crate::mutants::Mutation;
 use crate::rng::SimRng;
-use crate::time::MAX_DRIFT_PPM;
+use crate::time::{SimTime, MAX_DRIFT_PPM};
 
 /// Hard limit on cluster size (the v1 resource manager is a two-or-three node design).
 pub const MAX_NODES: usize = 4;
@@ -112,6 +113,23 @@ pub struct Knobs {
     pub heal_secs: Option<u64>,
     /// No faults at all (a healthy cluster must stay quiet).
     pub quiet: bool,
+    /// Instead of the drawn schedule: crash this node at a time and boot it again later.
+    pub crash: Option<CrashPlan>,
+    /// Run a deliberately wrong engine on one node (checker self-test).
+    pub mutant: Option<(Mutation, usize)>,
+    /// Run the simulator's reference model engine instead of `hb-core`.
+    pub model: bool,
+}
+
+/// One scripted crash: `node` dies at `at_ms` and boots again at `restart_ms`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CrashPlan {
+    /// Node index.
+    pub node: usize,
+    /// Crash time, ms.
+    pub at_ms: u64,
+    /// Boot time, ms.
+    pub restart_ms: u64,
 }
 
 impl Knobs {
@@ -137,6 +155,15 @@ impl Knobs {
         }
         if self.quiet {
             s.push_str(" --quiet");
+        }
+        if let Some(c) = self.crash {
+            s.push_str(&format!(" --crash {}:{}:{}", c.node, c.at_ms, c.restart_ms));
+        }
+        if let Some((m, node)) = self.mutant {
+            s.push_str(&format!(" --mutant {}:{node}", m.name()));
+        }
+        if self.model {
+            s.push_str(" --model");
         }
         s
     }
@@ -243,7 +270,16 @@ impl Scenario {
             safety_ms,
             heal_ms,
         };
-        if !knobs.quiet {
+        if let Some(c) = knobs.crash {
+            let node = c.node.min(nodes - 1);
+            scenario.faults = vec![
+                ScheduledFault { at: SimTime::from_millis(c.at_ms), fault: Fault::Crash(node) },
+                ScheduledFault {
+                    at: SimTime::from_millis(c.restart_ms),
+                    fault: Fault::Restart(node),
+                },
+            ];
+        } else if !knobs.quiet {
             let mut frng = rng.fork(1);
             scenario.faults = faults::schedule(&mut frng, &scenario);
         }

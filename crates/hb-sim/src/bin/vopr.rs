@@ -7,8 +7,8 @@
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use hb_sim::engine::EngineFactory;
-use hb_sim::scenario::FailbackMode;
+use hb_sim::mutants::Mutation;
+use hb_sim::scenario::{CrashPlan, FailbackMode};
 use hb_sim::{Knobs, RunOptions, Scenario};
 
 struct Args {
@@ -17,13 +17,13 @@ struct Args {
     first: u64,
     budget: Option<Duration>,
     knobs: Knobs,
-    model: bool,
     verbose: bool,
 }
 
 fn usage() -> &'static str {
     "usage: vopr [--seed S | --seeds N [--first F]] [--time-budget SECS] [--nodes N] \
-     [--failback on|off|legacy] [--safety-secs S] [--heal-secs S] [--quiet] [--model] [-v]"
+     [--failback on|off|legacy] [--safety-secs S] [--heal-secs S] [--quiet] [--model] \
+     [--crash NODE:AT_MS:RESTART_MS] [--mutant dead-at-warntime|drop-start-done:NODE] [-v]"
 }
 
 fn parse() -> Result<Args, String> {
@@ -33,7 +33,6 @@ fn parse() -> Result<Args, String> {
         first: 0,
         budget: None,
         knobs: Knobs::default(),
-        model: false,
         verbose: false,
     };
     let mut it = std::env::args().skip(1);
@@ -57,7 +56,26 @@ fn parse() -> Result<Args, String> {
                 })
             }
             "--quiet" => a.knobs.quiet = true,
-            "--model" => a.model = true,
+            "--model" => a.knobs.model = true,
+            "--crash" => {
+                let v = value("--crash")?;
+                let parts: Vec<&str> = v.split(':').collect();
+                let [node, at, restart] = parts.as_slice() else {
+                    return Err(format!("--crash NODE:AT_MS:RESTART_MS, not {v}"));
+                };
+                a.knobs.crash = Some(CrashPlan {
+                    node: num(node.to_string())? as usize,
+                    at_ms: num(at.to_string())?,
+                    restart_ms: num(restart.to_string())?,
+                });
+            }
+            "--mutant" => {
+                let v = value("--mutant")?;
+                let (name, node) =
+                    v.split_once(':').ok_or(format!("--mutant NAME:NODE, not {v}"))?;
+                let m = Mutation::parse(name).ok_or(format!("unknown mutant {name}"))?;
+                a.knobs.mutant = Some((m, num(node.to_string())? as usize));
+            }
             "-v" | "--verbose" => a.verbose = true,
             "-h" | "--help" => return Err(usage().to_string()),
             other => return Err(format!("unknown argument {other}\n{}", usage())),
@@ -74,9 +92,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    // Until the core adapter is wired in, both choices run the reference model.
-    let factory: &dyn EngineFactory = &hb_sim::model::ModelFactory;
-    let _ = args.model;
+    let factory = hb_sim::factory(&args.knobs);
     let (first, count) = match args.seed {
         Some(s) => (s, 1),
         None => (args.first, args.seeds),
@@ -93,7 +109,7 @@ fn main() -> ExitCode {
             println!("{scenario:#?}");
         }
         ran += 1;
-        match hb_sim::run(&scenario, factory, opts) {
+        match hb_sim::run(&scenario, factory.as_ref(), opts) {
             Ok(report) => {
                 node_ms += report.node_ms;
                 if checks.is_empty() {

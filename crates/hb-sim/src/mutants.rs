@@ -1,0 +1,168 @@
+//! Deliberately wrong engines, built by wrapping a correct one on one node, to show that the
+//! checkers catch real mistakes: declaring a peer dead (and taking its groups) at warntime
+//! instead of deadtime, and losing the completion of group starts.
+
+use crate::engine::{
+    ActionKind, ActionOutcome, ActionReq, Engine, EngineFactory, EngineOutput, LocalTime,
+    Observation,
+};
+use crate::faults::AdminCmd;
+use crate::scenario::Scenario;
+
+/// The wrong rule to inject.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mutation {
+    /// Declare a silent peer dead after `warntime` and start its groups.
+    DeadAtWarntime,
+    /// Never tell the engine that a start finished.
+    DropStartDone,
+}
+
+impl Mutation {
+    /// Command-line spelling.
+    pub fn name(self) -> &'static str {
+        match self {
+            Mutation::DeadAtWarntime => "dead-at-warntime",
+            Mutation::DropStartDone => "drop-start-done",
+        }
+    }
+
+    /// Parses the command-line spelling.
+    pub fn parse(s: &str) -> Option<Mutation> {
+        [Mutation::DeadAtWarntime, Mutation::DropStartDone].into_iter().find(|m| m.name() == s)
+    }
+}
+
+/// Wraps `inner`'s engine on node `node` with `mutation`; other nodes are left correct.
+pub struct Mutant {
+    /// Factory of the correct engine.
+    pub inner: Box<dyn EngineFactory>,
+    /// The node that gets the wrong rule.
+    pub node: usize,
+    /// The wrong rule.
+    pub mutation: Mutation,
+}
+
+impl EngineFactory for Mutant {
+    fn boot(
+        &self,
+        sc: &Scenario,
+        node: usize,
+        generation: u64,
+        seed: u64,
+        now: LocalTime,
+    ) -> Result<Box<dyn Engine>, String> {
+        let engine = self.inner.boot(sc, node, generation, seed, now)?;
+        if node != self.node {
+            return Ok(engine);
+        }
+        Ok(Box::new(MutantEngine {
+            inner: engine,
+            mutation: self.mutation,
+            me: node,
+            names: (0..sc.nodes).map(|n| sc.node_name(n)).collect(),
+            preferred: sc.groups.iter().map(|g| g.preferred).collect(),
+            warntime_us: sc.timing.warntime_ms * 1000,
+            last_heard: vec![None; sc.nodes],
+            declared: vec![false; sc.nodes],
+            extra: Vec::new(),
+        }))
+    }
+}
+
+struct MutantEngine {
+    inner: Box<dyn Engine>,
+    mutation: Mutation,
+    me: usize,
+    names: Vec<String>,
+    preferred: Vec<usize>,
+    warntime_us: u64,
+    last_heard: Vec<Option<u64>>,
+    declared: Vec<bool>,
+    extra: Vec<EngineOutput>,
+}
+
+impl MutantEngine {
+    fn early_deadline(&self) -> Option<u64> {
+        (0..self.names.len())
+            .filter(|p| *p != self.me && !self.declared[*p])
+            .filter_map(|p| self.last_heard[p].map(|t| t + self.warntime_us))
+            .min()
+    }
+}
+
+impl Engine for MutantEngine {
+    fn handle_message(&mut self, now: LocalTime, medium: usize, msg: hb_wire::Verified) {
+        if msg.msg_type() == Some("status") {
+            if let Some(p) = msg.get_str("src").and_then(|s| self.names.iter().position(|n| n == s))
+            {
+                self.last_heard[p] = Some(now.mono_us);
+                self.declared[p] = false;
+            }
+        }
+        self.inner.handle_message(now, medium, msg);
+    }
+
+    fn handle_timeout(&mut self, now: LocalTime) {
+        if self.mutation == Mutation::DeadAtWarntime {
+            for p in 0..self.names.len() {
+                let due = self.last_heard[p].is_some_and(|t| now.mono_us >= t + self.warntime_us);
+                if p != self.me && !self.declared[p] && due {
+                    self.declared[p] = true;
+                    self.extra.push(EngineOutput::Observe(Observation::PeerDead(p)));
+                    for (g, pref) in self.preferred.iter().enumerate() {
+                        if *pref == p {
+                            let req = ActionReq {
+                                group: g,
+                                member: None,
+                                kind: ActionKind::Start,
+                                token: 0,
+                            };
+                            self.extra.push(EngineOutput::RunAction(req));
+                        }
+                    }
+                }
+            }
+        }
+        if self.inner.poll_timeout().is_some_and(|t| now.mono_us >= t) {
+            self.inner.handle_timeout(now);
+        }
+    }
+
+    fn handle_admin(&mut self, now: LocalTime, cmd: AdminCmd) {
+        self.inner.handle_admin(now, cmd);
+    }
+
+    fn handle_action_done(&mut self, now: LocalTime, req: &ActionReq, outcome: ActionOutcome) {
+        if self.mutation == Mutation::DropStartDone && req.kind == ActionKind::Start {
+            return;
+        }
+        self.inner.handle_action_done(now, req, outcome);
+    }
+
+    fn handle_link_state(&mut self, now: LocalTime, medium: usize, up: bool) {
+        self.inner.handle_link_state(now, medium, up);
+    }
+
+    fn handle_wall_step(&mut self, now: LocalTime) {
+        self.inner.handle_wall_step(now);
+    }
+
+    fn poll_output(&mut self) -> Option<EngineOutput> {
+        if !self.extra.is_empty() {
+            return Some(self.extra.remove(0));
+        }
+        self.inner.poll_output()
+    }
+
+    fn poll_timeout(&self) -> Option<u64> {
+        let inner = self.inner.poll_timeout();
+        if self.mutation != Mutation::DeadAtWarntime {
+            return inner;
+        }
+        match (inner, self.early_deadline()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+}

@@ -1,0 +1,102 @@
+//! The checkers catch deliberately wrong engines, and the report names the seed and a command
+//! that replays exactly the failing run (the replay is executed here to prove it).
+
+use hb_sim::mutants::Mutation;
+use hb_sim::scenario::{CrashPlan, FailbackMode};
+use hb_sim::{run_seed, Knobs, RunOptions};
+
+/// A quiet two-node cluster in which `node` crashes at 12 s and boots again at 16 s.
+fn crash_knobs(node: usize, model: bool) -> Knobs {
+    Knobs {
+        nodes: Some(2),
+        failback: Some(FailbackMode::On),
+        crash: Some(CrashPlan { node, at_ms: 12_000, restart_ms: 16_000 }),
+        model,
+        ..Knobs::default()
+    }
+}
+
+fn assert_bites(seed: u64, knobs: &Knobs, mutation: Mutation, node: usize, expect: &[&str]) {
+    // The correct engine passes the very same scenario...
+    if let Err(f) = run_seed(seed, knobs, RunOptions::default()) {
+        panic!("the unmodified engine already fails:\n{f}");
+    }
+    // ...the mutant does not, and the report says how to replay it.
+    let mutant = Knobs { mutant: Some((mutation, node)), ..knobs.clone() };
+    let failure = match run_seed(seed, &mutant, RunOptions { trace_lines: true }) {
+        Ok(r) => panic!("{mutation:?} went unnoticed (trace {:016x})", r.trace_hash),
+        Err(f) => f,
+    };
+    let text = failure.to_string();
+    eprintln!("{mutation:?} caught as expected:\n{text}");
+    assert!(
+        expect.contains(&failure.invariant),
+        "{mutation:?} caught by {}:\n{text}",
+        failure.invariant
+    );
+    assert!(text.contains(&format!("seed {seed}")));
+    let prefix = format!("cargo run -p hb-sim --bin vopr -- --seed {seed} ");
+    let replay = failure
+        .replay
+        .strip_prefix(&prefix)
+        .unwrap_or_else(|| panic!("no replay command in:\n{text}"));
+    assert!(text.contains(&failure.replay));
+    // Replaying from the printed arguments gives the same violation at the same instant.
+    let replayed = replay_args(replay);
+    let again = run_seed(seed, &replayed, RunOptions::default()).expect_err("replay must fail too");
+    assert_eq!(
+        (again.invariant, again.at, &again.detail),
+        (failure.invariant, failure.at, &failure.detail)
+    );
+}
+
+/// Parses the knobs part of a replay command (the subset these tests produce).
+fn replay_args(args: &str) -> Knobs {
+    let mut k = Knobs::default();
+    let mut it = args.split_whitespace();
+    while let Some(flag) = it.next() {
+        match flag {
+            "--nodes" => k.nodes = it.next().and_then(|v| v.parse().ok()),
+            "--failback" => {
+                k.failback = match it.next() {
+                    Some("on") => Some(FailbackMode::On),
+                    Some("off") => Some(FailbackMode::Off),
+                    _ => Some(FailbackMode::Legacy),
+                }
+            }
+            "--quiet" => k.quiet = true,
+            "--model" => k.model = true,
+            "--crash" => {
+                let v: Vec<u64> =
+                    it.next().unwrap_or("").split(':').filter_map(|x| x.parse().ok()).collect();
+                k.crash = Some(CrashPlan { node: v[0] as usize, at_ms: v[1], restart_ms: v[2] });
+            }
+            "--mutant" => {
+                let (name, node) = it.next().and_then(|v| v.split_once(':')).expect("NAME:NODE");
+                k.mutant = Some((
+                    Mutation::parse(name).expect("known mutant"),
+                    node.parse().expect("node"),
+                ));
+            }
+            other => panic!("unexpected replay argument {other}"),
+        }
+    }
+    k
+}
+
+#[test]
+fn declaring_death_at_warntime_is_caught_on_the_reference_model() {
+    for seed in [11, 12, 13] {
+        assert_bites(seed, &crash_knobs(1, true), Mutation::DeadAtWarntime, 0, &["no-false-death"]);
+    }
+}
+
+#[test]
+fn losing_start_completions_is_caught_on_the_reference_model() {
+    // node1 (preferred for group 0) crashes, node2 takes group 0 but never learns the start
+    // finished, so it never gives it back when node1 returns.
+    for seed in [21, 22, 23] {
+        let expect = ["single-owner", "convergence", "no-flapping"];
+        assert_bites(seed, &crash_knobs(0, true), Mutation::DropStartDone, 1, &expect);
+    }
+}
