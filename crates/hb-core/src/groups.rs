@@ -1,0 +1,208 @@
+//! Local resource groups: desired vs actual state, one action per group at a time, failed
+//! starts stopped again, and the continuations that wait for actions to settle.
+
+use crate::api::{Action, ActionResult, Event, GroupId, Output, OwnershipReason, ResourceSet};
+use crate::node::{Node, Shutdown};
+use crate::standby::Standby;
+use crate::time::Instant;
+use crate::wire_msg;
+
+/// What the group is doing on this node.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GroupState {
+    /// Not running here.
+    Stopped,
+    /// Start action outstanding.
+    Starting,
+    /// Running here.
+    Running,
+    /// Stop action outstanding.
+    Stopping,
+    /// Its stop failed; it may be partly running.
+    Failed,
+}
+
+/// Runtime state of one group on this node.
+#[derive(Clone, Debug)]
+pub(crate) struct GroupRt {
+    pub(crate) state: GroupState,
+    /// We want it running here (this is what we claim in `resource` messages).
+    pub(crate) want: bool,
+    pub(crate) reason: Option<OwnershipReason>,
+    pub(crate) since: Instant,
+    /// Taken over from a dead/leaving node; give it back when its owner returns.
+    pub(crate) needs_failback: bool,
+    /// Stopping because its start failed.
+    pub(crate) failed_start: bool,
+}
+
+impl GroupRt {
+    pub(crate) fn new(now: Instant) -> GroupRt {
+        GroupRt {
+            state: GroupState::Stopped,
+            want: false,
+            reason: None,
+            since: now,
+            needs_failback: false,
+            failed_start: false,
+        }
+    }
+}
+
+impl Node {
+    pub(crate) fn pref(&self, g: usize) -> usize {
+        let p = &self.cfg.groups[g].preferred_node;
+        self.cfg.nodes.iter().position(|n| n == p).unwrap_or(self.me)
+    }
+
+    /// Groups in `set` as seen from node `pov`.
+    pub(crate) fn groups_in(&self, set: ResourceSet, pov: usize) -> Vec<usize> {
+        (0..self.groups.len())
+            .filter(|&g| if self.pref(g) == pov { set.has_local() } else { set.has_foreign() })
+            .collect()
+    }
+
+    /// What we claim, in our point of view.
+    pub(crate) fn held_set(&self) -> ResourceSet {
+        let mut local = false;
+        let mut foreign = false;
+        for (g, rt) in self.groups.iter().enumerate() {
+            if rt.want {
+                if self.pref(g) == self.me {
+                    local = true;
+                } else {
+                    foreign = true;
+                }
+            }
+        }
+        ResourceSet::from_bits(local, foreign)
+    }
+
+    pub(crate) fn actions_idle(&self) -> bool {
+        !self.groups.iter().any(|g| matches!(g.state, GroupState::Starting | GroupState::Stopping))
+    }
+
+    /// Sets the desired state and starts/stops as needed.
+    pub(crate) fn set_want(&mut self, g: usize, want: bool, reason: OwnershipReason) {
+        let rt = &mut self.groups[g];
+        if rt.want != want {
+            rt.want = want;
+            rt.reason = Some(reason);
+        }
+        if !want {
+            rt.needs_failback = false;
+        }
+        self.reconcile(g);
+    }
+
+    pub(crate) fn reconcile(&mut self, g: usize) {
+        let rt = &mut self.groups[g];
+        let action = match (rt.state, rt.want) {
+            (GroupState::Stopped | GroupState::Failed, true) => {
+                rt.state = GroupState::Starting;
+                Action::Start
+            }
+            (GroupState::Running, false) => {
+                rt.state = GroupState::Stopping;
+                Action::Stop
+            }
+            _ => return,
+        };
+        self.push_output(Output::RunAction { group: GroupId(g as u16), action });
+    }
+
+    pub(crate) fn handle_action_done(
+        &mut self,
+        group: GroupId,
+        action: Action,
+        result: ActionResult,
+    ) {
+        let g = group.0 as usize;
+        let Some(rt) = self.groups.get(g) else { return };
+        let me = self.name(self.me);
+        match (action, rt.state) {
+            (Action::Start, GroupState::Starting) => match result {
+                ActionResult::Ok => {
+                    let rt = &mut self.groups[g];
+                    rt.state = GroupState::Running;
+                    rt.since = self.now;
+                    let reason = rt.reason.unwrap_or(OwnershipReason::Startup);
+                    self.emit(Event::Ownership { group, owner: Some(me), reason });
+                }
+                other => {
+                    let reason = failure_text(&other);
+                    self.emit(Event::StartFailed { group, reason });
+                    let rt = &mut self.groups[g];
+                    rt.failed_start = true;
+                    rt.want = false;
+                    rt.needs_failback = false;
+                    rt.state = GroupState::Stopping;
+                    self.push_output(Output::RunAction { group, action: Action::Stop });
+                    return;
+                }
+            },
+            (Action::Stop, GroupState::Stopping) => {
+                let rt = &mut self.groups[g];
+                rt.since = self.now;
+                let failed = std::mem::take(&mut rt.failed_start);
+                match result {
+                    ActionResult::Ok => {
+                        rt.state = GroupState::Stopped;
+                        let reason = if failed {
+                            OwnershipReason::StartFailed
+                        } else {
+                            rt.reason.unwrap_or(OwnershipReason::LocalShutdown)
+                        };
+                        self.emit(Event::Ownership { group, owner: None, reason });
+                        if let Some(r) = self.ip_answer[g].take() {
+                            let key = self.cfg.groups[g].name.clone();
+                            let name = self.name(r);
+                            self.send(wire_msg::ip_request_resp(r, &name, &key, true));
+                        }
+                    }
+                    other => {
+                        rt.state = GroupState::Failed;
+                        let reason = failure_text(&other);
+                        self.emit(Event::StopFailed { group, reason });
+                    }
+                }
+            }
+            // A report for an action we did not ask for (stale or bogus): ignore.
+            _ => return,
+        }
+        self.reconcile(g);
+        self.after_settle();
+    }
+
+    /// Continuations that wait for every outstanding action.
+    pub(crate) fn after_settle(&mut self) {
+        if !self.actions_idle() {
+            return;
+        }
+        match self.standby {
+            Standby::GivingUp(s) => self.finish_giving_up(s),
+            Standby::Acquiring { set, .. } => self.finish_acquiring(set),
+            _ => {}
+        }
+        if self.pending_machdown && self.actions_idle() {
+            self.pending_machdown = false;
+            if self.shutdown == Shutdown::None && self.is_nice() {
+                self.send(wire_msg::resource_machdown());
+            }
+        }
+        match self.shutdown {
+            Shutdown::Pending => self.try_begin_shutdown(),
+            Shutdown::Releasing => self.finish_release(),
+            _ => {}
+        }
+        self.reannounce_if_changed();
+    }
+}
+
+fn failure_text(r: &ActionResult) -> String {
+    match r {
+        ActionResult::Ok => String::new(),
+        ActionResult::Failed(s) => s.clone(),
+        ActionResult::TimedOut => "timed out".to_owned(),
+    }
+}

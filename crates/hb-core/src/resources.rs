@@ -1,0 +1,344 @@
+//! v1 "nice failback" resource negotiation (spec §8.3–§8.5, §8.8): `starting`/`resource`,
+//! start-up acquisition, takeover of dead or leaving nodes' groups, failback trigger and
+//! split-brain resolution after a partition heals (preferred node keeps the group).
+
+use std::time::Duration;
+
+use crate::api::{Event, GroupId, OwnershipReason, ResourceSet};
+use crate::config::AutoFailback;
+use crate::node::{Comm, Node, Shutdown};
+use crate::standby::Standby;
+use crate::timers::Timer;
+use crate::wire_msg;
+
+/// `RQSTDELAY`: how long a starting node waits for a stable peer before taking its groups.
+pub(crate) const RQSTDELAY: Duration = Duration::from_secs(10);
+
+/// Our resource-manager state (heartbeat's `resourcestate`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RscState {
+    /// Comm not up yet.
+    Init,
+    /// `starting` sent.
+    Starting,
+    /// A peer was starting at the same time.
+    BothStarting,
+    /// A peer's `resource` arrived; waiting for stability or `RQSTDELAY`.
+    RscRcvd,
+    /// Settled.
+    Stable,
+    /// Shutting down.
+    Shutdown,
+}
+
+impl Node {
+    pub(crate) fn is_nice(&self) -> bool {
+        self.cfg.auto_failback != AutoFailback::Legacy
+    }
+
+    /// Whether node `k` (possibly us) is running and willing to hold groups.
+    pub(crate) fn node_alive(&self, k: usize) -> bool {
+        if k == self.me {
+            self.comm == Comm::Up && self.shutdown == Shutdown::None
+        } else {
+            self.peers.get(k).is_some_and(|p| p.is_alive())
+        }
+    }
+
+    /// Who should hold `g` when its holder is gone: its preferred node if alive, else the
+    /// first live node in configuration order (so every node computes the same answer).
+    pub(crate) fn takeover_target(&self, g: usize) -> Option<usize> {
+        let pref = self.pref(g);
+        if self.node_alive(pref) {
+            return Some(pref);
+        }
+        (0..self.cfg.nodes.len()).find(|&k| self.node_alive(k))
+    }
+
+    /// Whether peer `p` claims `g`. A peer's `foreign` is ambiguous with three or more nodes;
+    /// we only read it as covering `g` when `g` is ours, the cluster has two nodes, or `g`'s
+    /// preferred node is gone.
+    pub(crate) fn claimed_by_peer(&self, p: usize, g: usize) -> bool {
+        let peer = &self.peers[p];
+        if p == self.me || !peer.is_alive() {
+            return false;
+        }
+        let pref = self.pref(g);
+        if pref == p {
+            peer.holds.has_local()
+        } else {
+            peer.holds.has_foreign()
+                && (pref == self.me || self.cfg.nodes.len() == 2 || !self.node_alive(pref))
+        }
+    }
+
+    pub(crate) fn claimed_by_any_peer(&self, g: usize) -> bool {
+        self.other_indices().any(|p| self.claimed_by_peer(p, g))
+    }
+
+    /// Sends our full `resource` statement.
+    pub(crate) fn send_full_resource(&mut self, stable: bool, info: Option<&str>) {
+        let set = self.held_set();
+        self.announced = Some(set);
+        self.send(wire_msg::resource_full(set.as_str(), stable, info));
+    }
+
+    pub(crate) fn reannounce_if_changed(&mut self) {
+        if self.is_nice()
+            && self.rsc == RscState::Stable
+            && self.standby == Standby::Not
+            && self.shutdown == Shutdown::None
+            && self.announced.is_some_and(|a| a != self.held_set())
+        {
+            self.send_full_resource(true, None);
+        }
+    }
+
+    pub(crate) fn rsc_on_comm_up(&mut self) {
+        if !self.is_nice() {
+            return self.legacy_on_comm_up();
+        }
+        self.send(wire_msg::starting());
+        self.rsc = RscState::Starting;
+        if !self.other_indices().any(|i| self.peers[i].is_alive()) {
+            self.become_stable();
+        }
+    }
+
+    pub(crate) fn on_starting(&mut self, i: usize) {
+        if !self.is_nice() || self.comm != Comm::Up || self.rsc == RscState::Init {
+            return;
+        }
+        let p = &mut self.peers[i];
+        p.stable = false;
+        p.holds = ResourceSet::None;
+        if self.rsc == RscState::Starting {
+            self.rsc = RscState::BothStarting;
+        }
+        let stable = self.rsc == RscState::Stable;
+        self.send_full_resource(stable, None);
+    }
+
+    pub(crate) fn on_resource(&mut self, i: usize, hold: ResourceSet, full: bool, stable: bool) {
+        if !self.is_nice() || self.comm != Comm::Up {
+            return;
+        }
+        let p = &mut self.peers[i];
+        let was_stable = p.stable;
+        if full {
+            p.holds = hold;
+            p.stable = stable;
+        } else if hold == ResourceSet::None {
+            p.holds = hold;
+        } else {
+            p.holds = p.holds.union(hold);
+        }
+        let now_stable = self.peers[i].stable;
+        match self.rsc {
+            RscState::Starting | RscState::BothStarting => {
+                self.rsc = RscState::RscRcvd;
+                self.timers.set(Timer::RscDelay, self.now + RQSTDELAY);
+                if now_stable {
+                    self.send_full_resource(false, None);
+                    self.become_stable();
+                }
+            }
+            RscState::RscRcvd => {
+                if now_stable && !was_stable {
+                    self.send_full_resource(false, None);
+                    self.become_stable();
+                }
+            }
+            RscState::Stable => {
+                if full && now_stable && !was_stable && self.standby == Standby::Not {
+                    self.send_full_resource(true, None);
+                    self.maybe_failback(i);
+                }
+                self.resolve_conflicts(i);
+            }
+            RscState::Init | RscState::Shutdown => {}
+        }
+    }
+
+    pub(crate) fn on_rsc_delay(&mut self) {
+        if self.rsc == RscState::RscRcvd {
+            self.become_stable();
+        }
+    }
+
+    /// Takes what we should hold, goes `STABLE`, announces it (spec §8.4 steps 3, 4, 6).
+    pub(crate) fn become_stable(&mut self) {
+        self.timers.stop(Timer::RscDelay);
+        self.rsc = RscState::Stable;
+        let take = self.orphans_for_us();
+        self.claim(&take, OwnershipReason::NodeDead);
+        self.send_full_resource(true, None);
+        if !take.is_empty() {
+            for &g in &take {
+                let key = self.cfg.groups[g].name.clone();
+                let me = self.name(self.me);
+                self.send(wire_msg::ip_request_resp(self.me, &me, &key, true));
+            }
+            self.send_full_resource(true, Some("req_our_resources()"));
+        }
+        for g in take {
+            self.reconcile(g);
+        }
+    }
+
+    /// Marks groups as wanted here (actions follow with `reconcile`).
+    fn claim(&mut self, take: &[usize], foreign_reason: OwnershipReason) {
+        for &g in take {
+            let own = self.pref(g) == self.me;
+            let rt = &mut self.groups[g];
+            rt.want = true;
+            rt.reason = Some(if own { OwnershipReason::Startup } else { foreign_reason });
+            rt.needs_failback = !own;
+        }
+    }
+
+    /// Groups nobody holds whose takeover target is us.
+    fn orphans_for_us(&self) -> Vec<usize> {
+        (0..self.groups.len())
+            .filter(|&g| {
+                !self.groups[g].want
+                    && !self.ip_requested[g]
+                    && !self.claimed_by_any_peer(g)
+                    && self.takeover_target(g) == Some(self.me)
+            })
+            .collect()
+    }
+
+    /// Takes over orphaned groups (dead/leaving/restarted holder) and announces it the way
+    /// heartbeat's `req_our_resources` and `mach_down` do.
+    pub(crate) fn takeover_orphans(&mut self, reason: OwnershipReason) {
+        let take = self.orphans_for_us();
+        if take.is_empty() {
+            return;
+        }
+        self.claim(&take, reason);
+        let foreign = take.iter().any(|&g| self.pref(g) != self.me);
+        if self.is_nice() {
+            self.send_full_resource(true, Some("req_our_resources()"));
+            self.pending_machdown |= foreign;
+        }
+        for g in take {
+            self.reconcile(g);
+        }
+    }
+
+    /// Spec §8.5, called once `i` is marked dead.
+    pub(crate) fn on_peer_dead(&mut self, i: usize, had_heard: bool) {
+        self.cancel_standby_with(i);
+        let p = &self.peers[i];
+        let fencing_needed =
+            !(had_heard && (p.shutdone || (self.is_nice() && p.holds == ResourceSet::None)));
+        let p = &mut self.peers[i];
+        p.holds = ResourceSet::None;
+        p.stable = false;
+        p.shutdone = false;
+        if self.comm != Comm::Up || self.shutdown != Shutdown::None {
+            return;
+        }
+        let name = self.name(i);
+        let result = if fencing_needed { "n_stnth" } else { "unneeded" };
+        self.send(wire_msg::stonith(&name, result));
+        self.take_after_loss(OwnershipReason::NodeDead);
+    }
+
+    fn take_after_loss(&mut self, reason: OwnershipReason) {
+        if !self.is_nice() {
+            return self.takeover_orphans(reason);
+        }
+        match self.rsc {
+            RscState::Stable => self.takeover_orphans(reason),
+            RscState::Starting | RscState::BothStarting | RscState::RscRcvd => {
+                if !self.other_indices().any(|k| self.peers[k].is_alive()) {
+                    self.become_stable();
+                }
+            }
+            RscState::Init | RscState::Shutdown => {}
+        }
+    }
+
+    /// Spec §8.6 survivor side: the leaving node holds nothing; take over at once.
+    pub(crate) fn on_shutdone(&mut self, i: usize) {
+        self.cancel_standby_with(i);
+        let p = &mut self.peers[i];
+        p.shutdone = true;
+        p.holds = ResourceSet::None;
+        p.stable = true;
+        if self.comm == Comm::Up && self.shutdown == Shutdown::None {
+            self.take_after_loss(OwnershipReason::PeerShutdown);
+        }
+    }
+
+    /// A higher generation: the old incarnation's holdings are void.
+    pub(crate) fn on_peer_restart(&mut self, i: usize, generation: u32) {
+        self.emit(Event::PeerRestarted { node: self.name(i), generation });
+        self.cancel_standby_with(i);
+        let p = &mut self.peers[i];
+        p.holds = ResourceSet::None;
+        p.stable = false;
+        p.shutdone = false;
+        p.was_dead = false;
+        if self.comm == Comm::Up && self.shutdown == Shutdown::None && self.rsc == RscState::Stable
+        {
+            self.takeover_orphans(OwnershipReason::NodeDead);
+        }
+    }
+
+    /// Same generation after we buried it: a healed partition. Tell it what we hold so the
+    /// double-held groups can be sorted out (heartbeat would restart itself instead).
+    pub(crate) fn on_peer_returned(&mut self, i: usize) {
+        let p = &mut self.peers[i];
+        p.holds = ResourceSet::None;
+        p.stable = false;
+        if self.is_nice() && self.comm == Comm::Up && self.rsc == RscState::Stable {
+            self.send_full_resource(true, None);
+        }
+    }
+
+    /// With `auto_failback on`, give back groups we took over once their owner is stable.
+    fn maybe_failback(&mut self, i: usize) {
+        if self.cfg.auto_failback != AutoFailback::On || self.standby != Standby::Not {
+            return;
+        }
+        let owed = (0..self.groups.len())
+            .any(|g| self.groups[g].want && self.groups[g].needs_failback && self.pref(g) == i);
+        if owed {
+            self.start_standby(ResourceSet::Foreign);
+        }
+    }
+
+    /// A peer claims groups we hold: the preferred node keeps each one, the other releases it
+    /// (neither preferred: the node earlier in the configuration keeps it).
+    pub(crate) fn resolve_conflicts(&mut self, i: usize) {
+        if self.rsc != RscState::Stable || self.shutdown != Shutdown::None {
+            return;
+        }
+        let both: Vec<usize> = (0..self.groups.len())
+            .filter(|&g| self.groups[g].want && self.claimed_by_peer(i, g))
+            .collect();
+        if both.is_empty() {
+            return;
+        }
+        let (keep, release): (Vec<usize>, Vec<usize>) = both.into_iter().partition(|&g| {
+            let pref = self.pref(g);
+            pref == self.me || (pref != i && self.me < i)
+        });
+        let node = self.name(i);
+        if !keep.is_empty() {
+            let groups = keep.iter().map(|&g| GroupId(g as u16)).collect();
+            self.emit(Event::SplitBrainSuspected { node: node.clone(), groups, we_keep: true });
+        }
+        if !release.is_empty() {
+            let groups = release.iter().map(|&g| GroupId(g as u16)).collect();
+            self.emit(Event::SplitBrainSuspected { node, groups, we_keep: false });
+            for g in release {
+                self.set_want(g, false, OwnershipReason::SplitBrain);
+            }
+            self.after_settle();
+        }
+    }
+}
