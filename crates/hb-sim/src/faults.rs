@@ -89,6 +89,81 @@ pub struct ScheduledFault {
     pub fault: Fault,
 }
 
+impl ScheduledFault {
+    /// The `vopr --fault` spelling: `AT_MS:KIND[:ARGS]`, e.g. `12000:crash:0`,
+    /// `5000:link-down:0:1`, `9000:partition:1:2:two-way`, `14000:heal`,
+    /// `8000:standby:1:all`.
+    pub fn to_arg(&self) -> String {
+        let at = self.at.millis();
+        let set = |s: ResourceSet| match s {
+            ResourceSet::All => "all",
+            ResourceSet::Local => "local",
+            ResourceSet::Foreign => "foreign",
+            ResourceSet::Failback => "failback",
+        };
+        match self.fault {
+            Fault::Crash(n) => format!("{at}:crash:{n}"),
+            Fault::Restart(n) => format!("{at}:restart:{n}"),
+            Fault::Partition { from, to, two_way } => {
+                format!(
+                    "{at}:partition:{from}:{to}:{}",
+                    if two_way { "two-way" } else { "one-way" }
+                )
+            }
+            Fault::HealPartitions => format!("{at}:heal"),
+            Fault::LinkDown { node, medium } => format!("{at}:link-down:{node}:{medium}"),
+            Fault::LinkUp { node, medium } => format!("{at}:link-up:{node}:{medium}"),
+            Fault::ClockStep { node, secs } => format!("{at}:clock-step:{node}:{secs}"),
+            Fault::Admin { node, cmd: AdminCmd::Standby(s) } => {
+                format!("{at}:standby:{node}:{}", set(s))
+            }
+            Fault::Admin { node, cmd: AdminCmd::Takeover(s) } => {
+                format!("{at}:takeover:{node}:{}", set(s))
+            }
+            Fault::Admin { node, cmd: AdminCmd::Shutdown } => format!("{at}:shutdown:{node}"),
+        }
+    }
+
+    /// Parses the [`ScheduledFault::to_arg`] spelling.
+    pub fn parse_arg(arg: &str) -> Result<ScheduledFault, String> {
+        let parts: Vec<&str> = arg.split(':').collect();
+        let num = |i: usize| -> Result<u64, String> {
+            parts.get(i).and_then(|p| p.parse().ok()).ok_or(format!("bad fault {arg:?}: field {i}"))
+        };
+        let set = |i: usize| match parts.get(i).copied() {
+            Some("all") => Ok(ResourceSet::All),
+            Some("local") => Ok(ResourceSet::Local),
+            Some("foreign") => Ok(ResourceSet::Foreign),
+            Some("failback") => Ok(ResourceSet::Failback),
+            _ => Err(format!("bad resource set in {arg:?}")),
+        };
+        let at = SimTime::from_millis(num(0)?);
+        let node = || num(2).map(|n| n as usize);
+        let fault = match parts.get(1).copied() {
+            Some("crash") => Fault::Crash(node()?),
+            Some("restart") => Fault::Restart(node()?),
+            Some("partition") => Fault::Partition {
+                from: num(2)? as u32,
+                to: num(3)? as u32,
+                two_way: parts.get(4) == Some(&"two-way"),
+            },
+            Some("heal") => Fault::HealPartitions,
+            Some("link-down") => Fault::LinkDown { node: node()?, medium: num(3)? as usize },
+            Some("link-up") => Fault::LinkUp { node: node()?, medium: num(3)? as usize },
+            Some("clock-step") => {
+                let secs =
+                    parts.get(3).and_then(|p| p.parse().ok()).ok_or(format!("bad step {arg:?}"))?;
+                Fault::ClockStep { node: node()?, secs }
+            }
+            Some("standby") => Fault::Admin { node: node()?, cmd: AdminCmd::Standby(set(3)?) },
+            Some("takeover") => Fault::Admin { node: node()?, cmd: AdminCmd::Takeover(set(3)?) },
+            Some("shutdown") => Fault::Admin { node: node()?, cmd: AdminCmd::Shutdown },
+            _ => return Err(format!("unknown fault kind in {arg:?}")),
+        };
+        Ok(ScheduledFault { at, fault })
+    }
+}
+
 /// Draws the safety phase's faults: a handful of episodes (crash + restart, partition + heal,
 /// link down + up, clock step, admin command), possibly overlapping, all repaired by the end of
 /// the safety phase at the latest (the heal phase repairs whatever is left anyway).
@@ -208,6 +283,17 @@ mod tests {
             }
         }
         assert!(kinds.iter().all(|k| *k > 20), "{kinds:?}");
+    }
+
+    #[test]
+    fn fault_args_round_trip() {
+        for seed in 0..100 {
+            for f in Scenario::generate(seed, &Knobs::default()).faults {
+                assert_eq!(ScheduledFault::parse_arg(&f.to_arg()), Ok(f));
+            }
+        }
+        assert!(ScheduledFault::parse_arg("100:explode:1").is_err());
+        assert!(ScheduledFault::parse_arg("x:crash:1").is_err());
     }
 
     #[test]

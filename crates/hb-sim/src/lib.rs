@@ -8,6 +8,7 @@
 //! converge. A violation comes back as a [`Failure`] whose text names the seed and the exact
 //! `vopr` command that replays it; success gives a [`RunReport`] with the trace hash.
 
+pub mod core_adapter;
 pub mod engine;
 pub mod faults;
 pub mod invariants;
@@ -23,6 +24,7 @@ pub mod time;
 pub mod trace;
 pub mod world;
 
+pub use core_adapter::CoreFactory;
 pub use report::{Failure, RunReport};
 pub use scenario::{Knobs, Scenario};
 pub use world::{run, run_with, RunOptions};
@@ -30,7 +32,8 @@ pub use world::{run, run_with, RunOptions};
 /// The engine factory the knobs ask for: `hb-core` (or the reference model), possibly with a
 /// mutant on one node.
 pub fn factory(knobs: &Knobs) -> Box<dyn engine::EngineFactory> {
-    let base: Box<dyn engine::EngineFactory> = Box::new(model::ModelFactory);
+    let base: Box<dyn engine::EngineFactory> =
+        if knobs.model { Box::new(model::ModelFactory) } else { Box::new(CoreFactory) };
     match knobs.mutant {
         Some((mutation, node)) => Box::new(mutants::Mutant { inner: base, node, mutation }),
         None => base,

@@ -2,10 +2,10 @@
 //! resource groups, timers, failback mode, auth method), the network's misbehaviour, the
 //! resource scripts' misbehaviour, each clock's drift, and the schedule of faults.
 
-use crate::faults::{self, Fault, ScheduledFault};
+use crate::faults::{self, ScheduledFault};
 use crate::mutants::Mutation;
 use crate::rng::SimRng;
-use crate::time::{SimTime, MAX_DRIFT_PPM};
+use crate::time::MAX_DRIFT_PPM;
 
 /// Hard limit on cluster size (the v1 resource manager is a two-or-three node design).
 pub const MAX_NODES: usize = 4;
@@ -113,23 +113,12 @@ pub struct Knobs {
     pub heal_secs: Option<u64>,
     /// No faults at all (a healthy cluster must stay quiet).
     pub quiet: bool,
-    /// Instead of the drawn schedule: crash this node at a time and boot it again later.
-    pub crash: Option<CrashPlan>,
+    /// Instead of the drawn schedule: exactly these faults (`vopr --fault`, repeatable).
+    pub script: Option<Vec<ScheduledFault>>,
     /// Run a deliberately wrong engine on one node (checker self-test).
     pub mutant: Option<(Mutation, usize)>,
     /// Run the simulator's reference model engine instead of `hb-core`.
     pub model: bool,
-}
-
-/// One scripted crash: `node` dies at `at_ms` and boots again at `restart_ms`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct CrashPlan {
-    /// Node index.
-    pub node: usize,
-    /// Crash time, ms.
-    pub at_ms: u64,
-    /// Boot time, ms.
-    pub restart_ms: u64,
 }
 
 impl Knobs {
@@ -156,8 +145,13 @@ impl Knobs {
         if self.quiet {
             s.push_str(" --quiet");
         }
-        if let Some(c) = self.crash {
-            s.push_str(&format!(" --crash {}:{}:{}", c.node, c.at_ms, c.restart_ms));
+        if let Some(script) = &self.script {
+            if script.is_empty() {
+                s.push_str(" --no-faults");
+            }
+            for f in script {
+                s.push_str(&format!(" --fault {}", f.to_arg()));
+            }
         }
         if let Some((m, node)) = self.mutant {
             s.push_str(&format!(" --mutant {}:{node}", m.name()));
@@ -270,15 +264,9 @@ impl Scenario {
             safety_ms,
             heal_ms,
         };
-        if let Some(c) = knobs.crash {
-            let node = c.node.min(nodes - 1);
-            scenario.faults = vec![
-                ScheduledFault { at: SimTime::from_millis(c.at_ms), fault: Fault::Crash(node) },
-                ScheduledFault {
-                    at: SimTime::from_millis(c.restart_ms),
-                    fault: Fault::Restart(node),
-                },
-            ];
+        if let Some(script) = &knobs.script {
+            scenario.faults = script.clone();
+            scenario.faults.sort_by_key(|f| f.at);
         } else if !knobs.quiet {
             let mut frng = rng.fork(1);
             scenario.faults = faults::schedule(&mut frng, &scenario);
@@ -328,6 +316,27 @@ impl Scenario {
     /// Total number of resources over all groups.
     pub fn total_members(&self) -> usize {
         self.groups.iter().map(|g| g.resources.len()).sum()
+    }
+
+    /// One line describing the cluster and the fault load.
+    pub fn summary(&self) -> String {
+        let failback = match self.failback {
+            FailbackMode::On => "on",
+            FailbackMode::Off => "off",
+            FailbackMode::Legacy => "legacy",
+        };
+        format!(
+            "{} nodes, {} media, {} groups, auto_failback {failback}, {:?}, keepalive {} ms, \
+             deadtime {} ms, loss {}%, {} faults",
+            self.nodes,
+            self.media,
+            self.groups.len(),
+            self.auth,
+            self.timing.keepalive_ms,
+            self.timing.deadtime_ms,
+            self.net.loss_ppm / 10_000,
+            self.faults.len()
+        )
     }
 
     /// The command line that replays this scenario.

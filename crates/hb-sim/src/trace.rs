@@ -19,6 +19,7 @@ pub struct Trace {
     events: u64,
     tail: VecDeque<String>,
     keep_lines: bool,
+    echo: bool,
 }
 
 impl Default for Trace {
@@ -30,7 +31,14 @@ impl Default for Trace {
 impl Trace {
     /// An empty trace; `keep_lines` false skips formatting lines (faster sweeps).
     pub fn new(keep_lines: bool) -> Trace {
-        Trace { hash: FNV_OFFSET, events: 0, tail: VecDeque::new(), keep_lines }
+        Trace { hash: FNV_OFFSET, events: 0, tail: VecDeque::new(), keep_lines, echo: false }
+    }
+
+    /// Also prints every line to standard error as it is recorded (for `vopr --log`).
+    pub fn with_echo(mut self) -> Trace {
+        self.keep_lines = true;
+        self.echo = true;
+        self
     }
 
     /// Records one event: its time, a kind tag, the node concerned and payload bytes.
@@ -58,7 +66,11 @@ impl Trace {
             if self.tail.len() == TAIL_LINES {
                 self.tail.pop_front();
             }
-            self.tail.push_back(format!("{at} {tag} node{}: {}", node + 1, line()));
+            let text = format!("{at} {tag} node{}: {}", node + 1, line());
+            if self.echo {
+                eprintln!("{text}");
+            }
+            self.tail.push_back(text);
         }
     }
 

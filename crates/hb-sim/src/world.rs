@@ -30,6 +30,8 @@ const WALL_EPOCH: i64 = 1_795_000_000;
 pub struct RunOptions {
     /// Keep readable trace lines for failure reports (slower).
     pub trace_lines: bool,
+    /// Print every trace line to standard error as it happens.
+    pub log: bool,
 }
 
 /// Runs `scenario` with engines from `factory` and every standard checker.
@@ -158,7 +160,11 @@ impl<'a> World<'a> {
             forger,
             resources: Resources::new(sc),
             checkers,
-            trace: Trace::new(opts.trace_lines),
+            trace: if opts.log {
+                Trace::new(true).with_echo()
+            } else {
+                Trace::new(opts.trace_lines)
+            },
             last_disturbance: SimTime::ZERO,
             last_fresh: vec![vec![None; sc.nodes]; sc.nodes],
             alive: vec![false; sc.nodes],

@@ -1,8 +1,10 @@
 //! The checkers catch deliberately wrong engines, and the report names the seed and a command
 //! that replays exactly the failing run (the replay is executed here to prove it).
 
+use hb_sim::faults::{Fault, ScheduledFault};
 use hb_sim::mutants::Mutation;
-use hb_sim::scenario::{CrashPlan, FailbackMode};
+use hb_sim::scenario::FailbackMode;
+use hb_sim::time::SimTime;
 use hb_sim::{run_seed, Knobs, RunOptions};
 
 /// A quiet two-node cluster in which `node` crashes at 12 s and boots again at 16 s.
@@ -10,7 +12,10 @@ fn crash_knobs(node: usize, model: bool) -> Knobs {
     Knobs {
         nodes: Some(2),
         failback: Some(FailbackMode::On),
-        crash: Some(CrashPlan { node, at_ms: 12_000, restart_ms: 16_000 }),
+        script: Some(vec![
+            ScheduledFault { at: SimTime::from_millis(12_000), fault: Fault::Crash(node) },
+            ScheduledFault { at: SimTime::from_millis(16_000), fault: Fault::Restart(node) },
+        ]),
         model,
         ..Knobs::default()
     }
@@ -23,10 +28,11 @@ fn assert_bites(seed: u64, knobs: &Knobs, mutation: Mutation, node: usize, expec
     }
     // ...the mutant does not, and the report says how to replay it.
     let mutant = Knobs { mutant: Some((mutation, node)), ..knobs.clone() };
-    let failure = match run_seed(seed, &mutant, RunOptions { trace_lines: true }) {
-        Ok(r) => panic!("{mutation:?} went unnoticed (trace {:016x})", r.trace_hash),
-        Err(f) => f,
-    };
+    let failure =
+        match run_seed(seed, &mutant, RunOptions { trace_lines: true, ..RunOptions::default() }) {
+            Ok(r) => panic!("{mutation:?} went unnoticed (trace {:016x})", r.trace_hash),
+            Err(f) => f,
+        };
     let text = failure.to_string();
     eprintln!("{mutation:?} caught as expected:\n{text}");
     assert!(
@@ -66,10 +72,9 @@ fn replay_args(args: &str) -> Knobs {
             }
             "--quiet" => k.quiet = true,
             "--model" => k.model = true,
-            "--crash" => {
-                let v: Vec<u64> =
-                    it.next().unwrap_or("").split(':').filter_map(|x| x.parse().ok()).collect();
-                k.crash = Some(CrashPlan { node: v[0] as usize, at_ms: v[1], restart_ms: v[2] });
+            "--fault" => {
+                let f = ScheduledFault::parse_arg(it.next().unwrap_or("")).expect("valid fault");
+                k.script.get_or_insert_with(Vec::new).push(f);
             }
             "--mutant" => {
                 let (name, node) = it.next().and_then(|v| v.split_once(':')).expect("NAME:NODE");
@@ -98,5 +103,20 @@ fn losing_start_completions_is_caught_on_the_reference_model() {
     for seed in [21, 22, 23] {
         let expect = ["single-owner", "convergence", "no-flapping"];
         assert_bites(seed, &crash_knobs(0, true), Mutation::DropStartDone, 1, &expect);
+    }
+}
+
+#[test]
+fn declaring_death_at_warntime_is_caught_on_hb_core() {
+    for seed in [31, 32, 33] {
+        assert_bites(seed, &crash_knobs(1, false), Mutation::DeadAtWarntime, 0, &["no-false-death"]);
+    }
+}
+
+#[test]
+fn losing_start_completions_is_caught_on_hb_core() {
+    for seed in [41, 42, 43] {
+        let expect = ["single-owner", "convergence", "no-flapping", "failover-deadline"];
+        assert_bites(seed, &crash_knobs(0, false), Mutation::DropStartDone, 1, &expect);
     }
 }

@@ -7,8 +7,9 @@
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
+use hb_sim::faults::ScheduledFault;
 use hb_sim::mutants::Mutation;
-use hb_sim::scenario::{CrashPlan, FailbackMode};
+use hb_sim::scenario::FailbackMode;
 use hb_sim::{Knobs, RunOptions, Scenario};
 
 struct Args {
@@ -18,12 +19,13 @@ struct Args {
     budget: Option<Duration>,
     knobs: Knobs,
     verbose: bool,
+    log: bool,
 }
 
 fn usage() -> &'static str {
     "usage: vopr [--seed S | --seeds N [--first F]] [--time-budget SECS] [--nodes N] \
      [--failback on|off|legacy] [--safety-secs S] [--heal-secs S] [--quiet] [--model] \
-     [--crash NODE:AT_MS:RESTART_MS] [--mutant dead-at-warntime|drop-start-done:NODE] [-v]"
+     [--fault AT_MS:KIND[:ARGS]]... [--no-faults] [--mutant dead-at-warntime|drop-start-done:NODE] [-v] [--log]"
 }
 
 fn parse() -> Result<Args, String> {
@@ -34,6 +36,7 @@ fn parse() -> Result<Args, String> {
         budget: None,
         knobs: Knobs::default(),
         verbose: false,
+        log: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -57,17 +60,12 @@ fn parse() -> Result<Args, String> {
             }
             "--quiet" => a.knobs.quiet = true,
             "--model" => a.knobs.model = true,
-            "--crash" => {
-                let v = value("--crash")?;
-                let parts: Vec<&str> = v.split(':').collect();
-                let [node, at, restart] = parts.as_slice() else {
-                    return Err(format!("--crash NODE:AT_MS:RESTART_MS, not {v}"));
-                };
-                a.knobs.crash = Some(CrashPlan {
-                    node: num(node.to_string())? as usize,
-                    at_ms: num(at.to_string())?,
-                    restart_ms: num(restart.to_string())?,
-                });
+            "--fault" => {
+                let f = ScheduledFault::parse_arg(&value("--fault")?)?;
+                a.knobs.script.get_or_insert_with(Vec::new).push(f);
+            }
+            "--no-faults" => {
+                a.knobs.script.get_or_insert_with(Vec::new);
             }
             "--mutant" => {
                 let v = value("--mutant")?;
@@ -77,6 +75,7 @@ fn parse() -> Result<Args, String> {
                 a.knobs.mutant = Some((m, num(node.to_string())? as usize));
             }
             "-v" | "--verbose" => a.verbose = true,
+            "--log" => a.log = true,
             "-h" | "--help" => return Err(usage().to_string()),
             other => return Err(format!("unknown argument {other}\n{}", usage())),
         }
@@ -97,7 +96,7 @@ fn main() -> ExitCode {
         Some(s) => (s, 1),
         None => (args.first, args.seeds),
     };
-    let opts = RunOptions { trace_lines: args.seed.is_some() };
+    let opts = RunOptions { trace_lines: args.seed.is_some(), log: args.log };
     let started = Instant::now();
     let (mut ran, mut failed, mut node_ms, mut checks) = (0u64, 0u64, 0u64, Vec::new());
     for seed in first..first.saturating_add(count) {
@@ -128,7 +127,7 @@ fn main() -> ExitCode {
             }
             Err(failure) => {
                 failed += 1;
-                println!("{failure}");
+                println!("{}\n  scenario: {}", failure.to_string().trim_end(), scenario.summary());
             }
         }
     }
