@@ -1,6 +1,8 @@
 //! The heal phase's promise: when the run ends (all faults repaired, every node up, a clean
 //! network for the whole heal phase), every group runs fully on exactly one node and has no
-//! trace anywhere else; with `auto_failback on` that node is the group's preferred node.
+//! trace anywhere else; with `auto_failback on` that node is the group's preferred node, unless
+//! an operator moved groups during the run (`hb_standby` / `hb_takeover` placements are sticky
+//! in heartbeat: auto-failback only acts when the preferred node rejoins).
 
 use super::{Fact, Invariant, View};
 use crate::scenario::FailbackMode;
@@ -9,6 +11,7 @@ use crate::scenario::FailbackMode;
 #[derive(Debug, Default)]
 pub struct Convergence {
     healed: bool,
+    operator_moved: bool,
     checks: u64,
 }
 
@@ -18,8 +21,10 @@ impl Invariant for Convergence {
     }
 
     fn observe(&mut self, fact: &Fact, _view: &View<'_>) -> Result<(), String> {
-        if *fact == Fact::HealStart {
-            self.healed = true;
+        match fact {
+            Fact::HealStart => self.healed = true,
+            Fact::AdminIssued { .. } => self.operator_moved = true,
+            _ => {}
         }
         Ok(())
     }
@@ -45,6 +50,7 @@ impl Invariant for Convergence {
                     }
                     let preferred = spec.preferred;
                     if sc.failback == FailbackMode::On
+                        && !self.operator_moved
                         && *one != preferred
                         && view.alive.get(preferred).copied().unwrap_or(false)
                     {
