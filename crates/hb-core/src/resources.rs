@@ -150,11 +150,12 @@ impl Node {
                 }
             }
             RscState::Stable => {
+                // Conflicts first: a group we release is not one we fail back.
+                self.resolve_conflicts(i);
                 if full && now_stable && !was_stable && self.standby == Standby::Not {
                     self.send_full_resource(true, None);
                     self.maybe_failback(i);
                 }
-                self.resolve_conflicts(i);
             }
             RscState::Init | RscState::Shutdown => {}
         }
