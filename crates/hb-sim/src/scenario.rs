@@ -105,6 +105,8 @@ pub struct ActionProfile {
 pub struct Knobs {
     /// Force the number of nodes (2..=MAX_NODES).
     pub nodes: Option<usize>,
+    /// Force the number of media (1..=MAX_MEDIA).
+    pub media: Option<usize>,
     /// Force the failback mode.
     pub failback: Option<FailbackMode>,
     /// Length of the safety (fault) phase in simulated seconds.
@@ -127,6 +129,9 @@ impl Knobs {
         let mut s = String::new();
         if let Some(n) = self.nodes {
             s.push_str(&format!(" --nodes {n}"));
+        }
+        if let Some(m) = self.media {
+            s.push_str(&format!(" --media {m}"));
         }
         if let Some(m) = self.failback {
             let word = match m {
@@ -201,7 +206,7 @@ impl Scenario {
     pub fn generate(seed: u64, knobs: &Knobs) -> Scenario {
         let mut rng = SimRng::new(seed);
         let nodes = knobs.nodes.unwrap_or(2 + rng.below(3) as usize / 2).clamp(2, MAX_NODES);
-        let media = 1 + rng.below(2) as usize;
+        let media = knobs.media.unwrap_or(1 + rng.below(2) as usize).clamp(1, MAX_MEDIA);
         let keepalive_ms = [100, 150, 200][rng.index(3)];
         let deadtime_ms = keepalive_ms * rng.range(6, 10);
         let timing = Timing {

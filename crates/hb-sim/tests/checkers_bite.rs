@@ -63,6 +63,7 @@ fn replay_args(args: &str) -> Knobs {
     while let Some(flag) = it.next() {
         match flag {
             "--nodes" => k.nodes = it.next().and_then(|v| v.parse().ok()),
+            "--media" => k.media = it.next().and_then(|v| v.parse().ok()),
             "--failback" => {
                 k.failback = match it.next() {
                     Some("on") => Some(FailbackMode::On),
@@ -109,7 +110,13 @@ fn losing_start_completions_is_caught_on_the_reference_model() {
 #[test]
 fn declaring_death_at_warntime_is_caught_on_hb_core() {
     for seed in [31, 32, 33] {
-        assert_bites(seed, &crash_knobs(1, false), Mutation::DeadAtWarntime, 0, &["no-false-death"]);
+        assert_bites(
+            seed,
+            &crash_knobs(1, false),
+            Mutation::DeadAtWarntime,
+            0,
+            &["no-false-death"],
+        );
     }
 }
 
