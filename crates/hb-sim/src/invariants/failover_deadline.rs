@@ -1,15 +1,25 @@
 //! Invariant 2: when the node holding a group dies in a settled cluster, another live node has
 //! the group fully running within deadtime + one keepalive + the time its scripts need (plus
-//! network delay and clock-drift slack), unless something else disturbs the cluster first.
+//! network delay and clock-drift slack), counted from the crash or from the last heartbeat of
+//! the dead node still delivered after it (packets in flight outlive their sender), unless
+//! something else disturbs the cluster first.
 
 use super::{Fact, Invariant, View};
 use crate::time::SimTime;
 
+#[derive(Debug)]
+struct Pending {
+    group: usize,
+    dead: usize,
+    crash: SimTime,
+    budget_us: u64,
+    deadline: SimTime,
+}
+
 /// Checker for invariant 2.
 #[derive(Debug, Default)]
 pub struct FailoverDeadline {
-    /// (group, dead node, crash time, deadline).
-    pending: Vec<(usize, usize, SimTime, SimTime)>,
+    pending: Vec<Pending>,
     checks: u64,
 }
 
@@ -35,31 +45,43 @@ impl Invariant for FailoverDeadline {
                         + members as u64 * sc.actions.max_ms;
                     let slack_us =
                         sc.net.delay_max_us + sc.timing.deadtime_ms * 1000 * 5 / 1000 + 5_000;
-                    let deadline = view.now.plus_millis(budget_ms).plus_micros(slack_us);
+                    let budget_us = budget_ms * 1000 + slack_us;
                     for g in held {
-                        self.pending.push((*g, *node, view.now, deadline));
+                        self.pending.push(Pending {
+                            group: *g,
+                            dead: *node,
+                            crash: view.now,
+                            budget_us,
+                            deadline: view.now.plus_micros(budget_us),
+                        });
                     }
                 }
             }
+            Fact::Status { from, fresh: true, .. } => {
+                for p in self.pending.iter_mut().filter(|p| p.dead == *from) {
+                    p.deadline = p.deadline.max(view.now.plus_micros(p.budget_us));
+                }
+            }
             Fact::Tick | Fact::Group { .. } => {
-                let disturbed_after = |crash: &SimTime| view.last_disturbance > *crash;
-                self.pending.retain(|(_, _, crash, _)| !disturbed_after(crash));
-                if let Some((g, dead, crash, deadline)) =
-                    self.pending.iter().find(|(_, _, _, d)| view.now > *d)
-                {
+                self.pending.retain(|p| view.last_disturbance <= p.crash);
+                if let Some(p) = self.pending.iter().find(|p| view.now > p.deadline) {
                     self.checks += 1;
                     return Err(format!(
-                        "group {g} ({}) held by {} which crashed at {crash} is not running \
-                         anywhere else by {deadline} (deadtime {} ms + keepalive {} ms + scripts)",
-                        view.scenario.groups[*g].resources[0],
-                        view.scenario.node_name(*dead),
+                        "group {} ({}) held by {} which crashed at {} is not running anywhere \
+                         else by {} (deadtime {} ms + keepalive {} ms + scripts after the crash \
+                         or its last delivered heartbeat)",
+                        p.group,
+                        view.scenario.groups[p.group].resources[0],
+                        view.scenario.node_name(p.dead),
+                        p.crash,
+                        p.deadline,
                         view.scenario.timing.deadtime_ms,
                         view.scenario.timing.keepalive_ms,
                     ));
                 }
                 if let Fact::Group { node, group, running: true, .. } = fact {
                     let before = self.pending.len();
-                    self.pending.retain(|(g, dead, _, _)| !(g == group && dead != node));
+                    self.pending.retain(|p| !(p.group == *group && p.dead != *node));
                     self.checks += (before - self.pending.len()) as u64;
                 }
             }
