@@ -62,20 +62,29 @@ impl Node {
             .collect()
     }
 
-    /// What we claim, in our point of view.
+    /// What we claim, in our point of view: a category counts when we want one of its groups,
+    /// or, for a category without any group, when we took responsibility for it (heartbeat
+    /// announces `local` after acquiring an empty local set).
     pub(crate) fn held_set(&self) -> ResourceSet {
-        let mut local = false;
-        let mut foreign = false;
+        let (mut local, mut foreign) = (false, false);
+        let (mut any_local, mut any_foreign) = (false, false);
         for (g, rt) in self.groups.iter().enumerate() {
-            if rt.want {
-                if self.pref(g) == self.me {
-                    local = true;
-                } else {
-                    foreign = true;
-                }
+            let own = self.pref(g) == self.me;
+            if own {
+                any_local = true;
+                local |= rt.want;
+            } else {
+                any_foreign = true;
+                foreign |= rt.want;
             }
         }
+        local |= !any_local && self.claim_flags.has_local();
+        foreign |= !any_foreign && self.claim_flags.has_foreign();
         ResourceSet::from_bits(local, foreign)
+    }
+
+    pub(crate) fn has_local_groups(&self) -> bool {
+        (0..self.groups.len()).any(|g| self.pref(g) == self.me)
     }
 
     pub(crate) fn actions_idle(&self) -> bool {
@@ -183,6 +192,13 @@ impl Node {
             Standby::GivingUp(s) => self.finish_giving_up(s),
             Standby::Acquiring { set, .. } => self.finish_acquiring(set),
             _ => {}
+        }
+        if self.pending_shutdone_ack && self.actions_idle() {
+            self.pending_shutdone_ack = false;
+            if self.shutdown == Shutdown::None {
+                self.send(wire_msg::ask_resources("all", "done"));
+                self.send_full_resource(true, None);
+            }
         }
         if self.pending_machdown && self.actions_idle() {
             self.pending_machdown = false;

@@ -24,7 +24,19 @@ impl Node {
                 self.set_want(g, true, OwnershipReason::Startup);
             }
         }
-        self.takeover_orphans(OwnershipReason::NodeDead);
+        self.takeover_orphans(OwnershipReason::NodeDead, false);
+    }
+
+    /// After a partition heals we cannot know what the peer holds: ask for our own groups
+    /// again so that it releases any it took (we keep running them meanwhile).
+    pub(crate) fn legacy_reclaim_own(&mut self) {
+        for g in 0..self.groups.len() {
+            if self.pref(g) == self.me && self.groups[g].want {
+                self.ip_requested[g] = true;
+                let key = self.cfg.groups[g].name.clone();
+                self.send(wire_msg::ip_request(&key));
+            }
+        }
     }
 
     pub(crate) fn on_ip_request(&mut self, i: usize, key: &str) {

@@ -71,8 +71,13 @@ pub struct Node {
     pub(crate) shutdown: Shutdown,
     /// Send `resource foreign info=mach_down` once our actions settle.
     pub(crate) pending_machdown: bool,
+    /// After a peer's `shutdone`: confirm our acquisition once our actions settle.
+    pub(crate) pending_shutdone_ack: bool,
     /// The set in our last full `resource` message.
     pub(crate) announced: Option<crate::api::ResourceSet>,
+    /// Categories we took responsibility for, as heartbeat's `i_hold` flags; they only show
+    /// in announcements for a category with no configured group.
+    pub(crate) claim_flags: crate::api::ResourceSet,
     /// Legacy mode: groups we asked for with `ip-request`.
     pub(crate) ip_requested: Vec<bool>,
     /// Legacy mode: requester to answer once a group is stopped.
@@ -116,7 +121,9 @@ impl Node {
             standby: Standby::Not,
             shutdown: Shutdown::None,
             pending_machdown: false,
+            pending_shutdone_ack: false,
             announced: None,
+            claim_flags: crate::api::ResourceSet::None,
             ip_requested: vec![false; ngroups],
             ip_answer: vec![None; ngroups],
             drops: [0; 8],
@@ -224,7 +231,7 @@ impl Node {
 
     /// Current wall-clock seconds for `ts`.
     fn wall(&self) -> u64 {
-        self.wall_secs + self.now.saturating_duration_since(self.wall_at).as_secs()
+        self.wall_secs.saturating_add(self.now.saturating_duration_since(self.wall_at).as_secs())
     }
 
     /// Adds the header, records sequenced messages for retransmission, queues the transmit.

@@ -58,9 +58,15 @@ impl Peer {
         }
     }
 
-    /// Running and not leaving: counts for takeover decisions.
+    /// Running and not leaving: counts for takeover decisions. A node heard from before its
+    /// first `status` (e.g. its `reqnodes` came first) is running too.
     pub(crate) fn is_alive(&self) -> bool {
-        matches!(self.status, NodeStatus::Up | NodeStatus::Active) && !self.shutdone
+        let running = match self.status {
+            NodeStatus::Up | NodeStatus::Active => true,
+            NodeStatus::Init => self.heard,
+            NodeStatus::Dead => false,
+        };
+        running && !self.shutdone
     }
 }
 

@@ -152,7 +152,8 @@ impl Node {
             RscState::Stable => {
                 // Conflicts first: a group we release is not one we fail back.
                 self.resolve_conflicts(i);
-                if full && now_stable && !was_stable && self.standby == Standby::Not {
+                let settled = matches!(self.standby, Standby::Not | Standby::Done(_));
+                if full && now_stable && !was_stable && settled {
                     self.send_full_resource(true, None);
                     self.maybe_failback(i);
                 }
@@ -172,9 +173,26 @@ impl Node {
         self.timers.stop(Timer::RscDelay);
         self.rsc = RscState::Stable;
         let take = self.orphans_for_us();
+        // Heartbeat skips `req_our_resources` when the peer already holds our local set.
+        let peer_has_ours = self.other_indices().any(|p| {
+            let holds = self.peers[p].holds;
+            self.peers[p].is_alive()
+                && if self.has_local_groups() {
+                    (0..self.groups.len())
+                        .any(|g| self.pref(g) == self.me && self.claimed_by_peer(p, g))
+                } else {
+                    holds.has_foreign() && self.cfg.nodes.len() == 2
+                }
+        });
+        if !peer_has_ours {
+            self.claim_flags = self.claim_flags.union(ResourceSet::Local);
+        }
+        if take.iter().any(|&g| self.pref(g) != self.me) {
+            self.claim_flags = self.claim_flags.union(ResourceSet::Foreign);
+        }
         self.claim(&take, OwnershipReason::NodeDead);
         self.send_full_resource(true, None);
-        if !take.is_empty() {
+        if !take.is_empty() || (!peer_has_ours && !self.has_local_groups()) {
             for &g in &take {
                 let key = self.cfg.groups[g].name.clone();
                 let me = self.name(self.me);
@@ -212,9 +230,15 @@ impl Node {
 
     /// Takes over orphaned groups (dead/leaving/restarted holder) and announces it the way
     /// heartbeat's `req_our_resources` and `mach_down` do.
-    pub(crate) fn takeover_orphans(&mut self, reason: OwnershipReason) {
+    /// `claim_all`: a node was lost, so (like heartbeat's `req_our_resources` + `mach_down`)
+    /// we become responsible for every category.
+    pub(crate) fn takeover_orphans(&mut self, reason: OwnershipReason, claim_all: bool) {
         let take = self.orphans_for_us();
-        if take.is_empty() {
+        let before = self.held_set();
+        if claim_all {
+            self.claim_flags = ResourceSet::All;
+        }
+        if take.is_empty() && self.held_set() == before {
             return;
         }
         self.claim(&take, reason);
@@ -249,10 +273,10 @@ impl Node {
 
     fn take_after_loss(&mut self, reason: OwnershipReason) {
         if !self.is_nice() {
-            return self.takeover_orphans(reason);
+            return self.takeover_orphans(reason, true);
         }
         match self.rsc {
-            RscState::Stable => self.takeover_orphans(reason),
+            RscState::Stable => self.takeover_orphans(reason, true),
             RscState::Starting | RscState::BothStarting | RscState::RscRcvd => {
                 if !self.other_indices().any(|k| self.peers[k].is_alive()) {
                     self.become_stable();
@@ -270,7 +294,12 @@ impl Node {
         p.holds = ResourceSet::None;
         p.stable = true;
         if self.comm == Comm::Up && self.shutdown == Shutdown::None {
+            let stable = self.rsc == RscState::Stable;
             self.take_after_loss(OwnershipReason::PeerShutdown);
+            // Heartbeat acquires through its standby path, which ends with `ask_resources all
+            // done` and a full `resource` once the groups run.
+            self.pending_shutdone_ack |= stable && self.is_nice();
+            self.after_settle();
         }
     }
 
@@ -285,7 +314,7 @@ impl Node {
         p.was_dead = false;
         if self.comm == Comm::Up && self.shutdown == Shutdown::None && self.rsc == RscState::Stable
         {
-            self.takeover_orphans(OwnershipReason::NodeDead);
+            self.takeover_orphans(OwnershipReason::NodeDead, false);
         }
     }
 
@@ -297,6 +326,8 @@ impl Node {
         p.stable = false;
         if self.is_nice() && self.comm == Comm::Up && self.rsc == RscState::Stable {
             self.send_full_resource(true, None);
+        } else if !self.is_nice() && self.comm == Comm::Up {
+            self.legacy_reclaim_own();
         }
     }
 

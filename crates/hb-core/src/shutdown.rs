@@ -43,6 +43,7 @@ impl Node {
             self.send(wire_msg::resource_full("none", false, Some("shutdown")));
         }
         self.rsc = RscState::Shutdown;
+        self.claim_flags = crate::api::ResourceSet::None;
         self.shutdown = Shutdown::Releasing;
         for g in 0..self.groups.len() {
             self.set_want(g, false, OwnershipReason::LocalShutdown);

@@ -109,7 +109,15 @@ impl Node {
             }
             "other" if self.standby == Standby::Me(set) => {
                 self.timers.stop(Timer::StandbyReply);
+                // The partner is in flux until its final `resource … isstable=1` (which we
+                // then echo, as heartbeat does).
+                self.peers[i].stable = false;
                 self.standby = Standby::GivingUp(set);
+                let f = self.claim_flags;
+                self.claim_flags = ResourceSet::from_bits(
+                    f.has_local() && !set.has_local(),
+                    f.has_foreign() && !set.has_foreign(),
+                );
                 let give = self.groups_in(set, self.me);
                 for &g in &give {
                     let rt = &mut self.groups[g];
@@ -137,6 +145,7 @@ impl Node {
                         .filter(|&g| !self.groups[g].want && self.partner_should_take(g, i))
                         .collect();
                     self.standby = Standby::Acquiring { set, from: i };
+                    self.claim_flags = self.claim_flags.union(set.mirror());
                     for g in take {
                         self.groups[g].needs_failback = false;
                         self.set_want(g, true, OwnershipReason::Standby);

@@ -1,9 +1,12 @@
 //! Scenario tests: inputs in, outputs expected, through the in-memory harness.
 
+mod capture;
 mod failover;
 mod harness;
 mod legacy;
+mod misc;
 mod partition;
+mod robustness;
 mod sequencing;
 mod standby;
 mod startup;

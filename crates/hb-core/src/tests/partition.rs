@@ -63,7 +63,13 @@ fn heal_resolves_the_same_way_with_auto_failback_off() {
 }
 
 #[test]
-fn heal_in_legacy_mode_is_detected() {
+fn heal_in_legacy_mode_preferred_node_reclaims_with_ip_request() {
     let (c, heal) = partition_and_heal(AutoFailback::Legacy);
     assert!(c.events_since(0, heal).contains(&Event::PeerReturned { node: "n2".into() }));
+    assert_eq!(c.running_on(0), [0]);
+    assert_eq!(c.running_on(1), [1]);
+    assert!(!c.actions_since(0, heal).contains(&(GroupId(0), Action::Stop)), "no gap on n1");
+    assert!(!c.actions_since(1, heal).contains(&(GroupId(1), Action::Stop)), "no gap on n2");
+    let n1 = c.sent_types_since(0, heal);
+    assert!(n1.iter().any(|m| m == "ip-request ipaddr=IPaddr::10.99.0.50/24/eth0"), "{n1:?}");
 }
