@@ -171,6 +171,7 @@ fn category(sc: &Scenario, f: &hb_sim::Failure) -> &'static str {
         ("single-owner", false) => "E",
         ("failover-deadline", _) => "F",
         ("admin-completes", _) => "G",
+        ("clean-exit", _) => "H",
         _ => "?",
     }
 }
