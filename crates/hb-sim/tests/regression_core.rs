@@ -1,49 +1,95 @@
-//! Minimal reproductions of the hb-core bugs this simulator found (diagnoses in
-//! `known_core_failures/mod.rs`). They assert the correct behaviour, so they fail on the
-//! current core and are ignored; run them with `cargo test -p hb-sim --test regression_core --
-//! --ignored` and un-ignore each once the core is fixed.
+//! Minimal reproductions of hb-core bugs this simulator found (diagnoses in
+//! `known_core_failures/mod.rs`). Each asserts the correct behaviour. The ignored ones still
+//! fail on the current core: run them with `cargo test -p hb-sim --test regression_core --
+//! --ignored` and un-ignore each once the core is fixed. The others were found failing and
+//! have since been fixed in hb-core; they stay as regression tests.
 
 use hb_sim::faults::ScheduledFault;
 use hb_sim::scenario::FailbackMode;
 use hb_sim::{run_seed, Knobs, RunOptions};
 
-fn check(seed: u64, nodes: usize, failback: FailbackMode, faults: &[&str]) {
+fn scripted(nodes: usize, failback: FailbackMode, faults: &[&str]) -> Knobs {
     let script =
         faults.iter().map(|f| ScheduledFault::parse_arg(f).expect("valid fault")).collect();
-    let knobs = Knobs {
+    Knobs {
         nodes: Some(nodes),
         failback: Some(failback),
         quiet: true,
         script: Some(script),
         ..Knobs::default()
-    };
-    if let Err(f) =
-        run_seed(seed, &knobs, RunOptions { trace_lines: true, ..RunOptions::default() })
+    }
+}
+
+fn check(seed: u64, knobs: &Knobs) {
+    if let Err(f) = run_seed(seed, knobs, RunOptions { trace_lines: true, ..RunOptions::default() })
     {
         panic!("{f}");
     }
 }
 
+const RESTART_DURING_PARTITION: &[&str] =
+    &["12000:crash:0", "13000:partition:1:2:two-way", "14000:restart:0", "19000:heal"];
+
 #[test]
 #[ignore = "known hb-core failure A: legacy ip-request sent before the peer is up is never answered"]
 fn legacy_startup_ip_request_is_answered_or_retried() {
-    check(2, 2, FailbackMode::Legacy, &[]);
+    check(2, &scripted(2, FailbackMode::Legacy, &[]));
 }
 
 #[test]
-#[ignore = "known hb-core failure B: legacy mode never resolves a healed split brain"]
-fn legacy_split_brain_is_resolved_after_partition_heals() {
-    check(0, 2, FailbackMode::Legacy, &["12000:partition:1:2:two-way", "15000:heal"]);
+#[ignore = "known hb-core failure B: legacy split brain stays when a node restarted during the partition"]
+fn legacy_split_brain_after_restart_during_partition_is_resolved() {
+    check(0, &scripted(2, FailbackMode::Legacy, RESTART_DURING_PARTITION));
 }
 
 #[test]
-#[ignore = "known hb-core failure C: first node up takes the starting peer's groups, failback refused"]
-fn simultaneous_start_leaves_groups_on_their_preferred_node() {
-    check(4, 2, FailbackMode::On, &[]);
+#[ignore = "known hb-core failure C: groups taken from a returning peer never fail back"]
+fn groups_fail_back_after_a_one_sided_death_decision() {
+    check(160, &Knobs::default());
+}
+
+#[test]
+#[ignore = "known hb-core failure D: a group whose start failed is never started again"]
+fn a_failed_start_is_retried_somewhere() {
+    check(66, &Knobs::default());
 }
 
 #[test]
 #[ignore = "known hb-core failure E: one-sided death decision leaves both holding after the peer returns"]
 fn one_way_partition_heal_ends_double_ownership() {
-    check(0, 2, FailbackMode::On, &["12000:partition:2:1:one-way", "15000:heal"]);
+    check(0, &scripted(2, FailbackMode::On, &["12000:partition:2:1:one-way", "15000:heal"]));
+}
+
+#[test]
+#[ignore = "known hb-core failure E: split brain stays when a node restarted during the partition"]
+fn split_brain_after_restart_during_partition_is_resolved() {
+    check(0, &scripted(2, FailbackMode::On, RESTART_DURING_PARTITION));
+}
+
+#[test]
+#[ignore = "known hb-core failure F: three nodes, nobody takes a crashed holder's group in time"]
+fn three_node_failover_meets_its_deadline() {
+    check(271, &Knobs::default());
+}
+
+#[test]
+#[ignore = "known hb-core failure G: hb_takeover ignored by a dying peer reports no outcome"]
+fn takeover_always_ends_with_an_outcome() {
+    check(191, &Knobs::default());
+}
+
+#[test]
+#[ignore = "known hb-core failure H: group started after shutdone and left running at exit"]
+fn shutdown_never_leaves_a_group_running() {
+    check(735, &Knobs::default());
+}
+
+#[test]
+fn legacy_two_way_partition_heal_resolves_split_brain() {
+    check(0, &scripted(2, FailbackMode::Legacy, &["12000:partition:1:2:two-way", "15000:heal"]));
+}
+
+#[test]
+fn simultaneous_start_keeps_groups_on_their_preferred_nodes() {
+    check(4, &scripted(2, FailbackMode::On, &[]));
 }

@@ -7,33 +7,39 @@
 //!
 //! A (legacy): a node that reaches comm-up sends `ip-request` for its group while the peer is
 //!   not yet comm-up; nobody ever answers it and there is no retry or timeout, so the group is
-//!   never started anywhere (quiet repro: `--seed 8 --quiet`, `--seed 2 --nodes 2 --failback
-//!   legacy --quiet`).
-//! B (legacy): after a partition (or a node booting alone and declaring the other dead) both
-//!   sides hold the group; in legacy mode nothing resolves it, the double ownership persists
-//!   (repro: `--seed 0 --nodes 2 --failback legacy --quiet --fault 12000:partition:1:2:two-way
-//!   --fault 15000:heal`; seed 40).
-//! C (on/off): start-up race: the node that reaches comm-up first (its `repnodes` answered)
-//!   immediately takes the peer's groups with reason NodeDead although the peer is alive and
-//!   starting; with auto_failback on the give-back is refused (StandbyRefused) and never
-//!   retried, so the group stays on the wrong node (quiet repro: `--seed 4 --nodes 2
-//!   --failback on --quiet`; seed 130).
-//! D (on/off): a group whose start failed is stopped and then left stopped everywhere: neither
-//!   the node nor its peer (the preferred node, told `rsc_hold=none`) ever tries again, so the
-//!   group runs nowhere after healing (seed 66; often combined with C).
-//! E (on/off): one-sided death decision (one-way partition, or a short cut where only one side
-//!   timed out): that side takes the peer's groups; when the peer's heartbeats return with the
-//!   same generation (PeerReturned) it keeps them, and the preferred holder keeps them too
-//!   (SplitBrainSuspected we_keep=true on one side only): permanent double ownership; heartbeat
-//!   would restart itself here (spec §7.5) (repro: `--seed 0 --nodes 2 --failback on --quiet
-//!   --fault 12000:partition:2:1:one-way --fault 15000:heal`; seeds 9, 15).
+//!   never started anywhere (quiet repro: `--seed 2 --nodes 2 --failback legacy --quiet`;
+//!   3 nodes: `--seed 8 --quiet`).
+//! B (legacy): healed split brain not resolved when a node rebooted during the partition: it
+//!   boots alone, declares the other dead after initdead and takes its groups; on heal the peer
+//!   sees a new generation (PeerRestarted), nothing is negotiated, both keep the groups (repro:
+//!   `--seed 0 --nodes 2 --failback legacy --quiet --fault 12000:crash:0 --fault
+//!   13000:partition:1:2:two-way --fault 14000:restart:0 --fault 19000:heal`; seed 40). The
+//!   plain two-way partition case was fixed in hb-core 8ce5568.
+//! C (on): after a one-sided death decision (one-way partition) the node that took the peer's
+//!   groups keeps them when the peer returns (PeerReturned); with auto_failback on they never
+//!   go back to their preferred node (seed 160). A start-up race variant (`--seed 4 --nodes 2
+//!   --failback on --quiet`: first node up took the starting peer's groups) was fixed in the
+//!   core meanwhile.
+//! D (on/off): a group whose start failed (or timed out) is stopped and then left stopped
+//!   everywhere: neither the node nor its peer (the preferred node, told `rsc_hold=none`) ever
+//!   tries again, so the group runs nowhere after healing (seed 66).
+//! E (on/off): healed split brain not resolved: (i) one-sided death decision (one-way
+//!   partition, or a short cut where only one side timed out): that side takes the peer's
+//!   groups; when the peer's heartbeats return with the same generation (PeerReturned) it keeps
+//!   them and the preferred holder keeps them too (SplitBrainSuspected we_keep=true on one side
+//!   only); heartbeat restarts itself here (spec §7.5) (repro: `--seed 0 --nodes 2 --failback on
+//!   --quiet --fault 12000:partition:2:1:one-way --fault 15000:heal`; seeds 9, 15); (ii) a node
+//!   rebooted during the partition, as in B (same repro with `--failback on` or `off`).
 //! F (3 nodes): the holder of a group crashes; the survivors declare it dead in time but
-//!   neither starts its group within deadtime + keepalive + script time (seed 271).
+//!   neither starts its group within deadtime + keepalive + script time (seeds 271, 982).
 //! G: `hb_takeover` whose peer dies or ignores it produces no outcome event at all (neither
 //!   StandbyCompleted nor StandbyRefused) (seed 191).
 //! H (legacy, 3 nodes): a node told to shut down sends `shutdone` at once, then still acts on a
 //!   (retransmitted) `ip-request-resp` and starts a group, and exits with it running: the
 //!   address is left behind (seed 735).
+//!
+//! The letter per entry is the `vopr --emit-known` heuristic (by invariant and mode), so an
+//! entry marked C or B may also be an E-like case; the paragraphs name the seeds examined.
 
 /// (seed, violated invariant).
 pub const KNOWN: &[(u64, &str)] = &[
