@@ -85,6 +85,12 @@ fn shutdown_never_leaves_a_group_running() {
 }
 
 #[test]
+#[ignore = "known hb-core failure I: a restarted peer's first statuses do not refresh its liveness"]
+fn restarted_peer_is_not_declared_dead_while_talking() {
+    check(1722, &Knobs::default());
+}
+
+#[test]
 fn legacy_two_way_partition_heal_resolves_split_brain() {
     check(0, &scripted(2, FailbackMode::Legacy, &["12000:partition:1:2:two-way", "15000:heal"]));
 }

@@ -110,6 +110,11 @@ fn main() -> ExitCode {
         let scenario = Scenario::generate(seed, &args.knobs);
         if args.verbose {
             println!("{scenario:#?}");
+            // The same faults as explicit arguments, to minimise a failing seed by deleting
+            // them one at a time (add `--nodes`/`--media`/`--failback` as drawn).
+            let faults: Vec<String> =
+                scenario.faults.iter().map(|f| format!("--fault {}", f.to_arg())).collect();
+            println!("explicit faults: {}", faults.join(" "));
         }
         ran += 1;
         match hb_sim::run(&scenario, factory.as_ref(), opts) {

@@ -185,6 +185,12 @@ impl World<'_> {
                 self.change_group(node, req.group, |res| {
                     res.begin(node, &r);
                 })?;
+                // A script that will fail or hang is a fault injected now: everything that
+                // waits on it may legitimately be late from this moment.
+                if plan.outcome != ActionOutcome::Success && req.kind != ActionKind::Monitor {
+                    self.disturb();
+                    self.fact(&Fact::ActionTrouble { node, group: req.group })?;
+                }
                 let boot = self.nodes[node].boots;
                 let at = self.now.plus_millis(plan.after_ms);
                 self.queue.push(at, Ev::ActionDone { node, boot, req, outcome: plan.outcome });

@@ -31,12 +31,18 @@
 //!   --quiet --fault 12000:partition:2:1:one-way --fault 15000:heal`; seeds 9, 15); (ii) a node
 //!   rebooted during the partition, as in B (same repro with `--failback on` or `off`).
 //! F (3 nodes): the holder of a group crashes; the survivors declare it dead in time but
-//!   neither starts its group within deadtime + keepalive + script time (seeds 271, 982).
+//!   neither starts its group within deadtime + keepalive + script time (seed 271).
 //! G: `hb_takeover` whose peer dies or ignores it produces no outcome event at all (neither
 //!   StandbyCompleted nor StandbyRefused) (seed 191).
 //! H (legacy, 3 nodes): a node told to shut down sends `shutdone` at once, then still acts on a
 //!   (retransmitted) `ip-request-resp` and starts a group, and exits with it running: the
 //!   address is left behind (seed 735).
+//! I (found beyond the list, seed 1722, 3 nodes): node2 shuts down, reboots (new generation)
+//!   and its first statuses reach node3 out of order (seq 5 before seq 1); node3 reports
+//!   PeerRestarted but its dead timer is not refreshed by the new generation's statuses and it
+//!   declares node2 dead exactly deadtime after node2's last *old-generation* status, 84 ms
+//!   after a fresh heartbeat (invariant 4). A wall-clock step in that run is not involved
+//!   (the failure stays without it).
 //!
 //! The letter per entry is the `vopr --emit-known` heuristic (by invariant and mode), so an
 //! entry marked C or B may also be an E-like case; the paragraphs name the seeds examined.
@@ -216,7 +222,7 @@ pub const KNOWN: &[(u64, &str)] = &[
     (968, "single-owner"),      // B
     (969, "convergence"),       // C
     (972, "convergence"),       // D
-    (982, "failover-deadline"), // F
+    (982, "convergence"),       // A
     (984, "convergence"),       // D
     (985, "convergence"),       // D
     (995, "convergence"),       // A
