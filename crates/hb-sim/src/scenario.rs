@@ -193,6 +193,9 @@ pub struct Scenario {
     pub actions: ActionProfile,
     /// Per-node clock drift in ppm.
     pub drift_ppm: Vec<i64>,
+    /// A node that seals its datagrams in the classic (pre-netstring) format, as an older peer
+    /// would; receivers must accept both.
+    pub classic_node: Option<usize>,
     /// Faults of the safety phase, sorted by time.
     pub faults: Vec<ScheduledFault>,
     /// Safety phase length in ms.
@@ -265,6 +268,11 @@ impl Scenario {
                 actions
             },
             drift_ppm,
+            // Own stream, so this choice shifts no other draw.
+            classic_node: {
+                let mut crng = SimRng::new(seed ^ 0xc1a5_51c0);
+                (crng.below(4) == 0).then(|| crng.index(nodes))
+            },
             faults: Vec::new(),
             safety_ms,
             heal_ms,

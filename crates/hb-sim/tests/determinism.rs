@@ -70,3 +70,25 @@ fn the_reference_model_passes_every_checker_on_faulty_seeds() {
         }
     }
 }
+
+#[test]
+fn a_node_sealing_classic_format_is_understood_by_the_others() {
+    let knobs = Knobs {
+        quiet: true,
+        nodes: Some(2),
+        failback: Some(hb_sim::scenario::FailbackMode::Off),
+        ..Knobs::default()
+    };
+    let mut sc = hb_sim::Scenario::generate(1, &knobs);
+    sc.classic_node = None;
+    let netstring =
+        hb_sim::run(&sc, &hb_sim::CoreFactory, RunOptions::default()).expect("netstring run");
+    sc.classic_node = Some(1);
+    let classic =
+        hb_sim::run(&sc, &hb_sim::CoreFactory, RunOptions::default()).expect("classic run");
+    // Different bytes on the wire, same cluster behaviour: nothing rejected, all delivered.
+    assert_ne!(netstring.trace_hash, classic.trace_hash);
+    assert_eq!(classic.rejected, 0);
+    assert_eq!(netstring.delivered, classic.delivered);
+    assert_eq!(netstring.checks, classic.checks);
+}

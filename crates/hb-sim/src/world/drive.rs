@@ -149,7 +149,12 @@ impl World<'_> {
     fn output(&mut self, node: usize, out: EngineOutput) -> Result<(), Violation> {
         match out {
             EngineOutput::Transmit { medium, msg } => {
-                let bytes = match self.auth.seal(&msg) {
+                let sealed = if self.sc.classic_node == Some(node) {
+                    self.auth.seal_classic(&msg)
+                } else {
+                    self.auth.seal(&msg)
+                };
+                let bytes = match sealed {
                     Ok(b) => b,
                     Err(err) => {
                         return Err((
