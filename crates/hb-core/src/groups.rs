@@ -34,6 +34,10 @@ pub(crate) struct GroupRt {
     pub(crate) needs_failback: bool,
     /// Stopping because its start failed.
     pub(crate) failed_start: bool,
+    /// Consecutive failed starts here (reset by a successful one).
+    pub(crate) start_failures: u8,
+    /// After a failed start: ask a peer to take the group over.
+    pub(crate) handoff_pending: bool,
 }
 
 impl GroupRt {
@@ -45,6 +49,8 @@ impl GroupRt {
             since: now,
             needs_failback: false,
             failed_start: false,
+            start_failures: 0,
+            handoff_pending: false,
         }
     }
 }
@@ -135,6 +141,7 @@ impl Node {
                     let rt = &mut self.groups[g];
                     rt.state = GroupState::Running;
                     rt.since = self.now;
+                    rt.start_failures = 0;
                     let reason = rt.reason.unwrap_or(OwnershipReason::Startup);
                     self.emit(Event::Ownership { group, owner: Some(me), reason });
                 }
@@ -143,6 +150,7 @@ impl Node {
                     self.emit(Event::StartFailed { group, reason });
                     let rt = &mut self.groups[g];
                     rt.failed_start = true;
+                    rt.start_failures = rt.start_failures.saturating_add(1);
                     rt.want = false;
                     rt.needs_failback = false;
                     rt.state = GroupState::Stopping;
@@ -157,6 +165,7 @@ impl Node {
                 match result {
                     ActionResult::Ok => {
                         rt.state = GroupState::Stopped;
+                        rt.handoff_pending = failed && rt.start_failures <= 1;
                         let reason = if failed {
                             OwnershipReason::StartFailed
                         } else {
@@ -203,7 +212,8 @@ impl Node {
         if self.pending_machdown && self.actions_idle() {
             self.pending_machdown = false;
             if self.shutdown == Shutdown::None && self.is_nice() {
-                self.send(wire_msg::resource_machdown());
+                let body = self.with_claims(wire_msg::resource_machdown());
+                self.send(body);
             }
         }
         match self.shutdown {
@@ -212,6 +222,7 @@ impl Node {
             _ => {}
         }
         self.reannounce_if_changed();
+        self.try_handoff_failed();
     }
 }
 

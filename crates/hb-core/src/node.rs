@@ -73,6 +73,12 @@ pub struct Node {
     pub(crate) pending_machdown: bool,
     /// After a peer's `shutdone`: confirm our acquisition once our actions settle.
     pub(crate) pending_shutdone_ack: bool,
+    /// We sent `hb_takeover` and owe the operator an outcome event.
+    pub(crate) takeover_pending: bool,
+    /// Partners that answered `other` in the current exchange (we are one of them).
+    pub(crate) other_answered: Vec<bool>,
+    /// Groups we released as standby requester, checked by `Timer::StandbyVerify`.
+    pub(crate) standby_released: Vec<usize>,
     /// The set in our last full `resource` message.
     pub(crate) announced: Option<crate::api::ResourceSet>,
     /// Categories we took responsibility for, as heartbeat's `i_hold` flags; they only show
@@ -122,6 +128,9 @@ impl Node {
             shutdown: Shutdown::None,
             pending_machdown: false,
             pending_shutdone_ack: false,
+            takeover_pending: false,
+            other_answered: Vec::new(),
+            standby_released: Vec::new(),
             announced: None,
             claim_flags: crate::api::ResourceSet::None,
             ip_requested: vec![false; ngroups],
@@ -189,6 +198,9 @@ impl Node {
                 Timer::StandbyReply => self.on_standby_timeout(),
                 Timer::ShutdownWait => self.begin_shutdown(),
                 Timer::ShutdownFinal => self.finish_shutdown(),
+                Timer::IpRequest => self.on_ip_request_timer(),
+                Timer::TakeoverReply => self.on_takeover_timeout(),
+                Timer::StandbyVerify => self.verify_standby_handover(),
                 Timer::Liveness => self.check_liveness(),
                 Timer::Rexmit => self.send_rexmit_requests(),
             }

@@ -34,7 +34,12 @@ pub(crate) struct Peer {
     pub(crate) acked_ours: u32,
     /// What it holds, in its own point of view (from `resource` messages).
     pub(crate) holds: ResourceSet,
+    /// Exact groups it claims, when it sends the `rsc_groups` extension (> 2 nodes).
+    pub(crate) claims: Option<Vec<usize>>,
     pub(crate) stable: bool,
+    /// (seq, isstable) of its recent full `resource` messages, to judge a message that arrived
+    /// out of order by the state the sender was in when it sent it.
+    pub(crate) stable_log: std::collections::VecDeque<(u32, bool)>,
     /// It sent `shutdone`.
     pub(crate) shutdone: bool,
 }
@@ -53,9 +58,17 @@ impl Peer {
             rx: RxSeq::new(ack_trigger),
             acked_ours: 0,
             holds: ResourceSet::None,
+            claims: None,
             stable: false,
+            stable_log: std::collections::VecDeque::new(),
             shutdone: false,
         }
+    }
+
+    /// Whether it was stable when it sent its message `seq` (per its full `resource`
+    /// statements sent before that one), or now if we know of none.
+    pub(crate) fn stable_at(&self, seq: u32) -> bool {
+        self.stable_log.iter().rev().find(|(s, _)| *s < seq).map_or(self.stable, |(_, st)| *st)
     }
 
     /// Running and not leaving: counts for takeover decisions. A node heard from before its

@@ -156,14 +156,21 @@ impl Node {
                 let full = m.get_str("rtype") == Some("full");
                 let stable = m.get_str("isstable") == Some("1");
                 match hold {
-                    Some(hold) => self.on_resource(i, hold, full, stable),
+                    Some(hold) => {
+                        let claims = wire_msg::parse_groups(m, self.groups.len());
+                        let seq = h.seq.unwrap_or(0);
+                        self.on_resource(i, seq, hold, full, stable, claims)
+                    }
                     None => self.drop_msg(h.src, DropReason::Malformed),
                 }
             }
             "ask_resources" => {
                 let hold = m.get_str("rsc_hold").and_then(ResourceSet::parse);
                 match (hold, m.get_str("info")) {
-                    (Some(hold), Some(info)) => self.on_ask_resources(i, hold, info),
+                    (Some(hold), Some(info)) => {
+                        let for_node = m.get_str("rsc_for");
+                        self.on_ask_resources(i, h.seq.unwrap_or(0), hold, info, for_node)
+                    }
                     _ => self.drop_msg(h.src, DropReason::Malformed),
                 }
             }

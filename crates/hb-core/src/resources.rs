@@ -63,6 +63,9 @@ impl Node {
         if p == self.me || !peer.is_alive() {
             return false;
         }
+        if let Some(c) = &peer.claims {
+            return c.contains(&g);
+        }
         let pref = self.pref(g);
         if pref == p {
             peer.holds.has_local()
@@ -80,7 +83,18 @@ impl Node {
     pub(crate) fn send_full_resource(&mut self, stable: bool, info: Option<&str>) {
         let set = self.held_set();
         self.announced = Some(set);
-        self.send(wire_msg::resource_full(set.as_str(), stable, info));
+        let body = wire_msg::resource_full(set.as_str(), stable, info);
+        let body = self.with_claims(body);
+        self.send(body);
+    }
+
+    /// Adds the exact group list in clusters of more than two nodes.
+    pub(crate) fn with_claims(&self, body: wire_msg::Body) -> wire_msg::Body {
+        if self.cfg.nodes.len() <= 2 {
+            return body;
+        }
+        let mine: Vec<usize> = (0..self.groups.len()).filter(|&g| self.groups[g].want).collect();
+        wire_msg::with_groups(body, &mine)
     }
 
     pub(crate) fn reannounce_if_changed(&mut self) {
@@ -111,7 +125,9 @@ impl Node {
         }
         let p = &mut self.peers[i];
         p.stable = false;
+        p.stable_log.clear();
         p.holds = ResourceSet::None;
+        p.claims = None;
         if self.rsc == RscState::Starting {
             self.rsc = RscState::BothStarting;
         }
@@ -119,11 +135,34 @@ impl Node {
         self.send_full_resource(stable, None);
     }
 
-    pub(crate) fn on_resource(&mut self, i: usize, hold: ResourceSet, full: bool, stable: bool) {
+    pub(crate) fn on_resource(
+        &mut self,
+        i: usize,
+        seq: u32,
+        hold: ResourceSet,
+        full: bool,
+        stable: bool,
+        claims: Option<Vec<usize>>,
+    ) {
         if !self.is_nice() || self.comm != Comm::Up {
             return;
         }
         let p = &mut self.peers[i];
+        if full {
+            // A statement older than one already applied (it filled a gap) is history only.
+            let stale = p.stable_log.back().is_some_and(|(s, _)| *s > seq);
+            let at = p.stable_log.iter().position(|(s, _)| *s > seq).unwrap_or(p.stable_log.len());
+            p.stable_log.insert(at, (seq, stable));
+            if p.stable_log.len() > 8 {
+                p.stable_log.pop_front();
+            }
+            if stale {
+                return;
+            }
+        }
+        if claims.is_some() {
+            p.claims = claims;
+        }
         let was_stable = p.stable;
         if full {
             p.holds = hold;
@@ -156,6 +195,7 @@ impl Node {
                 if full && now_stable && !was_stable && settled {
                     self.send_full_resource(true, None);
                     self.maybe_failback(i);
+                    self.try_handoff_failed();
                 }
             }
             RscState::Init | RscState::Shutdown => {}
@@ -260,7 +300,9 @@ impl Node {
             !(had_heard && (p.shutdone || (self.is_nice() && p.holds == ResourceSet::None)));
         let p = &mut self.peers[i];
         p.holds = ResourceSet::None;
+        p.claims = None;
         p.stable = false;
+        p.stable_log.clear();
         p.shutdone = false;
         if self.comm != Comm::Up || self.shutdown != Shutdown::None {
             return;
@@ -273,6 +315,9 @@ impl Node {
 
     fn take_after_loss(&mut self, reason: OwnershipReason) {
         if !self.is_nice() {
+            if !self.other_indices().any(|k| self.peers[k].is_alive()) {
+                self.legacy_take_requested();
+            }
             return self.takeover_orphans(reason, true);
         }
         match self.rsc {
@@ -292,7 +337,9 @@ impl Node {
         let p = &mut self.peers[i];
         p.shutdone = true;
         p.holds = ResourceSet::None;
+        p.claims = None;
         p.stable = true;
+        p.stable_log.clear();
         if self.comm == Comm::Up && self.shutdown == Shutdown::None {
             let stable = self.rsc == RscState::Stable;
             self.take_after_loss(OwnershipReason::PeerShutdown);
@@ -309,7 +356,9 @@ impl Node {
         self.cancel_standby_with(i);
         let p = &mut self.peers[i];
         p.holds = ResourceSet::None;
+        p.claims = None;
         p.stable = false;
+        p.stable_log.clear();
         p.shutdone = false;
         p.was_dead = false;
         if self.comm == Comm::Up && self.shutdown == Shutdown::None && self.rsc == RscState::Stable
@@ -323,11 +372,13 @@ impl Node {
     pub(crate) fn on_peer_returned(&mut self, i: usize) {
         let p = &mut self.peers[i];
         p.holds = ResourceSet::None;
+        p.claims = None;
         p.stable = false;
+        p.stable_log.clear();
         if self.is_nice() && self.comm == Comm::Up && self.rsc == RscState::Stable {
             self.send_full_resource(true, None);
         } else if !self.is_nice() && self.comm == Comm::Up {
-            self.legacy_reclaim_own();
+            self.legacy_reclaim_own(i);
         }
     }
 
@@ -363,6 +414,9 @@ impl Node {
         if !keep.is_empty() {
             let groups = keep.iter().map(|&g| GroupId(g as u16)).collect();
             self.emit(Event::SplitBrainSuspected { node: node.clone(), groups, we_keep: true });
+            // The other side may not know what we hold (it may have buried us and reset its
+            // view): tell it, so it releases its copy.
+            self.send_full_resource(true, None);
         }
         if !release.is_empty() {
             let groups = release.iter().map(|&g| GroupId(g as u16)).collect();

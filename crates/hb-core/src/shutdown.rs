@@ -40,7 +40,9 @@ impl Node {
         self.timers.stop(Timer::ReqNodes);
         self.standby = Standby::Not;
         if self.is_nice() && self.comm == Comm::Up {
-            self.send(wire_msg::resource_full("none", false, Some("shutdown")));
+            let body = wire_msg::resource_full("none", false, Some("shutdown"));
+            let body = self.with_groups_none(body);
+            self.send(body);
         }
         self.rsc = RscState::Shutdown;
         self.claim_flags = crate::api::ResourceSet::None;
@@ -49,6 +51,14 @@ impl Node {
             self.set_want(g, false, OwnershipReason::LocalShutdown);
         }
         self.after_settle();
+    }
+
+    fn with_groups_none(&self, body: wire_msg::Body) -> wire_msg::Body {
+        if self.cfg.nodes.len() > 2 {
+            wire_msg::with_groups(body, &[])
+        } else {
+            body
+        }
     }
 
     pub(crate) fn finish_release(&mut self) {

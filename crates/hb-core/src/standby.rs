@@ -43,7 +43,11 @@ impl Node {
             AdminCommand::Standby(set) => self.start_standby(set),
             AdminCommand::Takeover(set) => match self.standby_refusal(false) {
                 Some(reason) => self.emit(Event::StandbyRefused { reason: reason.to_owned() }),
-                None => self.send(wire_msg::hb_takeover(set.as_str())),
+                None => {
+                    self.send(wire_msg::hb_takeover(set.as_str()));
+                    self.takeover_pending = true;
+                    self.timers.set(Timer::TakeoverReply, self.now + REPLY_TIMEOUT);
+                }
             },
             AdminCommand::Shutdown => self.request_shutdown(),
         }
@@ -89,25 +93,40 @@ impl Node {
         }
     }
 
-    pub(crate) fn on_ask_resources(&mut self, i: usize, set: ResourceSet, info: &str) {
+    pub(crate) fn on_ask_resources(
+        &mut self,
+        i: usize,
+        seq: u32,
+        set: ResourceSet,
+        info: &str,
+        for_node: Option<&str>,
+    ) {
         if !self.is_nice() || self.comm != Comm::Up {
             return;
         }
+        // A partner's answer naming another requester is not for our exchange.
+        let for_me = for_node.is_none_or(|n| n == self.cfg.local_node);
         match info {
             "me" => {
                 let ok = self.standby == Standby::Not
                     && self.rsc == RscState::Stable
                     && self.shutdown == Shutdown::None
-                    && self.peers[i].stable;
+                    && self.peers[i].stable_at(seq);
                 if !ok {
                     let reason = format!("ignored standby request from {}: in flux", self.name(i));
+                    self.takeover_pending = false;
+                    self.timers.stop(Timer::TakeoverReply);
                     return self.emit(Event::StandbyRefused { reason });
                 }
-                self.send(wire_msg::ask_resources(set.as_str(), "other"));
+                let requester = self.requester_tag(i);
+                self.send(wire_msg::ask_resources_for(set.as_str(), "other", requester.as_deref()));
+                self.timers.stop(Timer::TakeoverReply);
+                self.other_answered = vec![false; self.cfg.nodes.len()];
+                self.other_answered[self.me] = true;
                 self.standby = Standby::Other { set, from: i };
                 self.timers.set(Timer::StandbyReply, self.now + PARTNER_TIMEOUT);
             }
-            "other" if self.standby == Standby::Me(set) => {
+            "other" if self.standby == Standby::Me(set) && for_me => {
                 self.timers.stop(Timer::StandbyReply);
                 // The partner is in flux until its final `resource … isstable=1` (which we
                 // then echo, as heartbeat does).
@@ -118,7 +137,12 @@ impl Node {
                     f.has_local() && !set.has_local(),
                     f.has_foreign() && !set.has_foreign(),
                 );
-                let give = self.groups_in(set, self.me);
+                let give: Vec<usize> = self
+                    .groups_in(set, self.me)
+                    .into_iter()
+                    .filter(|&g| self.groups[g].want)
+                    .collect();
+                self.standby_released.clone_from(&give);
                 for &g in &give {
                     let rt = &mut self.groups[g];
                     rt.want = false;
@@ -131,9 +155,23 @@ impl Node {
                 }
                 self.after_settle();
             }
+            // Another partner's answer: it will take part in the hand-over.
+            "other" => {
+                let same = match (self.standby, for_node) {
+                    (Standby::Other { from, .. } | Standby::Acquiring { from, .. }, Some(n)) => {
+                        self.cfg.nodes.get(from).is_some_and(|f| f == n)
+                    }
+                    _ => true,
+                };
+                if let Some(a) = self.other_answered.get_mut(i).filter(|_| same) {
+                    *a = true;
+                }
+            }
             "done" => match self.standby {
-                Standby::Done(s) if s == set => {
+                Standby::Done(s) if s == set && for_me => {
                     self.timers.stop(Timer::StandbyReply);
+                    let check = self.now + self.cfg.keepalive * 3;
+                    self.timers.set(Timer::StandbyVerify, check);
                     self.standby = Standby::Not;
                     self.send_full_resource(true, None);
                     self.emit(Event::StandbyCompleted { set });
@@ -162,6 +200,35 @@ impl Node {
         }
     }
 
+    /// A group failed to start here: ask a peer to take it (nice modes), through the standby
+    /// exchange for the group's set, unless that set has other groups running fine here. One
+    /// hand-off per failure streak, so a group failing everywhere does not bounce forever.
+    pub(crate) fn try_handoff_failed(&mut self) {
+        if !self.is_nice() || self.standby != Standby::Not || !self.actions_idle() {
+            return;
+        }
+        let Some(g) = (0..self.groups.len()).find(|&g| self.groups[g].handoff_pending) else {
+            return;
+        };
+        let own = self.pref(g) == self.me;
+        let set = if own { ResourceSet::Local } else { ResourceSet::Foreign };
+        let others_here = (0..self.groups.len())
+            .any(|h| h != g && self.groups[h].want && (self.pref(h) == self.me) == own);
+        if others_here {
+            self.groups[g].handoff_pending = false;
+            return;
+        }
+        if self.standby_refusal(true).is_none() {
+            self.groups[g].handoff_pending = false;
+            self.start_standby(set);
+        }
+    }
+
+    /// The requester's name for `rsc_for`, only in clusters of more than two nodes.
+    fn requester_tag(&self, requester: usize) -> Option<String> {
+        (self.cfg.nodes.len() > 2).then(|| self.name(requester))
+    }
+
     /// Partner side: which of the requester's released groups we start.
     fn partner_should_take(&self, g: usize, requester: usize) -> bool {
         let pref = self.pref(g);
@@ -169,10 +236,30 @@ impl Node {
             return true;
         }
         if pref == requester || !self.node_alive(pref) {
-            let first = (0..self.cfg.nodes.len()).find(|&k| k != requester && self.node_alive(k));
+            // Among the partners that answered `other` (a node that ignored the request takes
+            // nothing), the first in configuration order.
+            let answered = |k: usize| self.other_answered.get(k).copied().unwrap_or(k == self.me);
+            let first = (0..self.cfg.nodes.len())
+                .find(|&k| k != requester && self.node_alive(k) && answered(k));
             return first == Some(self.me);
         }
         false
+    }
+
+    /// After our standby: a released group nobody claims (its designated taker ignored the
+    /// request or failed) comes back here rather than running nowhere.
+    pub(crate) fn verify_standby_handover(&mut self) {
+        if self.shutdown != Shutdown::None || self.standby != Standby::Not {
+            return;
+        }
+        let released = std::mem::take(&mut self.standby_released);
+        for g in released {
+            if !self.groups[g].want && !self.claimed_by_any_peer(g) {
+                let reason = format!("nobody took {}; keeping it", self.cfg.groups[g].name);
+                self.emit(Event::StandbyRefused { reason });
+                self.set_want(g, true, OwnershipReason::Standby);
+            }
+        }
     }
 
     pub(crate) fn finish_giving_up(&mut self, set: ResourceSet) {
@@ -183,8 +270,13 @@ impl Node {
 
     pub(crate) fn finish_acquiring(&mut self, set: ResourceSet) {
         self.timers.stop(Timer::StandbyReply);
+        self.takeover_pending = false;
+        let requester = match self.standby {
+            Standby::Acquiring { from, .. } => self.requester_tag(from),
+            _ => None,
+        };
         self.standby = Standby::Not;
-        self.send(wire_msg::ask_resources(set.as_str(), "done"));
+        self.send(wire_msg::ask_resources_for(set.as_str(), "done", requester.as_deref()));
         self.send_full_resource(true, None);
         self.emit(Event::StandbyCompleted { set });
     }
@@ -201,9 +293,27 @@ impl Node {
                 self.send_full_resource(true, None);
                 let reason = "partner never confirmed the standby".to_owned();
                 self.emit(Event::StandbyRefused { reason });
+                self.verify_standby_handover();
             }
-            Standby::Other { .. } => self.standby = Standby::Not,
+            Standby::Other { .. } => {
+                self.standby = Standby::Not;
+                self.takeover_outcome_lost("the requester never finished");
+            }
             Standby::Not | Standby::GivingUp(_) | Standby::Acquiring { .. } => {}
+        }
+    }
+
+    pub(crate) fn on_takeover_timeout(&mut self) {
+        if self.standby == Standby::Not {
+            self.takeover_outcome_lost("No reply to takeover request");
+        }
+    }
+
+    /// Reports a takeover we asked for that will not complete.
+    fn takeover_outcome_lost(&mut self, reason: &str) {
+        if std::mem::take(&mut self.takeover_pending) {
+            self.timers.stop(Timer::TakeoverReply);
+            self.emit(Event::StandbyRefused { reason: reason.to_owned() });
         }
     }
 
@@ -221,9 +331,11 @@ impl Node {
                 matches!(self.standby, Standby::Me(_) | Standby::GivingUp(_) | Standby::Done(_));
             self.standby = Standby::Not;
             self.timers.stop(Timer::StandbyReply);
+            let reason = format!("{} left during the standby exchange", self.name(i));
             if requester {
-                let reason = format!("{} left during the standby exchange", self.name(i));
                 self.emit(Event::StandbyRefused { reason });
+            } else {
+                self.takeover_outcome_lost(&reason);
             }
         }
     }

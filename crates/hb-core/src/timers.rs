@@ -20,13 +20,19 @@ pub(crate) enum Timer {
     ShutdownWait,
     /// End of the final status phase after `shutdone`.
     ShutdownFinal,
+    /// Legacy mode: repeat unanswered `ip-request`s.
+    IpRequest,
+    /// An `hb_takeover` we sent got no `ask_resources … me` in time.
+    TakeoverReply,
+    /// After a standby we requested: check that someone took what we released.
+    StandbyVerify,
     /// Earliest node or link death.
     Liveness,
     /// Earliest retransmission request.
     Rexmit,
 }
 
-const ALL: [Timer; 9] = [
+const ALL: [Timer; 12] = [
     Timer::Keepalive,
     Timer::DtBumpEnd,
     Timer::ReqNodes,
@@ -34,6 +40,9 @@ const ALL: [Timer; 9] = [
     Timer::StandbyReply,
     Timer::ShutdownWait,
     Timer::ShutdownFinal,
+    Timer::IpRequest,
+    Timer::TakeoverReply,
+    Timer::StandbyVerify,
     Timer::Liveness,
     Timer::Rexmit,
 ];

@@ -150,12 +150,38 @@ pub(crate) fn resource_full(hold: &str, stable: bool, info: Option<&str>) -> Bod
     }
 }
 
+/// Extension for clusters of more than two nodes, where `rsc_hold` is ambiguous: the indices of
+/// every group the sender claims (` ` when none). Heartbeat ignores unknown fields; two-node
+/// clusters never carry it, so their messages stay byte-compatible with the captures.
+pub(crate) fn with_groups(mut b: Body, groups: &[usize]) -> Body {
+    let list: Vec<String> = groups.iter().map(|g| g.to_string()).collect();
+    let v = if list.is_empty() { " ".to_owned() } else { list.join(" ") };
+    b.msg.push_str("rsc_groups", &v);
+    b
+}
+
+/// Parses [`with_groups`]' field.
+pub(crate) fn parse_groups(m: &Message, count: usize) -> Option<Vec<usize>> {
+    let v = m.get_str("rsc_groups")?;
+    Some(v.split_whitespace().filter_map(|x| x.parse().ok()).filter(|&g| g < count).collect())
+}
+
 pub(crate) fn resource_machdown() -> Body {
     Body::new("resource").with("rsc_hold", "foreign").with("info", "mach_down")
 }
 
 pub(crate) fn ask_resources(hold: &str, info: &str) -> Body {
     Body::new("ask_resources").with("rsc_hold", hold).with("info", info)
+}
+
+/// A partner's `other`/`done`, naming the requester in clusters of more than two nodes (an
+/// extension field heartbeat ignores; two-node clusters never carry it).
+pub(crate) fn ask_resources_for(hold: &str, info: &str, requester: Option<&str>) -> Body {
+    let b = ask_resources(hold, info);
+    match requester {
+        Some(r) => b.with("rsc_for", r),
+        None => b,
+    }
 }
 
 pub(crate) fn hb_takeover(hold: &str) -> Body {

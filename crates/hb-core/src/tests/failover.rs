@@ -190,6 +190,28 @@ fn failed_start_is_reported_and_stopped_again() {
     let s = c.node(0).snapshot();
     assert_eq!(s.groups[0].local_state, crate::GroupState::Stopped);
     assert_eq!(s.resources, crate::ResourceSet::None, "no longer claimed");
+    // Handed to the peer through the standby exchange, which runs it.
+    assert_eq!(c.running_on(1), [0, 1]);
+    assert_eq!(c.node(0).snapshot().groups[0].owner.as_deref(), Some("n2"));
+}
+
+#[test]
+fn group_failing_everywhere_is_handed_off_once_per_node_then_left_stopped() {
+    let mut c = Cluster::new(&["n1", "n2"], 1, AutoFailback::On);
+    c.failing_starts.insert((0, 0));
+    c.failing_starts.insert((1, 0));
+    c.start_all();
+    c.secs(60);
+    let starts = |k| {
+        c.actions_since(k, crate::Instant::ZERO)
+            .iter()
+            .filter(|a| **a == (GroupId(0), Action::Start))
+            .count()
+    };
+    assert_eq!(starts(0), 2, "initial + after the peer handed it back");
+    assert_eq!(starts(1), 1);
+    assert!(c.running_on(0).is_empty());
+    assert_eq!(c.running_on(1), [1]);
 }
 
 #[test]

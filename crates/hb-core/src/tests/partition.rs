@@ -73,3 +73,24 @@ fn heal_in_legacy_mode_preferred_node_reclaims_with_ip_request() {
     let n1 = c.sent_types_since(0, heal);
     assert!(n1.iter().any(|m| m == "ip-request ipaddr=IPaddr::10.99.0.50/24/eth0"), "{n1:?}");
 }
+
+#[test]
+fn one_way_partition_heal_ends_double_ownership() {
+    let mut c = Cluster::new(&["n1", "n2"], 1, AutoFailback::On);
+    c.start_all();
+    c.secs(20);
+    c.cut.insert((1, 0, 0)); // n1 no longer hears n2; n2 still hears n1
+    c.secs(15);
+    assert_eq!(c.running_on(0), [0, 1], "n1 buried n2 and took its group");
+    assert_eq!(c.running_on(1), [1]);
+    assert!(c
+        .events(1)
+        .iter()
+        .any(|e| matches!(e, Event::SplitBrainSuspected { we_keep: true, .. })));
+    let heal = c.now;
+    c.cut.clear();
+    c.secs(5);
+    assert_eq!(c.running_on(0), [0]);
+    assert_eq!(c.running_on(1), [1]);
+    assert!(!c.actions_since(1, heal).contains(&(GroupId(1), Action::Stop)));
+}

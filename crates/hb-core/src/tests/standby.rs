@@ -129,3 +129,62 @@ fn standby_without_reply_times_out_after_ten_seconds() {
         .contains(&Event::StandbyRefused { reason: "No reply to standby request".into() }));
     assert_eq!(c.running_on(0), [0], "nothing given up without a partner");
 }
+
+#[test]
+fn takeover_without_any_answer_is_reported() {
+    let cfgs = ["n1", "n2"]
+        .iter()
+        .map(|n| {
+            let mut cfg = super::harness::config(n, &["n1", "n2"], 1, AutoFailback::On);
+            cfg.deadtime = std::time::Duration::from_secs(30);
+            cfg.initdead = std::time::Duration::from_secs(60);
+            cfg
+        })
+        .collect();
+    let mut c = Cluster::with_configs(cfgs);
+    c.start_all();
+    c.secs(20);
+    c.cut.insert((0, 1, 0));
+    c.input(0, Input::Admin(AdminCommand::Takeover(ResourceSet::All)));
+    c.secs(9);
+    assert!(!c.events(0).iter().any(|e| matches!(e, Event::StandbyRefused { .. })));
+    c.secs(2);
+    assert!(c
+        .events(0)
+        .contains(&Event::StandbyRefused { reason: "No reply to takeover request".into() }));
+}
+
+/// Heartbeat emits the follow-up of a message before the message itself (spec §6.1); a media
+/// reordering can do the same. `me` judged by the sender's state when it sent it.
+#[test]
+fn standby_request_overtaken_by_its_follow_up_is_still_answered() {
+    let mut c = settled();
+    let last = c
+        .sent_since(0, crate::Instant::ZERO)
+        .iter()
+        .filter_map(|m| m.get_str("seq").and_then(|s| u32::from_str_radix(s, 16).ok()))
+        .max()
+        .unwrap_or(0);
+    let hg = c.node(0).generation();
+    let me = super::harness::craft(
+        "ask_resources",
+        &[("rsc_hold", "all"), ("info", "me")],
+        "n1",
+        0,
+        hg,
+        Some(last + 1),
+    );
+    let follow = super::harness::craft(
+        "resource",
+        &[("rsc_hold", "none"), ("rtype", "full"), ("isstable", "0"), ("info", "standby")],
+        "n1",
+        0,
+        hg,
+        Some(last + 2),
+    );
+    let t = c.now;
+    c.deliver_msg(1, &follow);
+    c.deliver_msg(1, &me);
+    let n2 = c.sent_types_since(1, t);
+    assert_eq!(n2, ["ask_resources rsc_hold=all info=other"]);
+}

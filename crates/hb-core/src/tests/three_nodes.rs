@@ -58,3 +58,23 @@ fn three_nodes_standby_all_spreads_by_preference() {
     assert_eq!(c.running_on(2), [2]);
     assert!(c.double_run.is_empty());
 }
+
+#[test]
+fn three_nodes_crash_of_a_node_holding_two_groups_moves_each_once() {
+    let mut c = Cluster::new(&["n1", "n2", "n3"], 1, AutoFailback::Off);
+    c.start_all();
+    c.secs(25);
+    c.crash(2);
+    c.running[2].clear();
+    c.secs(12);
+    assert_eq!(c.running_on(0), [0, 2]);
+    c.start(2);
+    c.secs(15);
+    assert!(c.running_on(2).is_empty(), "auto_failback off: n1 keeps g2");
+    c.crash(0);
+    c.running[0].clear();
+    c.secs(12);
+    assert_eq!(c.running_on(1), [0, 1], "n1's own group to the first live node");
+    assert_eq!(c.running_on(2), [2], "g2 to its live preferred node");
+    assert!(c.double_run.is_empty());
+}
