@@ -169,14 +169,14 @@ fn main() -> ExitCode {
 fn category(sc: &Scenario, f: &hb_sim::Failure) -> &'static str {
     let legacy = sc.failback == FailbackMode::Legacy;
     match (f.invariant, legacy) {
-        ("convergence", true) if f.detail.contains("runs nowhere") => "A",
+        ("convergence", _) if f.detail.contains("runs nowhere") => "D",
+        ("convergence", _) if f.detail.contains("preferred") => "C",
         ("single-owner", true) => "B",
-        ("convergence", false) if f.detail.contains("preferred") => "C",
-        ("convergence", false) if f.detail.contains("runs nowhere") => "D",
         ("single-owner", false) => "E",
         ("failover-deadline", _) => "F",
         ("admin-completes", _) => "G",
         ("clean-exit", _) => "H",
+        ("no-false-death", _) => "I",
         _ => "?",
     }
 }

@@ -2,7 +2,9 @@
 //! network for the whole heal phase), every group runs fully on exactly one node and has no
 //! trace anywhere else; with `auto_failback on` that node is the group's preferred node, unless
 //! an operator moved groups during the run (`hb_standby` / `hb_takeover` placements are sticky
-//! in heartbeat: auto-failback only acts when the preferred node rejoins).
+//! in heartbeat: auto-failback only acts when the preferred node rejoins), or a start of the
+//! group failed or hung on its preferred node since that node last booted (moving a group
+//! away from a node whose script failed, and not back, is a legitimate policy).
 
 use super::{Fact, Invariant, View};
 use crate::scenario::FailbackMode;
@@ -12,6 +14,8 @@ use crate::scenario::FailbackMode;
 pub struct Convergence {
     healed: bool,
     operator_moved: bool,
+    /// Groups whose script failed on their preferred node since it last booted.
+    failed_on_preferred: Vec<usize>,
     checks: u64,
 }
 
@@ -20,10 +24,21 @@ impl Invariant for Convergence {
         "convergence"
     }
 
-    fn observe(&mut self, fact: &Fact, _view: &View<'_>) -> Result<(), String> {
+    fn observe(&mut self, fact: &Fact, view: &View<'_>) -> Result<(), String> {
         match fact {
             Fact::HealStart => self.healed = true,
             Fact::AdminIssued { .. } => self.operator_moved = true,
+            Fact::ActionTrouble { node, group }
+                if view.scenario.groups.get(*group).is_some_and(|g| g.preferred == *node)
+                    && !self.failed_on_preferred.contains(group) =>
+            {
+                self.failed_on_preferred.push(*group);
+            }
+            Fact::Booted(node) => {
+                let groups = &view.scenario.groups;
+                self.failed_on_preferred
+                    .retain(|g| groups.get(*g).is_some_and(|s| s.preferred != *node));
+            }
             _ => {}
         }
         Ok(())
@@ -51,6 +66,7 @@ impl Invariant for Convergence {
                     let preferred = spec.preferred;
                     if sc.failback == FailbackMode::On
                         && !self.operator_moved
+                        && !self.failed_on_preferred.contains(&g)
                         && *one != preferred
                         && view.alive.get(preferred).copied().unwrap_or(false)
                     {
