@@ -66,6 +66,13 @@ fn split_brain_after_restart_during_partition_is_resolved() {
     check(0, &scripted(2, FailbackMode::On, RESTART_DURING_PARTITION));
 }
 
+#[test]
+#[ignore = "known hb-core failure I: a peer first heard after deadtime since boot is declared dead at once"]
+fn peer_first_heard_late_after_boot_is_not_declared_dead_while_talking() {
+    check(9500, &Knobs::default());
+    check(8786, &Knobs::default());
+}
+
 // Found failing on earlier hb-core commits, fixed since; kept as regression tests.
 
 #[test]

@@ -51,6 +51,8 @@ pub enum Fact {
         to: usize,
         /// Newer than anything delivered before on this path.
         fresh: bool,
+        /// An old datagram replayed by the network (not proof that the sender lives now).
+        replay: bool,
     },
     /// A group's real state on a node changed.
     Group {
@@ -105,7 +107,8 @@ pub struct View<'a> {
     pub last_disturbance: SimTime,
     /// Whether every pair of live nodes can currently exchange packets both ways.
     pub connected: bool,
-    /// Last time a status from node `b` was freshly delivered to node `a`: `last_fresh[a][b]`.
+    /// Last time a status from node `b` was freshly delivered to node `a` (replays excluded):
+    /// `last_fresh[a][b]`.
     pub last_fresh: &'a [Vec<Option<SimTime>>],
     /// When each node's current engine booted (None while crashed).
     pub booted_at: &'a [Option<SimTime>],

@@ -73,9 +73,14 @@ impl World<'_> {
             let fresh = slot.max_status[from].is_none_or(|max| key > max);
             if fresh {
                 slot.max_status[from] = Some(key);
-                self.last_fresh[to][from] = Some(self.now);
+                // A replayed datagram is not the peer talking now: it never counts as proof
+                // of life (the engine may rightly ignore it).
+                if kind != DeliveryKind::Replay {
+                    self.last_fresh[to][from] = Some(self.now);
+                }
             }
-            self.fact(&Fact::Status { from, to, fresh })?;
+            let replay = kind == DeliveryKind::Replay;
+            self.fact(&Fact::Status { from, to, fresh, replay })?;
         }
         Ok(())
     }

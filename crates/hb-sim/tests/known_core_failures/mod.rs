@@ -23,6 +23,12 @@
 //!   core now hands it to the peer (seed 66, fixed).
 //! E (on/off): the split brain of B also stays in nice_failback modes (same repro with
 //!   `--failback on`; seeds 184, 554).
+//! I (beyond the list, seeds 9500, 8786; 3 nodes): a node that booted while cut off from a
+//!   peer hears that peer's first status more than deadtime (but less than initdead) after its
+//!   own boot and declares the peer dead right then (0–3 ms after the heartbeat arrived), as
+//!   if its boot were the peer's previous heartbeat ("late heartbeat > deadtime" applied to a
+//!   first heartbeat). An earlier variant (a restarted peer's first statuses not refreshing
+//!   its liveness, seed 1722) is fixed.
 //!
 //! Fixed in hb-core since first found (kept as regression tests): legacy ip-request sent before
 //! the peer was up never answered (was A, 61 seeds); first node up took a starting peer's
@@ -30,7 +36,7 @@
 //! same generation, 39 seeds); three-node failover missed its deadline (F, seed 271);
 //! `hb_takeover` without outcome (G, seed 191); group started after `shutdone` and left
 //! running at exit (H, seed 735); a restarted peer's first statuses not refreshing its
-//! liveness, so it was declared dead while talking (I, seed 1722).
+//! liveness, so it was declared dead while talking (seed 1722).
 
 /// (seed, violated invariant).
 pub const KNOWN: &[(u64, &str)] = &[
