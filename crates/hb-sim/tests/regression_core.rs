@@ -73,6 +73,18 @@ fn peer_first_heard_late_after_boot_is_not_declared_dead_while_talking() {
     check(8786, &Knobs::default());
 }
 
+#[test]
+#[ignore = "known hb-core failure G: a standby requester whose partner's done is lost gets no outcome"]
+fn standby_requester_always_gets_an_outcome() {
+    check(4323, &Knobs::default());
+}
+
+#[test]
+#[ignore = "known hb-core failure H: legacy, a group started after shutdone is left running at exit"]
+fn legacy_shutdown_never_leaves_a_group_running() {
+    check(1858, &Knobs::default());
+}
+
 // Found failing on earlier hb-core commits, fixed since; kept as regression tests.
 
 #[test]

@@ -1,8 +1,8 @@
 //! Invariant 2: when the node holding a group dies in a settled cluster, another live node has
 //! the group fully running within deadtime + one keepalive + the time its scripts need (plus
-//! network delay and clock-drift slack), counted from the crash or from the last heartbeat of
-//! the dead node still delivered after it (packets in flight outlive their sender), unless
-//! something else disturbs the cluster first.
+//! network delay and clock-drift slack), counted from the crash or from the last status of the
+//! dead node still delivered after it (packets in flight outlive their sender, and a reordered
+//! one may be accepted as filling a gap), unless something else disturbs the cluster first.
 
 use super::{Fact, Invariant, View};
 use crate::time::SimTime;
@@ -57,7 +57,10 @@ impl Invariant for FailoverDeadline {
                     }
                 }
             }
-            Fact::Status { from, fresh: true, .. } => {
+            // Any status of the dead node still arriving may legitimately restart the
+            // survivors' dead timer (a late gap-filler is accepted, heartbeat counts it), so the
+            // promise is counted from the last one.
+            Fact::Status { from, .. } => {
                 for p in self.pending.iter_mut().filter(|p| p.dead == *from) {
                     p.deadline = p.deadline.max(view.now.plus_micros(p.budget_us));
                 }

@@ -29,13 +29,21 @@
 //!   if its boot were the peer's previous heartbeat ("late heartbeat > deadtime" applied to a
 //!   first heartbeat). An earlier variant (a restarted peer's first statuses not refreshing
 //!   its liveness, seed 1722) is fixed.
+//! G (beyond the list, seed 4323): `hb_standby` requester released its groups and sent
+//!   `ask_resources info=done`; a one-way partition then loses the partner's `done`; the
+//!   requester never reports an outcome (no timeout in its DONE state). (A takeover variant,
+//!   seed 191, is fixed.)
+//! H (beyond the list, seed 1858, legacy): a node told to shut down stops its groups, sends
+//!   `shutdone`, then acts on an `ip-request-resp` answering its own earlier `ip-request` and
+//!   starts a group, and exits with it running: the address is left behind. (A 3-node
+//!   variant, seed 735, is fixed.)
 //!
 //! Fixed in hb-core since first found (kept as regression tests): legacy ip-request sent before
 //! the peer was up never answered (was A, 61 seeds); first node up took a starting peer's
 //! groups and refused to give them back; one-way partition heal left both holding (E with the
 //! same generation, 39 seeds); three-node failover missed its deadline (F, seed 271);
-//! `hb_takeover` without outcome (G, seed 191); group started after `shutdone` and left
-//! running at exit (H, seed 735); a restarted peer's first statuses not refreshing its
+//! `hb_takeover` without outcome (seed 191); group started after `shutdone` and left
+//! running at exit (seed 735); a restarted peer's first statuses not refreshing its
 //! liveness, so it was declared dead while talking (seed 1722).
 
 /// (seed, violated invariant).
