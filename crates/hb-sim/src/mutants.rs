@@ -1,6 +1,7 @@
 //! Deliberately wrong engines, built by wrapping a correct one on one node, to show that the
 //! checkers catch real mistakes: declaring a peer dead (and taking its groups) at warntime
-//! instead of deadtime, and losing the completion of group starts.
+//! instead of deadtime, losing the completion of group starts, restarting groups for no
+//! reason, ignoring operator requests, and never taking over a peer's groups.
 
 use crate::engine::{
     ActionKind, ActionOutcome, ActionReq, Engine, EngineFactory, EngineOutput, LocalTime,
@@ -16,7 +17,28 @@ pub enum Mutation {
     DeadAtWarntime,
     /// Never tell the engine that a start finished.
     DropStartDone,
+    /// Every 10 s from 30 s after boot, restart the node's own groups for no reason.
+    Flap,
+    /// Swallow `hb_standby` / `hb_takeover` without an answer.
+    IgnoreAdmin,
+    /// Never start a group whose preferred node is another node.
+    NoForeignStart,
 }
+
+/// Every mutation, for parsing and tests.
+pub const ALL_MUTATIONS: [Mutation; 5] = [
+    Mutation::DeadAtWarntime,
+    Mutation::DropStartDone,
+    Mutation::Flap,
+    Mutation::IgnoreAdmin,
+    Mutation::NoForeignStart,
+];
+
+/// Token marking actions the mutant itself injected (their completions are swallowed).
+const INJECTED: u64 = 0xf1a9;
+/// When flapping starts, after boot, and how often it repeats (µs).
+const FLAP_AFTER_US: u64 = 30_000_000;
+const FLAP_EVERY_US: u64 = 10_000_000;
 
 impl Mutation {
     /// Command-line spelling.
@@ -24,12 +46,15 @@ impl Mutation {
         match self {
             Mutation::DeadAtWarntime => "dead-at-warntime",
             Mutation::DropStartDone => "drop-start-done",
+            Mutation::Flap => "flap",
+            Mutation::IgnoreAdmin => "ignore-admin",
+            Mutation::NoForeignStart => "no-foreign-start",
         }
     }
 
     /// Parses the command-line spelling.
     pub fn parse(s: &str) -> Option<Mutation> {
-        [Mutation::DeadAtWarntime, Mutation::DropStartDone].into_iter().find(|m| m.name() == s)
+        ALL_MUTATIONS.into_iter().find(|m| m.name() == s)
     }
 }
 
@@ -66,6 +91,7 @@ impl EngineFactory for Mutant {
             last_heard: vec![None; sc.nodes],
             declared: vec![false; sc.nodes],
             extra: Vec::new(),
+            next_flap_us: now.mono_us + FLAP_AFTER_US,
         }))
     }
 }
@@ -80,6 +106,7 @@ struct MutantEngine {
     last_heard: Vec<Option<u64>>,
     declared: Vec<bool>,
     extra: Vec<EngineOutput>,
+    next_flap_us: u64,
 }
 
 impl MutantEngine {
@@ -124,16 +151,41 @@ impl Engine for MutantEngine {
                 }
             }
         }
+        if self.mutation == Mutation::Flap && now.mono_us >= self.next_flap_us {
+            self.next_flap_us = now.mono_us + FLAP_EVERY_US;
+            for (g, pref) in self.preferred.iter().enumerate() {
+                if *pref == self.me {
+                    let req = ActionReq {
+                        group: g,
+                        member: None,
+                        kind: ActionKind::Stop,
+                        token: INJECTED,
+                    };
+                    self.extra.push(EngineOutput::RunAction(req));
+                }
+            }
+        }
         if self.inner.poll_timeout().is_some_and(|t| now.mono_us >= t) {
             self.inner.handle_timeout(now);
         }
     }
 
     fn handle_admin(&mut self, now: LocalTime, cmd: AdminCmd) {
+        if self.mutation == Mutation::IgnoreAdmin && cmd != AdminCmd::Shutdown {
+            return;
+        }
         self.inner.handle_admin(now, cmd);
     }
 
     fn handle_action_done(&mut self, now: LocalTime, req: &ActionReq, outcome: ActionOutcome) {
+        if req.token == INJECTED {
+            // Our own flap: bring the group back after stopping it.
+            if req.kind == ActionKind::Stop {
+                let start = ActionReq { kind: ActionKind::Start, ..req.clone() };
+                self.extra.push(EngineOutput::RunAction(start));
+            }
+            return;
+        }
         if self.mutation == Mutation::DropStartDone && req.kind == ActionKind::Start {
             return;
         }
@@ -152,15 +204,29 @@ impl Engine for MutantEngine {
         if !self.extra.is_empty() {
             return Some(self.extra.remove(0));
         }
-        self.inner.poll_output()
+        loop {
+            let out = self.inner.poll_output()?;
+            if let EngineOutput::RunAction(req) = &out {
+                let foreign = self.preferred.get(req.group).is_some_and(|p| *p != self.me);
+                if self.mutation == Mutation::NoForeignStart
+                    && req.kind == ActionKind::Start
+                    && foreign
+                {
+                    continue;
+                }
+            }
+            return Some(out);
+        }
     }
 
     fn poll_timeout(&self) -> Option<u64> {
         let inner = self.inner.poll_timeout();
-        if self.mutation != Mutation::DeadAtWarntime {
-            return inner;
-        }
-        match (inner, self.early_deadline()) {
+        let own = match self.mutation {
+            Mutation::DeadAtWarntime => self.early_deadline(),
+            Mutation::Flap => Some(self.next_flap_us),
+            _ => None,
+        };
+        match (inner, own) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         }

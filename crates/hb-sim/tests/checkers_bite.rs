@@ -72,6 +72,9 @@ fn replay_args(args: &str) -> Knobs {
                 }
             }
             "--quiet" => k.quiet = true,
+            "--no-faults" => {
+                k.script.get_or_insert_with(Vec::new);
+            }
             "--model" => k.model = true,
             "--fault" => {
                 let f = ScheduledFault::parse_arg(it.next().unwrap_or("")).expect("valid fault");
@@ -125,5 +128,46 @@ fn losing_start_completions_is_caught_on_hb_core() {
     for seed in [41, 42, 43] {
         let expect = ["single-owner", "convergence", "no-flapping", "failover-deadline"];
         assert_bites(seed, &crash_knobs(0, false), Mutation::DropStartDone, 1, &expect);
+    }
+}
+
+fn quiet_knobs(failback: FailbackMode, faults: &[&str]) -> Knobs {
+    let script =
+        faults.iter().map(|f| ScheduledFault::parse_arg(f).expect("valid fault")).collect();
+    Knobs {
+        nodes: Some(2),
+        failback: Some(failback),
+        quiet: true,
+        script: Some(script),
+        ..Knobs::default()
+    }
+}
+
+#[test]
+fn restarting_groups_for_no_reason_is_caught_on_hb_core() {
+    for seed in [51, 52] {
+        assert_bites(
+            seed,
+            &quiet_knobs(FailbackMode::Off, &[]),
+            Mutation::Flap,
+            0,
+            &["no-flapping"],
+        );
+    }
+}
+
+#[test]
+fn ignoring_operator_requests_is_caught_on_hb_core() {
+    for seed in [61, 62] {
+        let k = quiet_knobs(FailbackMode::On, &["15000:standby:0:all"]);
+        assert_bites(seed, &k, Mutation::IgnoreAdmin, 0, &["admin-completes"]);
+    }
+}
+
+#[test]
+fn never_taking_over_is_caught_on_hb_core() {
+    for seed in [71, 72] {
+        let k = quiet_knobs(FailbackMode::On, &["15000:crash:0", "19000:restart:0"]);
+        assert_bites(seed, &k, Mutation::NoForeignStart, 1, &["failover-deadline"]);
     }
 }

@@ -26,7 +26,7 @@ struct Args {
 fn usage() -> &'static str {
     "usage: vopr [--seed S | --seeds N [--first F]] [--time-budget SECS] [--nodes N] [--media M] \
      [--failback on|off|legacy] [--safety-secs S] [--heal-secs S] [--quiet] [--model] \
-     [--fault AT_MS:KIND[:ARGS]]... [--no-faults] [--mutant dead-at-warntime|drop-start-done:NODE] [-v] [--log] [--emit-known]"
+     [--fault AT_MS:KIND[:ARGS]]... [--no-faults] [--mutant NAME:NODE] [-v] [--log] [--emit-known]"
 }
 
 fn parse() -> Result<Args, String> {
