@@ -17,13 +17,35 @@
 //! Everything that grows is bounded: nodes ([`config::MAX_NODES`]), retransmit history (500
 //! messages), missing-seq tracking (250 per node), queued events.
 //!
-//! Semantics implemented: keepalive `status` messages, per-node and per-link liveness with
-//! warntime/deadtime/initdead, sequence and generation tracking with replay/duplicate
-//! rejection, `NS_ackmsg`, `NS_rexmit`/`NS_nak_rexmit`, `reqnodes`/`repnodes`, nice-failback
-//! resource negotiation (`starting`, `resource`, `ask_resources`, `hb_takeover`), takeover on
-//! death or `shutdone`, graceful shutdown, failback, legacy `ip-request`, and split-brain
-//! resolution after a partition heals (the preferred node keeps a doubly held group).
-
+//! Semantics implemented: keepalive `status` messages (`init`/`up`/`up`, then `active`, with
+//! the start-up `dt` bump), per-node and per-link liveness with warntime/deadtime/initdead
+//! (a node dies only when silent on every medium), sequence and generation tracking with
+//! replay/duplicate rejection, `NS_ackmsg` on heartbeat's residue pattern, `NS_rexmit` after a
+//! 50–250 ms delay and answers from a 500-message history or `NS_nak_rexmit`,
+//! `reqnodes`/`repnodes`, nice-failback negotiation (`starting`, `resource`, `ask_resources`,
+//! `hb_takeover`), takeover on death or `shutdone` (with the `stonith` notice), graceful
+//! shutdown, failback, legacy `ip-request`, and split-brain resolution after a partition heals.
+//! The message sequences were checked message for message against the lab captures of real
+//! heartbeat 3.0.6 nodes (see `tests/capture.rs`).
+//!
+//! Deliberate differences from heartbeat 3.0.6:
+//! - Partition heal: heartbeat restarts itself (releasing everything); we keep running, tell
+//!   the peer what we hold, and for each doubly held group the preferred node keeps it and the
+//!   other releases it ([`Event::SplitBrainSuspected`]). Against a real peer we simply keep
+//!   serving while it restarts. We do not re-declare the returning node dead.
+//! - Legacy mode repeats an unanswered `ip-request` every second (heartbeat sends it once),
+//!   and after a heal releases the returning peer's own groups and re-asks for ours.
+//! - A group whose start fails is stopped and then offered once to a peer through the standby
+//!   exchange (heartbeat leaves it stopped).
+//! - In clusters of more than two nodes, where heartbeat's `local`/`foreign` sets are
+//!   ambiguous, `resource` messages carry an extra `rsc_groups` field (indices of the groups
+//!   held) and partners' `ask_resources` answers an extra `rsc_for` (requester). Two-node
+//!   clusters never send them, so their traffic matches the captures field for field.
+//! - `ld` is always `n/a` (no `/proc/loadavg` in the engine); we do not ack our own messages.
+//!
+//! Not implemented: ping nodes, `NS_st`, STONITH devices (we always report `n_stnth` or
+//! `unneeded`), `autojoin`, the peer's node-list edits from `repnodes`, flow-control pausing of
+//! local clients, heartbeat's "no local heartbeat" self-restart.
 mod api;
 pub mod config;
 mod error;
@@ -40,6 +62,7 @@ mod seqtrack;
 mod shutdown;
 mod snapshot;
 mod standby;
+mod takeover;
 mod time;
 mod timers;
 mod txhist;

@@ -37,6 +37,9 @@ pub(crate) struct RxSeq {
     /// Highest generation seen; never lowered.
     pub(crate) generation: u32,
     pub(crate) last_seq: Option<u32>,
+    /// Highest seq accepted in this generation; survives [`RxSeq::reset`], so a message from
+    /// before a death (partition) cannot be replayed afterwards. Heartbeat forgets it.
+    pub(crate) high: Option<u32>,
     /// Missing seq → when to (re)request it.
     pub(crate) missing: BTreeMap<u32, Instant>,
     pub(crate) last_status_seq: Option<u32>,
@@ -50,6 +53,7 @@ impl RxSeq {
         RxSeq {
             generation: 0,
             last_seq: None,
+            high: None,
             missing: BTreeMap::new(),
             last_status_seq: None,
             ack_trigger: ack_trigger % 10,
@@ -85,6 +89,7 @@ impl RxSeq {
             out.restarted = self.generation != 0 || self.last_status_seq.is_some();
             self.generation = hg;
             self.reset();
+            self.high = None;
             self.last_status_seq = None;
             special = true;
         } else if is_status && was_dead {
@@ -96,6 +101,7 @@ impl RxSeq {
             special = true;
         }
         out.verdict = match self.last_seq {
+            None if self.high.is_some_and(|h| seq <= h) => Verdict::Duplicate,
             None => {
                 self.last_seq = Some(seq);
                 Verdict::Accept
@@ -129,6 +135,9 @@ impl RxSeq {
                 }
             }
         };
+        if out.verdict == Verdict::Accept {
+            self.high = Some(self.high.map_or(seq, |h| h.max(seq)));
+        }
         if out.verdict == Verdict::Accept && is_status {
             self.last_status_seq = Some(self.last_status_seq.map_or(seq, |l| l.max(seq)));
         }
@@ -209,6 +218,17 @@ mod tests {
         let o = r.receive(55, 10, true, true, NOW, || Duration::ZERO);
         assert_eq!(o.verdict, Verdict::Accept);
         assert!(o.returned);
+    }
+
+    #[test]
+    fn old_messages_stay_old_after_a_reset_within_the_generation() {
+        let mut r = RxSeq::new(0);
+        assert_eq!(rx(&mut r, 30, 10), Verdict::Accept);
+        assert_eq!(rx(&mut r, 31, 10), Verdict::Accept);
+        r.reset(); // declared dead
+        assert_eq!(rx(&mut r, 12, 10), Verdict::Duplicate, "replay from before the death");
+        assert_eq!(rx(&mut r, 40, 10), Verdict::Accept);
+        assert_eq!(rx(&mut r, 5, 11), Verdict::Accept, "a new generation starts over");
     }
 
     #[test]

@@ -387,16 +387,6 @@ fn assert_layouts_seen_in_captures() {
     });
 }
 
-#[test]
-#[ignore = "debug dump"]
-fn dump_chains() {
-    for (who, chain) in [("n1", n1_chain()), ("n2", n2_chain())] {
-        for (f, ours, real) in chain {
-            println!("== {f} as {who}\nours: {ours:#?}\nreal: {real:#?}");
-        }
-    }
-}
-
 /// hb-12 against our n2: the real n1 returns after the partition with the same generation,
 /// shuts itself down and restarts (spec §7.5). Ours does not restart: it keeps the VIP, tells
 /// the peer what it holds, confirms the peer's `shutdone`, and hands the VIP back only when the
@@ -429,4 +419,18 @@ fn capture_heal_with_a_real_peer_we_keep_serving_until_it_reclaims() {
         "resource rsc_hold=local isstable=1",
     ];
     assert_eq!(ours, &expected);
+}
+
+/// Our n1 from start-up to `heartbeat -k` (hb-03): the graceful stop sends what the real n1
+/// sent.
+#[test]
+fn capture_graceful_stop_as_n1_matches_the_real_node() {
+    let files = ["hb-01-startup.pcap", "hb-02-steady.pcap", "hb-03-graceful-stop.pcap"];
+    let chain = replay_chain("n1", &files, 0.0, &[(files[2], 0.19, AdminCommand::Shutdown)]);
+    let (_, ours, real) = &chain[2];
+    assert_eq!(ours, real);
+    assert_eq!(
+        real,
+        &["resource rsc_hold=none isstable=0 info=shutdown", "shutdone st=dead"].map(String::from)
+    );
 }

@@ -54,9 +54,6 @@ pub(crate) struct Cluster {
     pub(crate) running: Vec<BTreeSet<u16>>,
     pub(crate) persisted: Vec<u32>,
     pub(crate) log: Vec<Rec>,
-    /// Messages captured instead of delivered when `capture_to` names their receiver.
-    pub(crate) hold_for: Option<usize>,
-    pub(crate) held: Vec<(usize, LinkId, Vec<u8>)>,
     seed: u64,
     /// (from, seq) whose first transmission is lost.
     pub(crate) drop_seq: BTreeSet<(usize, u32)>,
@@ -117,8 +114,6 @@ impl Cluster {
             failing_starts: BTreeSet::new(),
             running: vec![BTreeSet::new(); n],
             log: Vec::new(),
-            hold_for: None,
-            held: Vec::new(),
             seed: 1,
             double_run: Vec::new(),
             drop_seq: BTreeSet::new(),
@@ -250,9 +245,7 @@ impl Cluster {
         self.now = self.now.max(t);
         if let Some(i) = self.packets.iter().position(|p| p.at <= self.now) {
             let p = self.packets.remove(i);
-            if self.hold_for == Some(p.to) {
-                self.held.push((p.to, p.link, p.bytes));
-            } else if self.nodes[p.to].is_some() {
+            if self.nodes[p.to].is_some() {
                 self.deliver_bytes(p.to, p.link, &p.bytes);
             }
             return true;

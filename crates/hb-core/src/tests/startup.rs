@@ -69,27 +69,64 @@ fn alone_at_start_waits_initdead_then_takes_every_group() {
 }
 
 #[test]
-#[ignore = "debug dump"]
-fn dump_flow() {
-    let mut c = Cluster::new(&["n1", "n2"], 1, AutoFailback::On);
-    let t0 = c.now;
-    c.start_all();
-    c.secs(20);
-    c.cut.insert((0, 1, 0));
-    c.cut.insert((1, 0, 0));
-    c.secs(15);
-    c.cut.clear();
-    let heal = c.now;
-    c.secs(5);
-    for r in c.log.iter().filter(|r| r.at >= heal) {
-        let d = match &r.out {
-            crate::Output::Transmit { msg, .. } => {
-                format!("{} seq={}", describe(msg), msg.get_str("seq").unwrap_or("-"))
+fn a_peer_that_never_states_its_resources_does_not_block_start_up() {
+    use super::harness::{auth, config, craft, WALL0};
+    use crate::{Action, GroupId, Input, Instant, LinkId, Node, Output};
+    let auth = auth();
+    let mut n = Node::new(config("n1", &["n1", "n2"], 1, AutoFailback::On), 1, Instant::ZERO)
+        .expect("valid config");
+    let mut now = Instant::ZERO;
+    n.handle_input(now, Input::WallClock(WALL0));
+    let mut started_at = None;
+    let mut comm_up_at = None;
+    let deliver = |n: &mut Node, now: Instant, m: hb_wire::Message| {
+        let v = auth.open(&auth.seal(&m).expect("seal")).expect("open");
+        n.handle_input(now, Input::Message { link: LinkId(0), msg: v });
+    };
+    let mut seq = 1;
+    for sec in 0..40u64 {
+        let t = Instant::ZERO + Duration::from_secs(sec);
+        while let Some(d) = n.poll_timeout().filter(|d| *d <= t) {
+            now = d;
+            n.handle_input(now, Input::Timeout);
+        }
+        now = t;
+        let st = craft(
+            "status",
+            &[("st", "active"), ("dt", "2710"), ("protocol", "1")],
+            "n2",
+            1,
+            7,
+            Some(seq),
+        );
+        seq += 1;
+        deliver(&mut n, now, st);
+        if sec == 1 {
+            let rep = craft(
+                "repnodes",
+                &[("dest", "n1"), ("nodelist", "n1 n2 "), ("delnodelist", " ")],
+                "n2",
+                1,
+                7,
+                Some(seq),
+            );
+            seq += 1;
+            deliver(&mut n, now, rep);
+        }
+        while let Some(o) = n.poll_output() {
+            match o {
+                Output::Event(Event::CommUp) => comm_up_at = Some(now),
+                Output::RunAction { group: GroupId(0), action: Action::Start } => {
+                    started_at = Some(now)
+                }
+                Output::RunAction { group, .. } => {
+                    panic!("must not touch the live peer's {group:?}")
+                }
+                _ => {}
             }
-            o => format!("{o:?}"),
-        };
-        if !d.starts_with("status st=active") {
-            println!("{:7.3} n{} {}", (r.at - t0).as_secs_f64(), r.node + 1, d);
         }
     }
+    let (up, started) = (comm_up_at.expect("comm up"), started_at.expect("group 0 started"));
+    let waited = started - up;
+    assert!(waited >= Duration::from_secs(19) && waited <= Duration::from_secs(21), "{waited:?}");
 }
