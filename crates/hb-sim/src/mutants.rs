@@ -23,15 +23,18 @@ pub enum Mutation {
     IgnoreAdmin,
     /// Never start a group whose preferred node is another node.
     NoForeignStart,
+    /// Never ask the shell to persist the generation (a restart would reuse it).
+    ForgetGeneration,
 }
 
 /// Every mutation, for parsing and tests.
-pub const ALL_MUTATIONS: [Mutation; 5] = [
+pub const ALL_MUTATIONS: [Mutation; 6] = [
     Mutation::DeadAtWarntime,
     Mutation::DropStartDone,
     Mutation::Flap,
     Mutation::IgnoreAdmin,
     Mutation::NoForeignStart,
+    Mutation::ForgetGeneration,
 ];
 
 /// Token marking actions the mutant itself injected (their completions are swallowed).
@@ -49,6 +52,7 @@ impl Mutation {
             Mutation::Flap => "flap",
             Mutation::IgnoreAdmin => "ignore-admin",
             Mutation::NoForeignStart => "no-foreign-start",
+            Mutation::ForgetGeneration => "forget-generation",
         }
     }
 
@@ -206,6 +210,11 @@ impl Engine for MutantEngine {
         }
         loop {
             let out = self.inner.poll_output()?;
+            if self.mutation == Mutation::ForgetGeneration
+                && matches!(out, EngineOutput::PersistGeneration(_))
+            {
+                continue;
+            }
             if let EngineOutput::RunAction(req) = &out {
                 let foreign = self.preferred.get(req.group).is_some_and(|p| *p != self.me);
                 if self.mutation == Mutation::NoForeignStart

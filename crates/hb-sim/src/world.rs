@@ -83,6 +83,8 @@ struct NodeSlot {
     clock: NodeClock,
     /// What the node's state file holds.
     generation: u64,
+    /// The current engine has persisted a generation (it may not send before).
+    persisted: bool,
     booted_at: Option<SimTime>,
     boots: u64,
     wake: Option<SimTime>,
@@ -138,6 +140,7 @@ impl<'a> World<'a> {
                     WALL_EPOCH + clock_rng.below(1_000_000) as i64,
                 ),
                 generation: clock_rng.range(1, 1000),
+                persisted: false,
                 booted_at: None,
                 boots: 0,
                 wake: None,

@@ -171,3 +171,9 @@ fn never_taking_over_is_caught_on_hb_core() {
         assert_bites(seed, &k, Mutation::NoForeignStart, 1, &["failover-deadline"]);
     }
 }
+
+#[test]
+fn sending_before_persisting_the_generation_is_caught_on_hb_core() {
+    let k = quiet_knobs(FailbackMode::On, &[]);
+    assert_bites(81, &k, Mutation::ForgetGeneration, 1, &["generation"]);
+}

@@ -154,6 +154,7 @@ impl World<'_> {
     fn output(&mut self, node: usize, out: EngineOutput) -> Result<(), Violation> {
         match out {
             EngineOutput::Transmit { medium, msg } => {
+                self.check_generation(node, &msg)?;
                 let sealed = if self.sc.classic_node == Some(node) {
                     self.auth.seal_classic(&msg)
                 } else {
@@ -223,10 +224,35 @@ impl World<'_> {
                     ));
                 }
                 self.nodes[node].generation = g;
+                self.nodes[node].persisted = true;
                 self.trace.record(self.now, "persist", node, &g.to_le_bytes());
             }
         }
         Ok(())
+    }
+
+    /// Spec §6.5: a node persists its generation before its first packet and never sends a
+    /// generation its state file does not hold (a crash would then make it reuse it).
+    fn check_generation(&self, node: usize, msg: &hb_wire::Message) -> Result<(), Violation> {
+        let slot = &self.nodes[node];
+        if !slot.persisted {
+            return Err((
+                "generation",
+                format!("node{} sent {} before persisting its generation", node + 1, summary(msg)),
+            ));
+        }
+        let hg = msg.get_str("hg").and_then(|h| u64::from_str_radix(h, 16).ok());
+        match hg {
+            Some(h) if h > slot.generation => Err((
+                "generation",
+                format!(
+                    "node{} sent hg={h:x} above its persisted generation {:x}",
+                    node + 1,
+                    slot.generation
+                ),
+            )),
+            _ => Ok(()),
+        }
     }
 
     fn send(&mut self, node: usize, medium: usize, msg: &hb_wire::Message, bytes: &[u8]) {

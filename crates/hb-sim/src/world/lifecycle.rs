@@ -158,6 +158,7 @@ impl World<'_> {
         let slot = &mut self.nodes[n];
         slot.engine = Some(engine);
         slot.boots += 1;
+        slot.persisted = false;
         slot.booted_at = Some(self.now);
         slot.alive_since = Some(self.now);
         slot.wake = None;
