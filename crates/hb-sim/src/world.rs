@@ -51,7 +51,15 @@ pub fn run_with(
     opts: RunOptions,
     checkers: Vec<Box<dyn Invariant>>,
 ) -> Result<RunReport, Failure> {
-    let mut world = World::new(scenario, factory, opts, checkers);
+    let (auth, forger) = authenticators(scenario).map_err(|detail| Failure {
+        seed: scenario.seed,
+        invariant: "setup",
+        at: SimTime::ZERO,
+        detail,
+        replay: scenario.replay_command(),
+        tail: Vec::new(),
+    })?;
+    let mut world = World::new(scenario, factory, opts, checkers, auth, forger);
     let result = world.run_all();
     result.map_err(|(invariant, detail)| Failure {
         seed: scenario.seed,
@@ -126,6 +134,8 @@ impl<'a> World<'a> {
         factory: &'a dyn EngineFactory,
         opts: RunOptions,
         checkers: Vec<Box<dyn Invariant>>,
+        auth: Authenticator,
+        forger: Option<Authenticator>,
     ) -> World<'a> {
         let mut rng = SimRng::new(sc.seed ^ 0x5157_5f57_4f52_4c44);
         let net_rng = rng.fork(1);
@@ -148,7 +158,6 @@ impl<'a> World<'a> {
                 alive_since: None,
             })
             .collect();
-        let (auth, forger) = authenticators(sc);
         World {
             sc,
             factory,
@@ -330,29 +339,21 @@ impl<'a> World<'a> {
     }
 }
 
-fn authenticators(sc: &Scenario) -> (Authenticator, Option<Authenticator>) {
+fn authenticators(sc: &Scenario) -> Result<(Authenticator, Option<Authenticator>), String> {
     let method = match sc.auth {
         AuthChoice::Crc => AuthMethod::Crc,
         AuthChoice::Md5 => AuthMethod::Md5,
         AuthChoice::Sha1 => AuthMethod::Sha1,
     };
     let key = |secret: &str| AuthKey { index: 1, method, secret: secret.as_bytes().to_vec() };
-    let good = Authenticator::new(1, vec![key(&format!("sim-secret-{}", sc.seed))]);
-    let bad = Authenticator::new(1, vec![key("not-the-secret")]);
-    match (good, bad) {
-        // A crc "forgery" is simply valid: crc authenticates nothing, so only keyed methods get
-        // a forger.
-        (Ok(good), Ok(bad)) if method != AuthMethod::Crc => (good, Some(bad)),
-        (Ok(good), _) => (good, None),
-        // Unreachable with the fixed keys above; fall back to a crc key that cannot fail.
-        (Err(_), _) => (crc_fallback(), None),
+    let good = Authenticator::new(1, vec![key(&format!("sim-secret-{}", sc.seed))])
+        .map_err(|e| format!("cluster key: {e}"))?;
+    // A crc "forgery" is simply valid (crc authenticates nothing), so only keyed methods get a
+    // forger with the wrong secret.
+    if method == AuthMethod::Crc {
+        return Ok((good, None));
     }
-}
-
-fn crc_fallback() -> Authenticator {
-    let key = AuthKey { index: 1, method: AuthMethod::Crc, secret: Vec::new() };
-    match Authenticator::new(1, vec![key]) {
-        Ok(a) => a,
-        Err(e) => panic!("a crc authenticator with key 1 is always valid: {e}"),
-    }
+    let bad = Authenticator::new(1, vec![key("not-the-secret")])
+        .map_err(|e| format!("forger key: {e}"))?;
+    Ok((good, Some(bad)))
 }
