@@ -38,6 +38,8 @@ pub(crate) struct GroupRt {
     pub(crate) start_failures: u8,
     /// After a failed start: ask a peer to take the group over.
     pub(crate) handoff_pending: bool,
+    /// After a failed start: try again here at this time.
+    pub(crate) retry_at: Option<Instant>,
 }
 
 impl GroupRt {
@@ -51,11 +53,43 @@ impl GroupRt {
             failed_start: false,
             start_failures: 0,
             handoff_pending: false,
+            retry_at: None,
         }
     }
 }
 
+/// How often a failed start is retried on the same node before the group is handed over.
+const LOCAL_START_RETRIES: u8 = 2;
+
 impl Node {
+    /// Earliest pending start retry.
+    pub(crate) fn retry_deadline(&self) -> Option<Instant> {
+        self.groups.iter().filter_map(|g| g.retry_at).min()
+    }
+
+    /// Retries failed starts that are due, if the group is still ours to run.
+    pub(crate) fn retry_failed_starts(&mut self) {
+        for g in 0..self.groups.len() {
+            if self.groups[g].retry_at.is_none_or(|t| t > self.now) {
+                continue;
+            }
+            self.groups[g].retry_at = None;
+            let ours = !self.claimed_by_any_peer(g);
+            let idle = !self.groups[g].want && self.groups[g].state == GroupState::Stopped;
+            let settled = self.standby == Standby::Not && self.shutdown == Shutdown::None;
+            if ours && idle && settled {
+                self.set_want(g, true, OwnershipReason::Startup);
+                self.after_settle();
+            } else if idle && settled && self.pref(g) == self.me && self.is_nice() {
+                // A peer kept it meanwhile: with auto_failback on, ask for it back the way
+                // `hb_takeover local` does (the holder runs standby for its foreign set).
+                if self.cfg.auto_failback == crate::config::AutoFailback::On {
+                    self.send(wire_msg::hb_takeover("local"));
+                }
+            }
+        }
+    }
+
     pub(crate) fn pref(&self, g: usize) -> usize {
         let p = &self.cfg.groups[g].preferred_node;
         self.cfg.nodes.iter().position(|n| n == p).unwrap_or(self.me)
@@ -165,7 +199,12 @@ impl Node {
                 match result {
                     ActionResult::Ok => {
                         rt.state = GroupState::Stopped;
-                        rt.handoff_pending = failed && rt.start_failures <= 1;
+                        // A failed start is retried here (scripts fail transiently), then the
+                        // group is offered to a peer once.
+                        if failed && rt.start_failures <= LOCAL_START_RETRIES {
+                            rt.retry_at = Some(self.now + self.cfg.deadtime);
+                        }
+                        rt.handoff_pending = failed && rt.start_failures == LOCAL_START_RETRIES + 1;
                         let reason = if failed {
                             OwnershipReason::StartFailed
                         } else {

@@ -10,7 +10,7 @@ use crate::timers::Timer;
 use crate::wire_msg;
 
 impl Node {
-    pub(crate) fn on_status(&mut self, i: usize, m: &Message, returned: bool) {
+    pub(crate) fn on_status(&mut self, i: usize, m: &Message, returned: bool, restarted: bool) {
         let now = self.now;
         if let Some(last) = self.peers[i].last_status {
             let gap = now.saturating_duration_since(last);
@@ -35,10 +35,18 @@ impl Node {
         };
         // A never-heard node that says `init` is running: count it as up.
         let status = if status == NodeStatus::Init { NodeStatus::Up } else { status };
+        let prev = self.peers[i].status;
         self.set_status(i, status);
         if returned {
             // Heartbeat re-sends its status at once when a node returns after a partition.
             self.send_status();
+            self.on_peer_returned(i);
+        } else if self.comm == Comm::Up
+            && status == NodeStatus::Active
+            && (restarted || matches!(prev, NodeStatus::Dead | NodeStatus::Init))
+        {
+            // It became active without us (it started during a partition): like a return
+            // after a partition, it may hold groups we hold too.
             self.on_peer_returned(i);
         }
     }

@@ -201,6 +201,7 @@ impl Node {
                 Timer::IpRequest => self.on_ip_request_timer(),
                 Timer::TakeoverReply => self.on_takeover_timeout(),
                 Timer::StandbyVerify => self.verify_standby_handover(),
+                Timer::StartRetry => self.retry_failed_starts(),
                 Timer::Liveness => self.check_liveness(),
                 Timer::Rexmit => self.send_rexmit_requests(),
             }
@@ -306,6 +307,8 @@ impl Node {
         self.timers.set_opt(Timer::Liveness, l);
         let r = self.rexmit_deadline();
         self.timers.set_opt(Timer::Rexmit, r);
+        let s = self.retry_deadline();
+        self.timers.set_opt(Timer::StartRetry, s);
     }
 
     pub(crate) fn stop_all_timers(&mut self) {

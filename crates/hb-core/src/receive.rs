@@ -68,7 +68,7 @@ impl Node {
             self.peers[i].was_dead = false;
             self.emit(Event::PeerReturned { node: self.name(i) });
         }
-        self.dispatch(i, &h, &msg, out.returned);
+        self.dispatch(i, &h, &msg, out.returned, out.restarted);
     }
 
     fn is_for_us(&self, h: &Header<'_>) -> bool {
@@ -125,10 +125,10 @@ impl Node {
         }
     }
 
-    fn dispatch(&mut self, i: usize, h: &Header<'_>, m: &Message, returned: bool) {
+    fn dispatch(&mut self, i: usize, h: &Header<'_>, m: &Message, returned: bool, restarted: bool) {
         let t = h.t;
         if t.eq_ignore_ascii_case("status") {
-            return self.on_status(i, m, returned);
+            return self.on_status(i, m, returned, restarted);
         }
         match t {
             "reqnodes" => self.on_reqnodes(i),

@@ -130,6 +130,9 @@ impl Node {
         p.stable = false;
         p.stable_log.clear();
         if self.is_nice() && self.comm == Comm::Up && self.rsc == RscState::Stable {
+            // Our view of it is stale and its view of us may be too: ask what it holds (a
+            // peer answers every `starting` with its full statement), then say what we hold.
+            self.send(wire_msg::starting());
             self.send_full_resource(true, None);
         } else if !self.is_nice() && self.comm == Comm::Up {
             self.legacy_reclaim_own(i);

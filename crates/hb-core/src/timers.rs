@@ -26,13 +26,15 @@ pub(crate) enum Timer {
     TakeoverReply,
     /// After a standby we requested: check that someone took what we released.
     StandbyVerify,
+    /// Earliest retry of a failed group start.
+    StartRetry,
     /// Earliest node or link death.
     Liveness,
     /// Earliest retransmission request.
     Rexmit,
 }
 
-const ALL: [Timer; 12] = [
+const ALL: [Timer; 13] = [
     Timer::Keepalive,
     Timer::DtBumpEnd,
     Timer::ReqNodes,
@@ -43,6 +45,7 @@ const ALL: [Timer; 12] = [
     Timer::IpRequest,
     Timer::TakeoverReply,
     Timer::StandbyVerify,
+    Timer::StartRetry,
     Timer::Liveness,
     Timer::Rexmit,
 ];

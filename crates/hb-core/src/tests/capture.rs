@@ -411,6 +411,7 @@ fn capture_heal_with_a_real_peer_we_keep_serving_until_it_reclaims() {
         "stonith node=n1 result=n_stnth",
         "resource rsc_hold=all isstable=1 info=req_our_resources()",
         "resource rsc_hold=foreign info=mach_down",
+        "starting",
         "resource rsc_hold=all isstable=1",
         "ask_resources rsc_hold=all info=done",
         "resource rsc_hold=all isstable=1",

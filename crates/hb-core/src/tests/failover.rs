@@ -172,11 +172,11 @@ fn returning_owner_does_not_get_it_back_with_auto_failback_off() {
 }
 
 #[test]
-fn failed_start_is_reported_and_stopped_again() {
+fn failed_start_is_stopped_again_retried_then_handed_to_the_peer() {
     let mut c = Cluster::new(&["n1", "n2"], 1, AutoFailback::On);
     c.failing_starts.insert((0, 0));
     c.start_all();
-    c.secs(20);
+    c.secs(12);
     let ev = c.events(0);
     assert!(ev.iter().any(|e| matches!(e, Event::StartFailed { group: GroupId(0), .. })));
     assert!(ev.contains(&Event::Ownership {
@@ -190,26 +190,43 @@ fn failed_start_is_reported_and_stopped_again() {
     let s = c.node(0).snapshot();
     assert_eq!(s.groups[0].local_state, crate::GroupState::Stopped);
     assert_eq!(s.resources, crate::ResourceSet::None, "no longer claimed");
-    // Handed to the peer through the standby exchange, which runs it.
+    // Retried here after deadtime (twice), then handed to the peer, which runs it.
+    c.secs(30);
+    let starts =
+        c.actions_since(0, crate::Instant::ZERO).iter().filter(|a| a.1 == Action::Start).count();
+    assert_eq!(starts, 3);
     assert_eq!(c.running_on(1), [0, 1]);
     assert_eq!(c.node(0).snapshot().groups[0].owner.as_deref(), Some("n2"));
 }
 
 #[test]
-fn group_failing_everywhere_is_handed_off_once_per_node_then_left_stopped() {
+fn transient_start_failure_is_retried_on_the_preferred_node() {
+    let mut c = Cluster::new(&["n1", "n2"], 1, AutoFailback::On);
+    c.failing_starts.insert((0, 0));
+    c.start_all();
+    c.secs(12);
+    assert!(c.running_on(0).is_empty());
+    c.failing_starts.clear();
+    c.secs(12);
+    assert_eq!(c.running_on(0), [0]);
+    assert_eq!(c.running_on(1), [1]);
+}
+
+#[test]
+fn group_failing_everywhere_is_retried_and_handed_off_a_bounded_number_of_times() {
     let mut c = Cluster::new(&["n1", "n2"], 1, AutoFailback::On);
     c.failing_starts.insert((0, 0));
     c.failing_starts.insert((1, 0));
     c.start_all();
-    c.secs(60);
+    c.secs(200);
     let starts = |k| {
         c.actions_since(k, crate::Instant::ZERO)
             .iter()
             .filter(|a| **a == (GroupId(0), Action::Start))
             .count()
     };
-    assert_eq!(starts(0), 2, "initial + after the peer handed it back");
-    assert_eq!(starts(1), 1);
+    assert_eq!(starts(0), 4, "three here, one more after the peer handed it back");
+    assert_eq!(starts(1), 3);
     assert!(c.running_on(0).is_empty());
     assert_eq!(c.running_on(1), [1]);
 }
