@@ -112,7 +112,7 @@ pub enum WireError {
     /// A classic datagram has no `auth` field.
     #[error("auth field missing")]
     MissingAuthField,
-    /// The auth trailer or `auth` field is not "<index> <hex digest>".
+    /// The auth trailer or `auth` field is not `"<index> <hex digest>"`.
     #[error("malformed auth string: {reason}")]
     MalformedAuth {
         /// What was wrong.
