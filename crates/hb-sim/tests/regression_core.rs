@@ -1,8 +1,8 @@
 //! Minimal reproductions of hb-core bugs this simulator found (diagnoses in
 //! `known_core_failures/mod.rs`). Each asserts the correct behaviour. The ignored ones still
 //! fail on the current core: run them with `cargo test -p hb-sim --test regression_core --
-//! --ignored` and un-ignore each once the core is fixed. The others were found failing and
-//! have since been fixed in hb-core; they stay as regression tests.
+//! --ignored` and un-ignore each once the core is fixed. The others were found failing on an
+//! earlier hb-core and have since been fixed there; they stay as regression tests.
 
 use hb_sim::faults::ScheduledFault;
 use hb_sim::scenario::FailbackMode;
@@ -31,37 +31,31 @@ const RESTART_DURING_PARTITION: &[&str] =
     &["12000:crash:0", "13000:partition:1:2:two-way", "14000:restart:0", "19000:heal"];
 
 #[test]
-#[ignore = "known hb-core failure B: legacy split brain stays when a node restarted during the partition"]
 fn legacy_split_brain_after_restart_during_partition_is_resolved() {
     check(0, &scripted(2, FailbackMode::Legacy, RESTART_DURING_PARTITION));
 }
 
 #[test]
-#[ignore = "known hb-core failure C: groups taken during start-up from a live peer never fail back"]
 fn groups_fail_back_after_a_one_sided_death_decision_during_start_up() {
     check(0, &scripted(2, FailbackMode::On, &["8249:partition:2:1:one-way", "10323:heal"]));
 }
 
 #[test]
-#[ignore = "known hb-core failure C: three nodes, a group taken by the third node never fails back"]
 fn three_node_groups_fail_back_after_a_link_outage() {
     check(19, &scripted(3, FailbackMode::On, &["7576:link-down:2:0", "8848:link-up:2:0"]));
 }
 
 #[test]
-#[ignore = "known hb-core failure D: legacy, a group whose start failed after ip-request runs nowhere"]
 fn legacy_failed_start_is_retried_somewhere() {
     check(72, &Knobs::default());
 }
 
 #[test]
-#[ignore = "known hb-core failure D: three nodes, a group whose start timed out runs nowhere"]
 fn three_node_failed_start_is_retried_somewhere() {
     check(44, &Knobs::default());
 }
 
 #[test]
-#[ignore = "known hb-core failure E: split brain stays when a node restarted during the partition"]
 fn split_brain_after_restart_during_partition_is_resolved() {
     check(0, &scripted(2, FailbackMode::On, RESTART_DURING_PARTITION));
 }
@@ -74,9 +68,26 @@ fn peer_first_heard_late_after_boot_is_not_declared_dead_while_talking() {
 }
 
 #[test]
-#[ignore = "known hb-core failure G: a standby requester whose partner's done is lost gets no outcome"]
 fn standby_requester_always_gets_an_outcome() {
     check(4323, &Knobs::default());
+}
+
+#[test]
+#[ignore = "known hb-core failure B: legacy start retry races the ip-request hand-over, both hold"]
+fn legacy_start_retry_does_not_race_the_ip_request_hand_over() {
+    check(982, &Knobs::default());
+}
+
+#[test]
+#[ignore = "known hb-core failure C: a refused failback request is never retried"]
+fn failback_is_retried_after_a_refusal() {
+    check(6, &scripted(2, FailbackMode::On, &["8744:partition:1:2:one-way", "11701:heal"]));
+}
+
+#[test]
+#[ignore = "known hb-core failure D: a group offered to the peer after failed retries is never started"]
+fn a_group_given_up_after_failed_retries_is_started_by_the_peer() {
+    check(984, &Knobs::default());
 }
 
 #[test]
@@ -84,8 +95,6 @@ fn standby_requester_always_gets_an_outcome() {
 fn legacy_shutdown_never_leaves_a_group_running() {
     check(1858, &Knobs::default());
 }
-
-// Found failing on earlier hb-core commits, fixed since; kept as regression tests.
 
 #[test]
 fn legacy_startup_ip_request_is_answered_or_retried() {
