@@ -27,6 +27,12 @@
 //!   that booted while cut off from a peer hears that peer's first status more than deadtime
 //!   (but less than initdead) after its own boot and declares the peer dead right then (0–3 ms
 //!   after the heartbeat arrived), as if its boot were the peer's previous heartbeat.
+//! E (beyond the list, rare: seed 52889 with `--nodes 3`): nice_failback, three nodes, after
+//!   takeover/shutdown/partition churn two nodes keep one group for good (not diagnosed
+//!   further).
+//!
+//! A sweep of 3,000 three-node seeds (`--nodes 3 --first 50000`) at this commit fails 52:
+//! C 31, B 15, D 4, E 1, H 1 (seed 51361).
 //!
 //! Found and since fixed in hb-core (kept as regression tests): legacy `ip-request` sent
 //! before the peer was up never answered (61 of 1000 seeds at df89e74); first node up took a
