@@ -103,6 +103,7 @@ fn main() -> ExitCode {
     let opts = RunOptions { trace_lines: args.seed.is_some(), log: args.log };
     let started = Instant::now();
     let (mut ran, mut failed, mut node_ms, mut checks) = (0u64, 0u64, 0u64, Vec::new());
+    let mut by_invariant: std::collections::BTreeMap<&'static str, u64> = Default::default();
     for seed in first..first.saturating_add(count) {
         if args.budget.is_some_and(|b| started.elapsed() >= b) {
             break;
@@ -136,6 +137,7 @@ fn main() -> ExitCode {
             }
             Err(failure) => {
                 failed += 1;
+                *by_invariant.entry(failure.invariant).or_default() += 1;
                 if args.emit_known {
                     println!(
                         "    ({seed}, \"{}\"), // {}",
@@ -157,6 +159,10 @@ fn main() -> ExitCode {
     );
     let summary: Vec<String> = checks.iter().map(|(n, c)| format!("{n} {c}")).collect();
     println!("checks made (passing seeds): {}", summary.join(", "));
+    if !by_invariant.is_empty() {
+        let v: Vec<String> = by_invariant.iter().map(|(n, c)| format!("{n} {c}")).collect();
+        println!("failures by invariant: {}", v.join(", "));
+    }
     if failed > 0 {
         ExitCode::FAILURE
     } else {
