@@ -40,6 +40,8 @@ pub(crate) struct GroupRt {
     pub(crate) handoff_pending: bool,
     /// After a failed start: try again here at this time.
     pub(crate) retry_at: Option<Instant>,
+    /// The failed start was still wanted when it failed.
+    pub(crate) retry_ok: bool,
 }
 
 impl GroupRt {
@@ -54,6 +56,7 @@ impl GroupRt {
             start_failures: 0,
             handoff_pending: false,
             retry_at: None,
+            retry_ok: false,
         }
     }
 }
@@ -74,7 +77,9 @@ impl Node {
                 continue;
             }
             self.groups[g].retry_at = None;
-            let ours = !self.claimed_by_any_peer(g);
+            // Legacy peers state nothing: there only the takeover target may retry.
+            let ours = !self.claimed_by_any_peer(g)
+                && (self.is_nice() || self.takeover_target(g) == Some(self.me));
             let idle = !self.groups[g].want && self.groups[g].state == GroupState::Stopped;
             let settled = self.standby == Standby::Not && self.shutdown == Shutdown::None;
             if ours && idle && settled {
@@ -184,7 +189,11 @@ impl Node {
                     self.emit(Event::StartFailed { group, reason });
                     let rt = &mut self.groups[g];
                     rt.failed_start = true;
-                    rt.start_failures = rt.start_failures.saturating_add(1);
+                    // Only a start we still wanted counts (and is retried or handed over).
+                    rt.retry_ok = rt.want;
+                    if rt.want {
+                        rt.start_failures = rt.start_failures.saturating_add(1);
+                    }
                     rt.want = false;
                     rt.needs_failback = false;
                     rt.state = GroupState::Stopping;
@@ -200,11 +209,14 @@ impl Node {
                     ActionResult::Ok => {
                         rt.state = GroupState::Stopped;
                         // A failed start is retried here (scripts fail transiently), then the
-                        // group is offered to a peer once.
-                        if failed && rt.start_failures <= LOCAL_START_RETRIES {
-                            rt.retry_at = Some(self.now + self.cfg.deadtime);
+                        // group is offered to a peer once; after that (or if it cannot be
+                        // offered) retries continue with an exponential back-off.
+                        let counted = failed && std::mem::take(&mut rt.retry_ok);
+                        let n = rt.start_failures;
+                        rt.handoff_pending = counted && n == LOCAL_START_RETRIES + 1;
+                        if counted && !rt.handoff_pending {
+                            rt.retry_at = Some(self.now + retry_delay(self.cfg.deadtime, n));
                         }
-                        rt.handoff_pending = failed && rt.start_failures == LOCAL_START_RETRIES + 1;
                         let reason = if failed {
                             OwnershipReason::StartFailed
                         } else {
@@ -264,6 +276,16 @@ impl Node {
         self.try_handoff_failed();
     }
 }
+
+/// Delay before retry number `failures`: deadtime for the first retries, then doubling, at
+/// most [`MAX_RETRY_DELAY`].
+pub(crate) fn retry_delay(deadtime: std::time::Duration, failures: u8) -> std::time::Duration {
+    let doublings = u32::from(failures.saturating_sub(LOCAL_START_RETRIES + 1)).min(16);
+    (deadtime * 2u32.pow(doublings)).min(MAX_RETRY_DELAY)
+}
+
+/// Longest wait between two start attempts of a failing group.
+const MAX_RETRY_DELAY: std::time::Duration = std::time::Duration::from_secs(300);
 
 fn failure_text(r: &ActionResult) -> String {
     match r {

@@ -215,12 +215,21 @@ impl Node {
         let others_here = (0..self.groups.len())
             .any(|h| h != g && self.groups[h].want && (self.pref(h) == self.me) == own);
         if others_here {
-            self.groups[g].handoff_pending = false;
+            // Heartbeat's sets cannot move this group alone: keep retrying here instead.
+            let rt = &mut self.groups[g];
+            rt.handoff_pending = false;
+            rt.retry_at =
+                Some(self.now + crate::groups::retry_delay(self.cfg.deadtime, rt.start_failures));
             return;
         }
+        self.groups[g].handoff_pending = false;
         if self.standby_refusal(true).is_none() {
-            self.groups[g].handoff_pending = false;
             self.start_standby(set);
+        } else {
+            // Nobody to hand it to right now: keep retrying here.
+            let rt = &mut self.groups[g];
+            let delay = crate::groups::retry_delay(self.cfg.deadtime, rt.start_failures);
+            rt.retry_at = Some(self.now + delay);
         }
     }
 
@@ -287,6 +296,17 @@ impl Node {
                 self.standby = Standby::Not;
                 let reason = "No reply to standby request".to_owned();
                 self.emit(Event::StandbyRefused { reason });
+                // An automatic failback the partner could not take then (it was in flux, or
+                // a message was lost) is tried again rather than forgotten.
+                let stable: Vec<usize> = self
+                    .other_indices()
+                    .filter(|&k| self.peers[k].is_alive() && self.peers[k].stable)
+                    .collect();
+                for k in stable {
+                    if self.standby == Standby::Not {
+                        self.maybe_failback(k);
+                    }
+                }
             }
             Standby::Done(_) => {
                 self.standby = Standby::Not;

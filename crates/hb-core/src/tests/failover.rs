@@ -213,7 +213,7 @@ fn transient_start_failure_is_retried_on_the_preferred_node() {
 }
 
 #[test]
-fn group_failing_everywhere_is_retried_and_handed_off_a_bounded_number_of_times() {
+fn group_failing_everywhere_is_handed_off_once_then_retried_with_back_off() {
     let mut c = Cluster::new(&["n1", "n2"], 1, AutoFailback::On);
     c.failing_starts.insert((0, 0));
     c.failing_starts.insert((1, 0));
@@ -225,8 +225,21 @@ fn group_failing_everywhere_is_retried_and_handed_off_a_bounded_number_of_times(
             .filter(|a| **a == (GroupId(0), Action::Start))
             .count()
     };
-    assert_eq!(starts(0), 4, "three here, one more after the peer handed it back");
-    assert_eq!(starts(1), 3);
+    // n1: 3 tries, hand-off; n2: 3 tries, hand-off back; n1 retries at 20, 40, 80 s… intervals.
+    assert_eq!(starts(1), 3, "the group bounced to n2 once only");
+    let times: Vec<crate::Instant> = c
+        .log
+        .iter()
+        .filter(|r| r.node == 0)
+        .filter(|r| {
+            matches!(r.out, crate::Output::RunAction { group: GroupId(0), action: Action::Start })
+        })
+        .map(|r| r.at)
+        .collect();
+    assert!(times.len() >= 5 && times.len() <= 8, "{times:?}");
+    let gaps: Vec<Duration> = times.windows(2).map(|w| w[1] - w[0]).collect();
+    let last = gaps.len() - 1;
+    assert!(gaps[last] > gaps[last - 1], "back-off grows: {gaps:?}");
     assert!(c.running_on(0).is_empty());
     assert_eq!(c.running_on(1), [1]);
 }
