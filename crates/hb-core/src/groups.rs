@@ -83,7 +83,13 @@ impl Node {
             let idle = !self.groups[g].want && self.groups[g].state == GroupState::Stopped;
             let settled = self.standby == Standby::Not && self.shutdown == Shutdown::None;
             if ours && idle && settled {
-                self.set_want(g, true, OwnershipReason::Startup);
+                let reason = if self.pref(g) == self.me {
+                    OwnershipReason::Startup
+                } else {
+                    OwnershipReason::NodeDead
+                };
+                self.set_want(g, true, reason);
+                self.groups[g].needs_failback = self.pref(g) != self.me;
                 self.after_settle();
             } else if idle && settled && self.pref(g) == self.me && self.is_nice() {
                 // A peer kept it meanwhile: with auto_failback on, ask for it back the way
@@ -274,6 +280,9 @@ impl Node {
         }
         self.reannounce_if_changed();
         self.try_handoff_failed();
+        if self.actions_idle() && self.rsc == crate::resources::RscState::Stable {
+            self.check_failbacks();
+        }
     }
 }
 

@@ -53,7 +53,7 @@ impl Node {
         }
     }
 
-    fn standby_refusal(&self, check_busy: bool) -> Option<&'static str> {
+    pub(crate) fn standby_refusal(&self, check_busy: bool) -> Option<&'static str> {
         if self.shutdown != Shutdown::None {
             return Some("shutting down");
         }
@@ -267,6 +267,7 @@ impl Node {
                 let reason = format!("nobody took {}; keeping it", self.cfg.groups[g].name);
                 self.emit(Event::StandbyRefused { reason });
                 self.set_want(g, true, OwnershipReason::Standby);
+                self.groups[g].needs_failback = self.pref(g) != self.me;
             }
         }
     }
@@ -298,15 +299,7 @@ impl Node {
                 self.emit(Event::StandbyRefused { reason });
                 // An automatic failback the partner could not take then (it was in flux, or
                 // a message was lost) is tried again rather than forgotten.
-                let stable: Vec<usize> = self
-                    .other_indices()
-                    .filter(|&k| self.peers[k].is_alive() && self.peers[k].stable)
-                    .collect();
-                for k in stable {
-                    if self.standby == Standby::Not {
-                        self.maybe_failback(k);
-                    }
-                }
+                self.check_failbacks();
             }
             Standby::Done(_) => {
                 self.standby = Standby::Not;

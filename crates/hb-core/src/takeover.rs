@@ -146,8 +146,22 @@ impl Node {
         }
         let owed = (0..self.groups.len())
             .any(|g| self.groups[g].want && self.groups[g].needs_failback && self.pref(g) == i);
-        if owed {
+        // Not now (we or a peer are in flux): `check_failbacks` tries again once settled.
+        if owed && self.peers[i].stable && self.standby_refusal(true).is_none() {
             self.start_standby(ResourceSet::Foreign);
+        }
+    }
+
+    /// Failback towards every live, stable owner (after our actions settle, or a timeout).
+    pub(crate) fn check_failbacks(&mut self) {
+        let stable: Vec<usize> = self
+            .other_indices()
+            .filter(|&k| self.peers[k].is_alive() && self.peers[k].stable)
+            .collect();
+        for k in stable {
+            if self.standby == Standby::Not {
+                self.maybe_failback(k);
+            }
         }
     }
 
