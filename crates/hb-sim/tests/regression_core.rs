@@ -73,21 +73,35 @@ fn standby_requester_always_gets_an_outcome() {
 }
 
 #[test]
-#[ignore = "known hb-core failure B: legacy start retry races the ip-request hand-over, both hold"]
 fn legacy_start_retry_does_not_race_the_ip_request_hand_over() {
     check(982, &Knobs::default());
 }
 
 #[test]
-#[ignore = "known hb-core failure C: a refused failback request is never retried"]
 fn failback_is_retried_after_a_refusal() {
     check(6, &scripted(2, FailbackMode::On, &["8744:partition:1:2:one-way", "11701:heal"]));
 }
 
 #[test]
-#[ignore = "known hb-core failure D: a group offered to the peer after failed retries is never started"]
 fn a_group_given_up_after_failed_retries_is_started_by_the_peer() {
     check(984, &Knobs::default());
+}
+
+#[test]
+fn failback_initiated_by_the_holder_is_retried() {
+    check(801, &Knobs::default());
+}
+
+#[test]
+#[ignore = "known hb-core failure C: three nodes, auto_failback gives up on a group"]
+fn three_node_failback_after_churn() {
+    check(587, &Knobs::default());
+}
+
+#[test]
+#[ignore = "known hb-core failure D: three nodes, split brain resolved to a node whose start fails"]
+fn three_node_group_whose_start_failed_after_split_brain_is_started_again() {
+    check(50978, &Knobs { nodes: Some(3), ..Knobs::default() });
 }
 
 #[test]
