@@ -12,6 +12,7 @@ pub mod core_adapter;
 pub mod engine;
 pub mod faults;
 pub mod invariants;
+pub mod minimize;
 pub mod model;
 pub mod mutants;
 pub mod net;

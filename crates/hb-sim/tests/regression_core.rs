@@ -95,19 +95,35 @@ fn failback_initiated_by_the_holder_is_retried() {
 #[test]
 #[ignore = "known hb-core failure C: three nodes, auto_failback gives up on a group"]
 fn three_node_failback_after_churn() {
-    check(587, &Knobs::default());
+    let mut k =
+        scripted(3, FailbackMode::On, &["13547:crash:0", "15674:shutdown:1", "18469:restart:0"]);
+    k.media = Some(2);
+    check(587, &k);
 }
 
 #[test]
 #[ignore = "known hb-core failure D: three nodes, split brain resolved to a node whose start fails"]
 fn three_node_group_whose_start_failed_after_split_brain_is_started_again() {
-    check(50978, &Knobs { nodes: Some(3), ..Knobs::default() });
+    let k = scripted(3, FailbackMode::Off, &["7676:link-down:2:0", "9903:link-up:2:0"]);
+    check(50978, &Knobs { media: Some(1), quiet: false, ..k });
+}
+
+#[test]
+#[ignore = "known hb-core failure B: three nodes, legacy, partition then shutdown leaves two holders"]
+fn legacy_three_node_partition_then_shutdown_leaves_one_holder() {
+    let mut k =
+        scripted(3, FailbackMode::Legacy, &["15195:partition:1:6:two-way", "19834:shutdown:1"]);
+    k.media = Some(2);
+    check(51827, &k);
 }
 
 #[test]
 #[ignore = "known hb-core failure H: legacy, a group started after shutdone is left running at exit"]
 fn legacy_shutdown_never_leaves_a_group_running() {
     check(1858, &Knobs::default());
+    let k =
+        scripted(3, FailbackMode::Legacy, &["1841:crash:0", "3262:restart:0", "3410:shutdown:0"]);
+    check(51361, &Knobs { media: Some(1), quiet: false, ..k });
 }
 
 #[test]

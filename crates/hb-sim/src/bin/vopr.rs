@@ -21,12 +21,13 @@ struct Args {
     verbose: bool,
     log: bool,
     emit_known: bool,
+    minimize: bool,
 }
 
 fn usage() -> &'static str {
     "usage: vopr [--seed S | --seeds N [--first F]] [--time-budget SECS] [--nodes N] [--media M] \
      [--failback on|off|legacy] [--safety-secs S] [--heal-secs S] [--quiet] [--model] \
-     [--fault AT_MS:KIND[:ARGS]]... [--no-faults] [--mutant NAME:NODE] [-v] [--log] [--emit-known]"
+     [--fault AT_MS:KIND[:ARGS]]... [--no-faults] [--mutant NAME:NODE] [-v] [--log] [--emit-known] [--minimize]"
 }
 
 fn parse() -> Result<Args, String> {
@@ -39,6 +40,7 @@ fn parse() -> Result<Args, String> {
         verbose: false,
         log: false,
         emit_known: false,
+        minimize: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -80,6 +82,7 @@ fn parse() -> Result<Args, String> {
             "-v" | "--verbose" => a.verbose = true,
             "--log" => a.log = true,
             "--emit-known" => a.emit_known = true,
+            "--minimize" => a.minimize = true,
             "-h" | "--help" => return Err(usage().to_string()),
             other => return Err(format!("unknown argument {other}\n{}", usage())),
         }
@@ -95,6 +98,18 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if let (true, Some(seed)) = (args.minimize, args.seed) {
+        return match hb_sim::minimize::minimize(seed, &args.knobs) {
+            None => {
+                println!("seed {seed} passes: nothing to minimise");
+                ExitCode::SUCCESS
+            }
+            Some((_, failure)) => {
+                println!("minimised:\n{failure}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let factory = hb_sim::factory(&args.knobs);
     let (first, count) = match args.seed {
         Some(s) => (s, 1),

@@ -7,22 +7,29 @@
 //! Diagnosed against hb-core at commit f2f044d. Failing seeds of this list: 178 at df89e74,
 //! 15 at 7b0b792, 8 at 6712432, 1 at f2f044d.
 //!
-//! C (on, three nodes): auto_failback gives up on a group: after crashes, link outages and a
-//!   shutdown the group stays on a third node although its preferred node is back and stable
-//!   (seed 587; beyond the list with `--nodes 3 --first 50000`: 50227, 50256, 50705, 51714,
-//!   51938, 52189, 52984). The two-node variants (the preferred node refusing the request,
-//!   seed 6 scripted; the holder's own refused request not retried, seed 801) are fixed.
+//! C (on, three nodes): auto_failback gives up on a group: the group stays on a third node
+//!   although its preferred node is back and stable (seed 587, minimised: `--seed 587 --nodes 3
+//!   --media 2 --failback on --quiet --fault 13547:crash:0 --fault 15674:shutdown:1 --fault
+//!   18469:restart:0`; beyond the list: `--seed 50227 --nodes 3 --media 1 --failback on --fault
+//!   7184:link-down:2:0 --fault 8405:link-up:2:0`, and 50256, 50705, 51714, 51938, 52189, 52984
+//!   with `--nodes 3`). The two-node variants (the preferred node refusing the request, seed 6
+//!   scripted; the holder's own refused request not retried, seed 801) are fixed.
 //!
-//! Beyond the list (all reproduce with `vopr --seed S`, three-node ones with `--nodes 3`):
-//! B (legacy, three nodes, seeds 51827, 52771 `--nodes 3`): two nodes keep one group for
-//!   good after shutdown/takeover/partition churn.
-//! D (off, three nodes, seeds 50978, 52156, 52996 `--nodes 3`): split-brain resolution hands
-//!   the group to its preferred node, whose start then fails; nobody starts it again, it runs
-//!   nowhere after healing.
-//! E (on, three nodes, seed 52889 `--nodes 3`): like B in nice_failback mode.
-//! H (legacy, seed 1858 two nodes; 51361 `--nodes 3`): a node told to shut down stops its
-//!   groups, sends `shutdone`, then acts on an `ip-request-resp` answering its own earlier
-//!   `ip-request` and starts a group, and exits with it running: the address is left behind.
+//! Beyond the list (`vopr --seed S --minimize` gives these minimised commands):
+//! B (legacy, three nodes): a node cut off by a partition and then shut down leaves two nodes
+//!   holding one group for good: `--seed 51827 --nodes 3 --media 2 --failback legacy --quiet
+//!   --fault 15195:partition:1:6:two-way --fault 19834:shutdown:1` (also 52771).
+//! D (off, three nodes): a group ends up running nowhere: after split-brain resolution hands it
+//!   to its preferred node whose start then fails (`--seed 50978 --nodes 3 --media 1
+//!   --failback off --fault 7676:link-down:2:0 --fault 9903:link-up:2:0`), or after an
+//!   `hb_takeover all` (`--seed 52156 --nodes 3 --media 1 --failback off --fault
+//!   11189:takeover:1:all`); also 52996.
+//! E (on, three nodes, seed 52889 `--nodes 3`): like B in nice_failback mode after
+//!   crash/partition/takeover/shutdown churn (does not shrink below 12 faults).
+//! H (legacy): a node told to shut down stops its groups, sends `shutdone`, then acts on an
+//!   `ip-request-resp` answering its own earlier `ip-request` and starts a group, and exits
+//!   with it running: the address is left behind (`--seed 51361 --nodes 3 --media 1 --failback
+//!   legacy --fault 1841:crash:0 --fault 3262:restart:0 --fault 3410:shutdown:0`; seed 1858).
 //! I (seeds 9500, 8786; 20945 with `--safety-secs 60 --heal-secs 40`): a node that booted
 //!   while cut off from a peer hears that peer's first status more than deadtime (but less
 //!   than initdead) after its own boot and declares the peer dead right then (0–3 ms after the
