@@ -82,6 +82,11 @@ impl Node {
                 && (self.is_nice() || self.takeover_target(g) == Some(self.me));
             let idle = !self.groups[g].want && self.groups[g].state == GroupState::Stopped;
             let settled = self.standby == Standby::Not && self.shutdown == Shutdown::None;
+            if !settled && self.shutdown == Shutdown::None {
+                // In the middle of an exchange: look again later.
+                self.groups[g].retry_at = Some(self.now + self.cfg.deadtime);
+                continue;
+            }
             if ours && idle && settled {
                 let reason = if self.pref(g) == self.me {
                     OwnershipReason::Startup
@@ -144,6 +149,10 @@ impl Node {
 
     /// Sets the desired state and starts/stops as needed.
     pub(crate) fn set_want(&mut self, g: usize, want: bool, reason: OwnershipReason) {
+        if want && self.shutdown != Shutdown::None {
+            // Nothing starts once we are leaving, whatever message arrives late.
+            return;
+        }
         let rt = &mut self.groups[g];
         if rt.want != want {
             rt.want = want;
@@ -281,7 +290,7 @@ impl Node {
         self.reannounce_if_changed();
         self.try_handoff_failed();
         if self.actions_idle() && self.rsc == crate::resources::RscState::Stable {
-            self.check_failbacks();
+            self.check_failbacks(true);
         }
     }
 }

@@ -35,8 +35,15 @@
 //!   serving while it restarts. We do not re-declare the returning node dead.
 //! - Legacy mode repeats an unanswered `ip-request` every second (heartbeat sends it once),
 //!   and after a heal releases the returning peer's own groups and re-asks for ours.
-//! - A group whose start fails is stopped and then offered once to a peer through the standby
-//!   exchange (heartbeat leaves it stopped).
+//! - A group whose start fails is stopped, retried here twice after `deadtime`, then offered
+//!   once to a peer through the standby exchange; after that (or when it cannot be offered)
+//!   retries go on with exponential back-off up to 5 minutes (heartbeat leaves it stopped).
+//! - Robustness against loss and reordering that heartbeat lacks: an unanswered automatic
+//!   failback is asked again, a failback refused because someone was in flux is retried once
+//!   things settle, `ask_resources … me` and `starting` are judged by the sender's state when
+//!   it sent them, a requester keeps released groups nobody took, a peer that became active
+//!   without us (started during a partition) is reconciled like a returning one, and a
+//!   per-generation high-water seq stops replays of pre-partition messages.
 //! - In clusters of more than two nodes, where heartbeat's `local`/`foreign` sets are
 //!   ambiguous, `resource` messages carry an extra `rsc_groups` field (indices of the groups
 //!   held) and partners' `ask_resources` answers an extra `rsc_for` (requester). Two-node

@@ -150,7 +150,7 @@ impl Node {
                     self.on_ip_request_resp(i, k, weown);
                 }
             }
-            _ if t.eq_ignore_ascii_case("starting") => self.on_starting(i),
+            _ if t.eq_ignore_ascii_case("starting") => self.on_starting(i, h.seq.unwrap_or(0)),
             _ if t.eq_ignore_ascii_case("resource") => {
                 let hold = m.get_str("rsc_hold").and_then(ResourceSet::parse);
                 let full = m.get_str("rtype") == Some("full");

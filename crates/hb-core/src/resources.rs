@@ -121,15 +121,21 @@ impl Node {
         }
     }
 
-    pub(crate) fn on_starting(&mut self, i: usize) {
+    pub(crate) fn on_starting(&mut self, i: usize, seq: u32) {
         if !self.is_nice() || self.comm != Comm::Up || self.rsc == RscState::Init {
             return;
         }
         let p = &mut self.peers[i];
-        p.stable = false;
-        p.stable_log.clear();
-        p.holds = ResourceSet::None;
-        p.claims = None;
+        // A `starting` overtaken by the sender's later statements (reordering) must not undo
+        // them; it is still answered.
+        let stale = p.stable_log.back().is_some_and(|(s, _)| *s > seq);
+        if !stale {
+            p.stable = false;
+            p.stable_log.clear();
+            p.stable_log.push_back((seq, false));
+            p.holds = ResourceSet::None;
+            p.claims = None;
+        }
         if self.rsc == RscState::Starting {
             self.rsc = RscState::BothStarting;
         }
@@ -196,7 +202,7 @@ impl Node {
                 let settled = matches!(self.standby, Standby::Not | Standby::Done(_));
                 if full && now_stable && !was_stable && settled {
                     self.send_full_resource(true, None);
-                    self.maybe_failback(i);
+                    self.check_failbacks(false);
                     self.try_handoff_failed();
                 }
             }

@@ -45,6 +45,9 @@ impl Node {
             self.send(body);
         }
         self.rsc = RscState::Shutdown;
+        self.timers.stop(Timer::IpRequest);
+        self.ip_requested.iter_mut().for_each(|r| *r = false);
+        self.groups.iter_mut().for_each(|g| g.retry_at = None);
         self.claim_flags = crate::api::ResourceSet::None;
         self.shutdown = Shutdown::Releasing;
         for g in 0..self.groups.len() {

@@ -299,7 +299,7 @@ impl Node {
                 self.emit(Event::StandbyRefused { reason });
                 // An automatic failback the partner could not take then (it was in flux, or
                 // a message was lost) is tried again rather than forgotten.
-                self.check_failbacks();
+                self.check_failbacks(true);
             }
             Standby::Done(_) => {
                 self.standby = Standby::Not;

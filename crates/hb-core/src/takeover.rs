@@ -140,7 +140,9 @@ impl Node {
     }
 
     /// With `auto_failback on`, give back groups we took over once their owner is stable.
-    pub(crate) fn maybe_failback(&mut self, i: usize) {
+    /// `announce`: state what we hold first (as heartbeat does before `me`), for a retry that
+    /// was not prompted by a fresh exchange of statements.
+    fn maybe_failback(&mut self, i: usize, announce: bool) {
         if self.cfg.auto_failback != AutoFailback::On || self.standby != Standby::Not {
             return;
         }
@@ -148,19 +150,22 @@ impl Node {
             .any(|g| self.groups[g].want && self.groups[g].needs_failback && self.pref(g) == i);
         // Not now (we or a peer are in flux): `check_failbacks` tries again once settled.
         if owed && self.peers[i].stable && self.standby_refusal(true).is_none() {
+            if announce {
+                self.send_full_resource(true, None);
+            }
             self.start_standby(ResourceSet::Foreign);
         }
     }
 
     /// Failback towards every live, stable owner (after our actions settle, or a timeout).
-    pub(crate) fn check_failbacks(&mut self) {
+    pub(crate) fn check_failbacks(&mut self, announce: bool) {
         let stable: Vec<usize> = self
             .other_indices()
             .filter(|&k| self.peers[k].is_alive() && self.peers[k].stable)
             .collect();
         for k in stable {
             if self.standby == Standby::Not {
-                self.maybe_failback(k);
+                self.maybe_failback(k, announce);
             }
         }
     }
