@@ -75,6 +75,13 @@ fn legacy_three_node_group_runs_somewhere_without_faults() {
 }
 
 #[test]
+#[ignore = "known hb-core failure D: legacy, a group given up after three failed starts runs nowhere"]
+fn legacy_two_node_group_given_up_after_failed_starts_runs_somewhere() {
+    let k = scripted(2, FailbackMode::Legacy, &[]);
+    check(4140, &Knobs { media: Some(1), quiet: false, ..k });
+}
+
+#[test]
 #[ignore = "known hb-core failure I: a peer first heard after deadtime since boot is declared dead at once"]
 fn peer_first_heard_late_after_boot_is_not_declared_dead_while_talking() {
     check(9500, &Knobs::default());

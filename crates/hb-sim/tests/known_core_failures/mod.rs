@@ -17,9 +17,12 @@
 //! C (on, three nodes): auto_failback gives up on a group, which stays on a third node after
 //!   its preferred node is back: `--seed 52189 --nodes 3 --media 1 --failback on --fault
 //!   6319:shutdown:0 --fault 14936:crash:1 --fault 16949:restart:1`; seed 51009 `--nodes 3`.
-//! D (legacy, three nodes): a group runs nowhere after healing with no fault at all but the
-//!   network's and scripts' noise: `--seed 52996 --nodes 3 --media 2 --failback legacy
-//!   --no-faults`.
+//! D (legacy): a group whose start fails three times in a row (retried after about a second
+//!   each) is then given up for good: no later retry, not even after the heal phase makes the
+//!   scripts reliable, and the peer never takes it; it runs nowhere. Two nodes, no fault but
+//!   the scripts' failures: `--seed 4140 --nodes 2 --media 1 --failback legacy --no-faults`;
+//!   three nodes: `--seed 52996 --nodes 3 --media 2 --failback legacy --no-faults`; off mode
+//!   after churn: `--seed 3791` (minimised to 10 faults).
 //! E (on, three nodes, seed 52889 `--nodes 3`): like B in nice_failback mode after
 //!   crash/partition/takeover/shutdown churn (does not shrink below 12 faults).
 //! I (seeds 9500, 8786; 20945 with `--safety-secs 60 --heal-secs 40`): a node that booted
@@ -27,6 +30,11 @@
 //!   than initdead) after its own boot and declares the peer dead right then (0–3 ms after the
 //!   heartbeat arrived), as if its boot were the peer's previous heartbeat.
 //!
+//! Beyond the 1000-seed list at 0568fad: seeds 1000..4615 fail 2 (3791, 4140); 2,000 seeds
+//! with `--first 100000 --safety-secs 60 --heal-secs 40` fail 6 (100012, 100240, 101667,
+//! 101669: two holders, three-node legacy and on, B/E-like; 100445: C, minimised `--seed
+//! 100445 --nodes 3 --media 2 --failback on --safety-secs 60 --heal-secs 40 --fault
+//! 11111:shutdown:1 --fault 21687:crash:0 --fault 24759:restart:0`; 101766: D).
 //! A sweep of 3,000 three-node seeds (`--nodes 3 --first 50000`) at 0568fad fails 6: 51827
 //! and 52771 (B), 52189 and 51009 (C; 51009 first shows as "runs nowhere"), 52996 (D), 52889
 //! (E).
