@@ -1,0 +1,203 @@
+//! `vopr`: long seeded sweeps of the heartbeat-rs simulator.
+//!
+//! `vopr --seed S` replays one seed (printing its trace tail on failure); `vopr --seeds N`
+//! runs seeds `first..first+N`; `--time-budget SECS` stops a sweep early. Reports seeds per
+//! second and simulated node-hours per second. Exit status 1 if any seed failed.
+
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use hb_sim::faults::ScheduledFault;
+use hb_sim::mutants::Mutation;
+use hb_sim::scenario::FailbackMode;
+use hb_sim::{Knobs, RunOptions, Scenario};
+
+struct Args {
+    seed: Option<u64>,
+    seeds: u64,
+    first: u64,
+    budget: Option<Duration>,
+    knobs: Knobs,
+    verbose: bool,
+    log: bool,
+    emit_known: bool,
+    minimize: bool,
+}
+
+fn usage() -> &'static str {
+    "usage: vopr [--seed S | --seeds N [--first F]] [--time-budget SECS] [--nodes N] [--media M] \
+     [--failback on|off|legacy] [--safety-secs S] [--heal-secs S] [--quiet] [--model] \
+     [--fault AT_MS:KIND[:ARGS]]... [--no-faults] [--mutant NAME:NODE] [-v] [--log] [--emit-known] [--minimize]"
+}
+
+fn parse() -> Result<Args, String> {
+    let mut a = Args {
+        seed: None,
+        seeds: 100,
+        first: 0,
+        budget: None,
+        knobs: Knobs::default(),
+        verbose: false,
+        log: false,
+        emit_known: false,
+        minimize: false,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let mut value = |name: &str| it.next().ok_or(format!("{name} needs a value"));
+        let num = |s: String| s.parse::<u64>().map_err(|e| format!("bad number {s}: {e}"));
+        match flag.as_str() {
+            "--seed" => a.seed = Some(num(value("--seed")?)?),
+            "--seeds" => a.seeds = num(value("--seeds")?)?,
+            "--first" => a.first = num(value("--first")?)?,
+            "--time-budget" => a.budget = Some(Duration::from_secs(num(value("--time-budget")?)?)),
+            "--nodes" => a.knobs.nodes = Some(num(value("--nodes")?)? as usize),
+            "--media" => a.knobs.media = Some(num(value("--media")?)? as usize),
+            "--safety-secs" => a.knobs.safety_secs = Some(num(value("--safety-secs")?)?),
+            "--heal-secs" => a.knobs.heal_secs = Some(num(value("--heal-secs")?)?),
+            "--failback" => {
+                a.knobs.failback = Some(match value("--failback")?.as_str() {
+                    "on" => FailbackMode::On,
+                    "off" => FailbackMode::Off,
+                    "legacy" => FailbackMode::Legacy,
+                    other => return Err(format!("--failback on|off|legacy, not {other}")),
+                })
+            }
+            "--quiet" => a.knobs.quiet = true,
+            "--model" => a.knobs.model = true,
+            "--fault" => {
+                let f = ScheduledFault::parse_arg(&value("--fault")?)?;
+                a.knobs.script.get_or_insert_with(Vec::new).push(f);
+            }
+            "--no-faults" => {
+                a.knobs.script.get_or_insert_with(Vec::new);
+            }
+            "--mutant" => {
+                let v = value("--mutant")?;
+                let (name, node) =
+                    v.split_once(':').ok_or(format!("--mutant NAME:NODE, not {v}"))?;
+                let m = Mutation::parse(name).ok_or(format!("unknown mutant {name}"))?;
+                a.knobs.mutant = Some((m, num(node.to_string())? as usize));
+            }
+            "-v" | "--verbose" => a.verbose = true,
+            "--log" => a.log = true,
+            "--emit-known" => a.emit_known = true,
+            "--minimize" => a.minimize = true,
+            "-h" | "--help" => return Err(usage().to_string()),
+            other => return Err(format!("unknown argument {other}\n{}", usage())),
+        }
+    }
+    Ok(a)
+}
+
+fn main() -> ExitCode {
+    let args = match parse() {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    if let (true, Some(seed)) = (args.minimize, args.seed) {
+        return match hb_sim::minimize::minimize(seed, &args.knobs) {
+            None => {
+                println!("seed {seed} passes: nothing to minimise");
+                ExitCode::SUCCESS
+            }
+            Some((_, failure)) => {
+                println!("minimised:\n{failure}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    let factory = hb_sim::factory(&args.knobs);
+    let (first, count) = match args.seed {
+        Some(s) => (s, 1),
+        None => (args.first, args.seeds),
+    };
+    let opts = RunOptions { trace_lines: args.seed.is_some(), log: args.log };
+    let started = Instant::now();
+    let (mut ran, mut failed, mut node_ms, mut checks) = (0u64, 0u64, 0u64, Vec::new());
+    let mut by_invariant: std::collections::BTreeMap<&'static str, u64> = Default::default();
+    for seed in first..first.saturating_add(count) {
+        if args.budget.is_some_and(|b| started.elapsed() >= b) {
+            break;
+        }
+        let scenario = Scenario::generate(seed, &args.knobs);
+        if args.verbose {
+            println!("{scenario:#?}");
+            // The same faults as explicit arguments, to minimise a failing seed by deleting
+            // them one at a time (add `--nodes`/`--media`/`--failback` as drawn).
+            let faults: Vec<String> =
+                scenario.faults.iter().map(|f| format!("--fault {}", f.to_arg())).collect();
+            println!("explicit faults: {}", faults.join(" "));
+        }
+        ran += 1;
+        match hb_sim::run(&scenario, factory.as_ref(), opts) {
+            Ok(report) => {
+                node_ms += report.node_ms;
+                if checks.is_empty() {
+                    checks = report.checks.clone();
+                } else {
+                    for (acc, (_, c)) in checks.iter_mut().zip(&report.checks) {
+                        acc.1 += c;
+                    }
+                }
+                if args.seed.is_some() {
+                    println!(
+                        "seed {seed}: ok, trace hash {:016x}, {} events, {} delivered, {} rejected",
+                        report.trace_hash, report.events, report.delivered, report.rejected
+                    );
+                }
+            }
+            Err(failure) => {
+                failed += 1;
+                *by_invariant.entry(failure.invariant).or_default() += 1;
+                if args.emit_known {
+                    println!(
+                        "    ({seed}, \"{}\"), // {}",
+                        failure.invariant,
+                        category(&scenario, &failure)
+                    );
+                    continue;
+                }
+                println!("{}\n  scenario: {}", failure.to_string().trim_end(), scenario.summary());
+            }
+        }
+    }
+    let secs = started.elapsed().as_secs_f64().max(1e-9);
+    let node_hours = node_ms as f64 / 3_600_000.0;
+    println!(
+        "{ran} seeds ({failed} failed) in {secs:.1} s: {:.1} seeds/s, {:.2} simulated node-hours/s",
+        ran as f64 / secs,
+        node_hours / secs
+    );
+    let summary: Vec<String> = checks.iter().map(|(n, c)| format!("{n} {c}")).collect();
+    println!("checks made (passing seeds): {}", summary.join(", "));
+    if !by_invariant.is_empty() {
+        let v: Vec<String> = by_invariant.iter().map(|(n, c)| format!("{n} {c}")).collect();
+        println!("failures by invariant: {}", v.join(", "));
+    }
+    if failed > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// A rough first guess at which known hb-core problem a failure is (see
+/// tests/known_core_failures/mod.rs for the diagnoses); only a hint for whoever updates the list.
+fn category(sc: &Scenario, f: &hb_sim::Failure) -> &'static str {
+    let legacy = sc.failback == FailbackMode::Legacy;
+    match (f.invariant, legacy) {
+        ("convergence", _) if f.detail.contains("runs nowhere") => "D",
+        ("convergence", _) if f.detail.contains("preferred") => "C",
+        ("single-owner", true) => "B",
+        ("single-owner", false) => "E",
+        ("failover-deadline", _) => "F",
+        ("admin-completes", _) => "G",
+        ("clean-exit", _) => "H",
+        ("no-false-death", _) => "I",
+        _ => "?",
+    }
+}

@@ -1,0 +1,359 @@
+//! The simulated world: nodes (engine, clock, persisted generation, authenticator), the
+//! network, the resources, the fault schedule and the checkers, driven by one event queue on a
+//! virtual clock that jumps to the next event. [`run`] executes one scenario.
+
+use hb_wire::{AuthKey, AuthMethod, Authenticator};
+
+use crate::engine::{ActionOutcome, ActionReq, EngineFactory, LocalTime};
+use crate::faults::Fault;
+use crate::invariants::{self, Fact, Invariant, View};
+use crate::net::{DeliveryKind, Network};
+use crate::queue::EventQueue;
+use crate::report::{Failure, RunReport};
+use crate::resources::Resources;
+use crate::rng::SimRng;
+use crate::scenario::{ActionProfile, AuthChoice, Scenario};
+use crate::time::{NodeClock, SimTime};
+use crate::trace::Trace;
+
+mod drive;
+mod lifecycle;
+
+/// Hard limit on processed events per run (a livelocked engine is reported, not waited for).
+pub const MAX_EVENTS: u64 = 20_000_000;
+/// Hard limit on engine outputs drained after one input.
+pub const MAX_OUTPUTS_PER_INPUT: usize = 10_000;
+/// Unix time the simulated wall clocks start near.
+const WALL_EPOCH: i64 = 1_795_000_000;
+
+/// Options of one run that do not change what happens in it.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RunOptions {
+    /// Keep readable trace lines for failure reports (slower).
+    pub trace_lines: bool,
+    /// Print every trace line to standard error as it happens.
+    pub log: bool,
+}
+
+/// Runs `scenario` with engines from `factory` and every standard checker.
+pub fn run(
+    scenario: &Scenario,
+    factory: &dyn EngineFactory,
+    opts: RunOptions,
+) -> Result<RunReport, Failure> {
+    run_with(scenario, factory, opts, invariants::standard())
+}
+
+/// Runs `scenario` with a chosen set of checkers.
+pub fn run_with(
+    scenario: &Scenario,
+    factory: &dyn EngineFactory,
+    opts: RunOptions,
+    checkers: Vec<Box<dyn Invariant>>,
+) -> Result<RunReport, Failure> {
+    let (auth, forger) = authenticators(scenario).map_err(|detail| Failure {
+        seed: scenario.seed,
+        invariant: "setup",
+        at: SimTime::ZERO,
+        detail,
+        replay: scenario.replay_command(),
+        tail: Vec::new(),
+    })?;
+    let mut world = World::new(scenario, factory, opts, checkers, auth, forger);
+    let result = world.run_all();
+    result.map_err(|(invariant, detail)| Failure {
+        seed: scenario.seed,
+        invariant,
+        at: world.now,
+        detail,
+        replay: scenario.replay_command(),
+        tail: world.trace.tail().cloned().collect(),
+    })
+}
+
+/// Events in the queue.
+enum Ev {
+    Deliver { to: usize, medium: usize, bytes: Vec<u8>, kind: DeliveryKind },
+    Wake { node: usize },
+    ActionDone { node: usize, boot: u64, req: ActionReq, outcome: ActionOutcome },
+    Fault(Fault),
+    Reboot { node: usize },
+    Heal,
+    Tick,
+    End,
+}
+
+/// A violation: checker name and description.
+type Violation = (&'static str, String);
+
+struct NodeSlot {
+    engine: Option<Box<dyn crate::engine::Engine>>,
+    clock: NodeClock,
+    /// What the node's state file holds.
+    generation: u64,
+    /// The current engine has persisted a generation (it may not send before).
+    persisted: bool,
+    booted_at: Option<SimTime>,
+    boots: u64,
+    wake: Option<SimTime>,
+    /// Highest (generation, seq) of a status handed to this node, per sender.
+    max_status: Vec<Option<(u64, u64)>>,
+    alive_since: Option<SimTime>,
+}
+
+struct World<'a> {
+    sc: &'a Scenario,
+    factory: &'a dyn EngineFactory,
+    now: SimTime,
+    queue: EventQueue<Ev>,
+    rng: SimRng,
+    net_rng: SimRng,
+    action_rng: SimRng,
+    net: Network,
+    actions: ActionProfile,
+    nodes: Vec<NodeSlot>,
+    auth: Authenticator,
+    forger: Option<Authenticator>,
+    resources: Resources,
+    checkers: Vec<Box<dyn Invariant>>,
+    trace: Trace,
+    last_disturbance: SimTime,
+    last_fresh: Vec<Vec<Option<SimTime>>>,
+    alive: Vec<bool>,
+    booted_at: Vec<Option<SimTime>>,
+    healed: bool,
+    events: u64,
+    node_ms: u64,
+    delivered: u64,
+    rejected: u64,
+}
+
+impl<'a> World<'a> {
+    fn new(
+        sc: &'a Scenario,
+        factory: &'a dyn EngineFactory,
+        opts: RunOptions,
+        checkers: Vec<Box<dyn Invariant>>,
+        auth: Authenticator,
+        forger: Option<Authenticator>,
+    ) -> World<'a> {
+        let mut rng = SimRng::new(sc.seed ^ 0x5157_5f57_4f52_4c44);
+        let net_rng = rng.fork(1);
+        let action_rng = rng.fork(2);
+        let mut clock_rng = rng.fork(3);
+        let nodes = (0..sc.nodes)
+            .map(|n| NodeSlot {
+                engine: None,
+                clock: NodeClock::new(
+                    sc.drift_ppm.get(n).copied().unwrap_or(0),
+                    clock_rng.range(1_000_000, 1_000_000_000_000),
+                    WALL_EPOCH + clock_rng.below(1_000_000) as i64,
+                ),
+                generation: clock_rng.range(1, 1000),
+                persisted: false,
+                booted_at: None,
+                boots: 0,
+                wake: None,
+                max_status: vec![None; sc.nodes],
+                alive_since: None,
+            })
+            .collect();
+        World {
+            sc,
+            factory,
+            now: SimTime::ZERO,
+            queue: EventQueue::default(),
+            rng,
+            net_rng,
+            action_rng,
+            net: Network::new(sc.nodes, sc.media, sc.net),
+            actions: sc.actions,
+            nodes,
+            auth,
+            forger,
+            resources: Resources::new(sc),
+            checkers,
+            trace: if opts.log {
+                Trace::new(true).with_echo()
+            } else {
+                Trace::new(opts.trace_lines)
+            },
+            last_disturbance: SimTime::ZERO,
+            last_fresh: vec![vec![None; sc.nodes]; sc.nodes],
+            alive: vec![false; sc.nodes],
+            booted_at: vec![None; sc.nodes],
+            healed: false,
+            events: 0,
+            node_ms: 0,
+            delivered: 0,
+            rejected: 0,
+        }
+    }
+
+    fn run_all(&mut self) -> Result<RunReport, Violation> {
+        let end = SimTime::from_millis(self.sc.safety_ms + self.sc.heal_ms);
+        let heal_at = SimTime::from_millis(self.sc.safety_ms);
+        for f in &self.sc.faults {
+            if f.at < heal_at {
+                self.queue.push(f.at, Ev::Fault(f.fault));
+            }
+        }
+        self.queue.push(heal_at, Ev::Heal);
+        self.queue.push(end, Ev::End);
+        self.queue.push(self.tick_interval(), Ev::Tick);
+        for n in 0..self.sc.nodes {
+            self.boot(n)?;
+        }
+        while let Some((at, ev)) = self.queue.pop() {
+            self.now = at;
+            self.events += 1;
+            if self.events > MAX_EVENTS {
+                return Err(("runaway", format!("more than {MAX_EVENTS} events")));
+            }
+            match ev {
+                Ev::End => break,
+                Ev::Deliver { to, medium, bytes, kind } => {
+                    self.deliver(to, medium, &bytes, kind)?
+                }
+                Ev::Wake { node } => self.wake(node)?,
+                Ev::ActionDone { node, boot, req, outcome } => {
+                    self.action_done(node, boot, req, outcome)?
+                }
+                Ev::Fault(f) => self.apply_fault(f)?,
+                Ev::Reboot { node } => {
+                    if !self.alive[node] {
+                        self.boot(node)?;
+                    }
+                }
+                Ev::Heal => self.heal()?,
+                Ev::Tick => {
+                    self.check_gaps();
+                    self.fact(&Fact::Tick)?;
+                    let next = self.now.plus_micros(self.tick_interval().micros());
+                    self.queue.push(next, Ev::Tick);
+                }
+            }
+            if self.queue.len() >= crate::queue::MAX_QUEUED {
+                return Err(("runaway", "event queue full".to_string()));
+            }
+        }
+        self.finish()
+    }
+
+    fn finish(&mut self) -> Result<RunReport, Violation> {
+        for n in 0..self.sc.nodes {
+            if let Some(since) = self.nodes[n].alive_since.take() {
+                self.node_ms += self.now.since(since) / 1000;
+            }
+        }
+        let mut checkers = std::mem::take(&mut self.checkers);
+        let view = self.view();
+        let mut result = Ok(());
+        for c in &mut checkers {
+            if let Err(e) = c.finish(&view) {
+                result = Err((c.name(), e));
+                break;
+            }
+        }
+        let checks = checkers.iter().map(|c| (c.name(), c.checks())).collect();
+        self.checkers = checkers;
+        result?;
+        Ok(RunReport {
+            seed: self.sc.seed,
+            trace_hash: self.trace.hash(),
+            events: self.trace.events(),
+            sim_ms: self.now.millis(),
+            node_ms: self.node_ms,
+            delivered: self.delivered,
+            rejected: self.rejected,
+            checks,
+        })
+    }
+
+    fn tick_interval(&self) -> SimTime {
+        SimTime::from_millis(self.sc.timing.keepalive_ms.max(2) / 2)
+    }
+
+    fn view(&self) -> View<'_> {
+        View {
+            now: self.now,
+            scenario: self.sc,
+            alive: &self.alive,
+            resources: &self.resources,
+            last_disturbance: self.last_disturbance,
+            connected: self.connected(),
+            last_fresh: &self.last_fresh,
+            booted_at: &self.booted_at,
+        }
+    }
+
+    fn connected(&self) -> bool {
+        let live: Vec<usize> = (0..self.sc.nodes).filter(|n| self.alive[*n]).collect();
+        live.iter().all(|a| live.iter().all(|b| a == b || self.net.connected(*a, *b)))
+    }
+
+    /// Feeds one fact to every checker; the first violation ends the run.
+    fn fact(&mut self, fact: &Fact) -> Result<(), Violation> {
+        let mut checkers = std::mem::take(&mut self.checkers);
+        let mut result = Ok(());
+        {
+            let view = self.view();
+            for c in &mut checkers {
+                if let Err(e) = c.observe(fact, &view) {
+                    result = Err((c.name(), e));
+                    break;
+                }
+            }
+        }
+        self.checkers = checkers;
+        result
+    }
+
+    fn disturb(&mut self) {
+        self.last_disturbance = self.now;
+    }
+
+    /// A real heartbeat gap of (almost) deadtime between two live engines is a legitimate
+    /// reason for a death decision, hence a disturbance.
+    fn check_gaps(&mut self) {
+        let threshold = self.view().min_dead_interval_us();
+        for a in 0..self.sc.nodes {
+            for b in 0..self.sc.nodes {
+                if a == b || !self.alive[a] || !self.alive[b] {
+                    continue;
+                }
+                let reference = [self.last_fresh[a][b], self.booted_at[a], self.booted_at[b]]
+                    .into_iter()
+                    .flatten()
+                    .max();
+                if reference.is_some_and(|r| self.now.since(r) >= threshold) {
+                    self.disturb();
+                }
+            }
+        }
+    }
+
+    fn local_time(&self, node: usize) -> LocalTime {
+        let clock = &self.nodes[node].clock;
+        LocalTime { mono_us: clock.mono_at(self.now), wall_us: clock.wall_at(self.now) }
+    }
+}
+
+fn authenticators(sc: &Scenario) -> Result<(Authenticator, Option<Authenticator>), String> {
+    let method = match sc.auth {
+        AuthChoice::Crc => AuthMethod::Crc,
+        AuthChoice::Md5 => AuthMethod::Md5,
+        AuthChoice::Sha1 => AuthMethod::Sha1,
+    };
+    let key = |secret: &str| AuthKey { index: 1, method, secret: secret.as_bytes().to_vec() };
+    let good = Authenticator::new(1, vec![key(&format!("sim-secret-{}", sc.seed))])
+        .map_err(|e| format!("cluster key: {e}"))?;
+    // A crc "forgery" is simply valid (crc authenticates nothing), so only keyed methods get a
+    // forger with the wrong secret.
+    if method == AuthMethod::Crc {
+        return Ok((good, None));
+    }
+    let bad = Authenticator::new(1, vec![key("not-the-secret")])
+        .map_err(|e| format!("forger key: {e}"))?;
+    Ok((good, Some(bad)))
+}

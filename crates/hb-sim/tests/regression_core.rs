@@ -1,0 +1,190 @@
+//! Minimal reproductions of hb-core bugs this simulator found (diagnoses in
+//! `known_core_failures/mod.rs`). Each asserts the correct behaviour. The ignored ones still
+//! fail on the current core: run them with `cargo test -p hb-sim --test regression_core --
+//! --ignored` and un-ignore each once the core is fixed. The others were found failing on an
+//! earlier hb-core and have since been fixed there; they stay as regression tests.
+
+use hb_sim::faults::ScheduledFault;
+use hb_sim::scenario::FailbackMode;
+use hb_sim::{run_seed, Knobs, RunOptions};
+
+fn scripted(nodes: usize, failback: FailbackMode, faults: &[&str]) -> Knobs {
+    let script =
+        faults.iter().map(|f| ScheduledFault::parse_arg(f).expect("valid fault")).collect();
+    Knobs {
+        nodes: Some(nodes),
+        failback: Some(failback),
+        quiet: true,
+        script: Some(script),
+        ..Knobs::default()
+    }
+}
+
+fn check(seed: u64, knobs: &Knobs) {
+    if let Err(f) = run_seed(seed, knobs, RunOptions { trace_lines: true, ..RunOptions::default() })
+    {
+        panic!("{f}");
+    }
+}
+
+const RESTART_DURING_PARTITION: &[&str] =
+    &["12000:crash:0", "13000:partition:1:2:two-way", "14000:restart:0", "19000:heal"];
+
+#[test]
+fn legacy_split_brain_after_restart_during_partition_is_resolved() {
+    check(0, &scripted(2, FailbackMode::Legacy, RESTART_DURING_PARTITION));
+}
+
+#[test]
+fn groups_fail_back_after_a_one_sided_death_decision_during_start_up() {
+    check(0, &scripted(2, FailbackMode::On, &["8249:partition:2:1:one-way", "10323:heal"]));
+}
+
+#[test]
+fn three_node_groups_fail_back_after_a_link_outage() {
+    check(19, &scripted(3, FailbackMode::On, &["7576:link-down:2:0", "8848:link-up:2:0"]));
+}
+
+#[test]
+fn legacy_failed_start_is_retried_somewhere() {
+    check(72, &Knobs::default());
+}
+
+#[test]
+fn three_node_failed_start_is_retried_somewhere() {
+    check(44, &Knobs::default());
+}
+
+#[test]
+fn split_brain_after_restart_during_partition_is_resolved() {
+    check(0, &scripted(2, FailbackMode::On, RESTART_DURING_PARTITION));
+}
+
+#[test]
+#[ignore = "known hb-core failure C: three nodes, auto_failback gives up after shutdown and crash"]
+fn three_node_failback_after_shutdown_and_crash() {
+    let k = scripted(3, FailbackMode::On, &["6319:shutdown:0", "14936:crash:1", "16949:restart:1"]);
+    check(52189, &Knobs { media: Some(1), quiet: false, ..k });
+}
+
+#[test]
+#[ignore = "known hb-core failure D: three nodes, legacy, a group runs nowhere with no fault"]
+fn legacy_three_node_group_runs_somewhere_without_faults() {
+    let k = scripted(3, FailbackMode::Legacy, &[]);
+    check(52996, &Knobs { media: Some(2), quiet: false, ..k });
+}
+
+#[test]
+#[ignore = "known hb-core failure D: legacy, a group given up after three failed starts runs nowhere"]
+fn legacy_two_node_group_given_up_after_failed_starts_runs_somewhere() {
+    let k = scripted(2, FailbackMode::Legacy, &[]);
+    check(4140, &Knobs { media: Some(1), quiet: false, ..k });
+}
+
+#[test]
+#[ignore = "known hb-core failure I: a peer first heard after deadtime since boot is declared dead at once"]
+fn peer_first_heard_late_after_boot_is_not_declared_dead_while_talking() {
+    check(9500, &Knobs::default());
+    check(8786, &Knobs::default());
+}
+
+#[test]
+fn standby_requester_always_gets_an_outcome() {
+    check(4323, &Knobs::default());
+}
+
+#[test]
+fn legacy_start_retry_does_not_race_the_ip_request_hand_over() {
+    check(982, &Knobs::default());
+}
+
+#[test]
+fn failback_is_retried_after_a_refusal() {
+    check(6, &scripted(2, FailbackMode::On, &["8744:partition:1:2:one-way", "11701:heal"]));
+}
+
+#[test]
+fn a_group_given_up_after_failed_retries_is_started_by_the_peer() {
+    check(984, &Knobs::default());
+}
+
+#[test]
+fn failback_initiated_by_the_holder_is_retried() {
+    check(801, &Knobs::default());
+}
+
+#[test]
+fn three_node_failback_after_churn() {
+    let mut k =
+        scripted(3, FailbackMode::On, &["13547:crash:0", "15674:shutdown:1", "18469:restart:0"]);
+    k.media = Some(2);
+    check(587, &k);
+}
+
+#[test]
+fn three_node_group_whose_start_failed_after_split_brain_is_started_again() {
+    let k = scripted(3, FailbackMode::Off, &["7676:link-down:2:0", "9903:link-up:2:0"]);
+    check(50978, &Knobs { media: Some(1), quiet: false, ..k });
+}
+
+#[test]
+#[ignore = "known hb-core failure B: three nodes, legacy, partition then shutdown leaves two holders"]
+fn legacy_three_node_partition_then_shutdown_leaves_one_holder() {
+    let mut k =
+        scripted(3, FailbackMode::Legacy, &["15195:partition:1:6:two-way", "19834:shutdown:1"]);
+    k.media = Some(2);
+    check(51827, &k);
+}
+
+#[test]
+fn legacy_shutdown_never_leaves_a_group_running() {
+    check(1858, &Knobs::default());
+    let k =
+        scripted(3, FailbackMode::Legacy, &["1841:crash:0", "3262:restart:0", "3410:shutdown:0"]);
+    check(51361, &Knobs { media: Some(1), quiet: false, ..k });
+}
+
+#[test]
+fn legacy_startup_ip_request_is_answered_or_retried() {
+    check(2, &scripted(2, FailbackMode::Legacy, &[]));
+}
+
+#[test]
+fn legacy_two_way_partition_heal_resolves_split_brain() {
+    check(0, &scripted(2, FailbackMode::Legacy, &["12000:partition:1:2:two-way", "15000:heal"]));
+}
+
+#[test]
+fn simultaneous_start_keeps_groups_on_their_preferred_nodes() {
+    check(4, &scripted(2, FailbackMode::On, &[]));
+}
+
+#[test]
+fn one_way_partition_heal_ends_double_ownership() {
+    check(0, &scripted(2, FailbackMode::On, &["12000:partition:2:1:one-way", "15000:heal"]));
+}
+
+#[test]
+fn a_failed_start_on_the_preferred_node_moves_the_group_to_the_peer() {
+    check(66, &Knobs::default());
+}
+
+#[test]
+fn three_node_failover_meets_its_deadline() {
+    check(271, &Knobs::default());
+}
+
+#[test]
+fn takeover_always_ends_with_an_outcome() {
+    check(191, &Knobs::default());
+}
+
+#[test]
+fn shutdown_never_leaves_a_group_running() {
+    check(735, &Knobs::default());
+}
+
+#[test]
+fn restarted_peer_is_not_declared_dead_while_talking() {
+    check(1722, &Knobs::default());
+}
