@@ -10,8 +10,8 @@
 //!   address, the TTL and loop flag given; received on a socket bound to GROUP:PORT joined on DEV;
 //! - receive sockets are bound to `0.0.0.0:udpport` with `SO_REUSEADDR`, `SO_REUSEPORT`,
 //!   `SO_BINDTODEVICE DEV`. Media sharing (device, port) share one receive socket, so a datagram
-//!   is read once; it is attributed to the ucast medium whose peer sent it, else to the first
-//!   medium on that socket.
+//!   is read once; `IP_PKTINFO` gives its destination address, so a broadcast copy is
+//!   attributed to the bcast medium and a unicast copy to the ucast medium whose peer sent it.
 //!
 //! What this layer does **not** do (belongs to the daemon/core): dropping our own messages.
 //! A node receives its own broadcasts, its own multicasts when `loop` is 1, and its own
@@ -26,7 +26,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::task::Poll;
 
 use socket2::{Domain, Protocol, Socket, Type};
-use tokio::io::ReadBuf;
+use tokio::io::Interest;
 use tokio::net::UdpSocket;
 
 use crate::ipaddr::{ipv4_broadcast, Netlink};
@@ -118,8 +118,19 @@ struct Link {
 
 struct Receiver {
     sock: UdpSocket,
-    /// Media served by this socket: `(link, ucast peer if any)`.
-    links: Vec<(usize, Option<IpAddr>)>,
+    /// Media served by this socket.
+    links: Vec<(usize, RxKind)>,
+}
+
+/// What kind of traffic a medium receives on a (possibly shared) socket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RxKind {
+    /// Unicast from this peer.
+    Ucast(IpAddr),
+    /// Broadcast to this address.
+    Bcast(Ipv4Addr),
+    /// Multicast (the socket is bound to the group).
+    Mcast,
 }
 
 impl Media {
@@ -140,12 +151,12 @@ impl Media {
         for (index, spec) in specs.iter().enumerate() {
             let dev = spec.dev();
             nl.link(dev).await?;
-            let (tx, dest, rx_bind, peer) = match spec {
+            let (tx, dest, rx_bind, kind) = match spec {
                 MediumSpec::Ucast { peer, .. } => {
                     let ip = resolve_v4(peer, udpport).await?;
                     let tx = tx_socket(dev, |_| Ok(()))?;
                     let dest = SocketAddr::from((ip, udpport));
-                    (tx, dest, (Ipv4Addr::UNSPECIFIED, udpport), Some(IpAddr::V4(ip)))
+                    (tx, dest, (Ipv4Addr::UNSPECIFIED, udpport), RxKind::Ucast(IpAddr::V4(ip)))
                 }
                 MediumSpec::Bcast { .. } => {
                     let a = nl.ipv4_of(dev).await?;
@@ -157,7 +168,12 @@ impl Media {
                         }
                     };
                     let tx = tx_socket(dev, |s| s.set_broadcast(true))?;
-                    (tx, SocketAddr::from((bcast, udpport)), (Ipv4Addr::UNSPECIFIED, udpport), None)
+                    (
+                        tx,
+                        SocketAddr::from((bcast, udpport)),
+                        (Ipv4Addr::UNSPECIFIED, udpport),
+                        RxKind::Bcast(bcast),
+                    )
                 }
                 MediumSpec::Mcast { group, port, ttl, multicast_loop, .. } => {
                     let IpAddr::V4(local) = nl.ipv4_of(dev).await?.addr else {
@@ -168,7 +184,7 @@ impl Media {
                         s.set_multicast_ttl_v4(u32::from(*ttl))?;
                         s.set_multicast_loop_v4(*multicast_loop)
                     })?;
-                    (tx, SocketAddr::from((*group, *port)), (*group, *port), None)
+                    (tx, SocketAddr::from((*group, *port)), (*group, *port), RxKind::Mcast)
                 }
             };
             let key = (dev.to_string(), rx_bind.0, rx_bind.1);
@@ -182,7 +198,7 @@ impl Media {
                 }
             };
             if let Some(r) = receivers.get_mut(rx_index) {
-                r.links.push((index, peer));
+                r.links.push((index, kind));
             }
             links.push(Link { spec: spec.clone(), tx, dest });
         }
@@ -234,20 +250,24 @@ impl Media {
             for k in 0..n {
                 let i = (*next_rx + k) % n;
                 let Some(r) = receivers.get(i) else { continue };
-                let mut rb = ReadBuf::new(buf);
-                match r.sock.poll_recv_from(cx, &mut rb) {
-                    Poll::Ready(Ok(from)) => {
-                        // Fairness: start with the next socket next time.
-                        *next_rx = (i + 1) % n;
-                        let link = attribute(&r.links, from.ip());
-                        return Poll::Ready(Ok(Datagram {
-                            link,
-                            from,
-                            data: rb.filled().to_vec(),
-                        }));
+                // Re-poll after a spurious wake-up so the waker stays registered.
+                loop {
+                    match r.sock.poll_recv_ready(cx) {
+                        Poll::Ready(Ok(())) => {}
+                        Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                        Poll::Pending => break,
                     }
-                    Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
-                    Poll::Pending => {}
+                    match r.sock.try_io(Interest::READABLE, || recv_with_dst(&r.sock, buf)) {
+                        Ok((len, from, dst)) => {
+                            // Fairness: start with the next socket next time.
+                            *next_rx = (i + 1) % n;
+                            let data = buf.get(..len).map(<[u8]>::to_vec).unwrap_or_default();
+                            let link = attribute(&r.links, from.ip(), dst);
+                            return Poll::Ready(Ok(Datagram { link, from, data }));
+                        }
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                        Err(e) => return Poll::Ready(Err(e)),
+                    }
                 }
             }
             Poll::Pending
@@ -256,13 +276,50 @@ impl Media {
     }
 }
 
-fn attribute(links: &[(usize, Option<IpAddr>)], from: IpAddr) -> usize {
-    links
-        .iter()
-        .find(|(_, peer)| *peer == Some(from))
-        .or_else(|| links.first())
-        .map(|(i, _)| *i)
-        .unwrap_or(0)
+/// Reads one datagram with its source and the destination address from its IP header.
+fn recv_with_dst(
+    sock: &UdpSocket,
+    buf: &mut [u8],
+) -> io::Result<(usize, SocketAddr, Option<Ipv4Addr>)> {
+    use nix::sys::socket::{recvmsg, ControlMessageOwned, MsgFlags, SockaddrIn};
+    use std::os::fd::AsRawFd;
+    let mut cmsg = nix::cmsg_space!(libc::in_pktinfo);
+    let mut iov = [io::IoSliceMut::new(buf)];
+    let msg = recvmsg::<SockaddrIn>(
+        sock.as_raw_fd(),
+        &mut iov,
+        Some(cmsg.as_mut_slice()),
+        MsgFlags::MSG_DONTWAIT,
+    )
+    .map_err(io::Error::from)?;
+    let from = msg
+        .address
+        .map(|a| SocketAddr::V4(SocketAddrV4::from(a)))
+        .unwrap_or_else(|| SocketAddr::from((Ipv4Addr::UNSPECIFIED, 0)));
+    let mut dst = None;
+    if let Ok(cmsgs) = msg.cmsgs() {
+        for c in cmsgs {
+            if let ControlMessageOwned::Ipv4PacketInfo(info) = c {
+                dst = Some(Ipv4Addr::from(u32::from_be(info.ipi_addr.s_addr)));
+            }
+        }
+    }
+    Ok((msg.bytes, from, dst))
+}
+
+/// Which medium a datagram read from a shared socket belongs to: by the destination address in
+/// its IP header (multicast group, broadcast address, or unicast), then by the ucast peer.
+fn attribute(links: &[(usize, RxKind)], from: IpAddr, dst: Option<Ipv4Addr>) -> usize {
+    let pick = |f: &dyn Fn(&RxKind) -> bool| links.iter().find(|(_, k)| f(k)).map(|(i, _)| *i);
+    let found = match dst {
+        Some(d) if d.is_multicast() => pick(&|k| matches!(k, RxKind::Mcast)),
+        Some(d) if d.is_broadcast() => pick(&|k| matches!(k, RxKind::Bcast(_))),
+        Some(d) => pick(&|k| *k == RxKind::Bcast(d))
+            .or_else(|| pick(&|k| *k == RxKind::Ucast(from)))
+            .or_else(|| pick(&|k| matches!(k, RxKind::Ucast(_)))),
+        None => pick(&|k| *k == RxKind::Ucast(from)),
+    };
+    found.or_else(|| links.first().map(|(i, _)| *i)).unwrap_or(0)
 }
 
 async fn resolve_v4(host: &str, port: u16) -> Result<Ipv4Addr> {
@@ -307,6 +364,9 @@ async fn rx_socket(spec: &MediumSpec, ip: Ipv4Addr, port: u16, nl: &Netlink) -> 
         // Only this group, not every group some other socket on the host joined.
         s.set_multicast_all_v4(false).map_err(what)?;
     }
+    // The destination address of each datagram tells broadcast from unicast copies.
+    nix::sys::socket::setsockopt(&s, nix::sys::socket::sockopt::Ipv4PacketInfo, &true)
+        .map_err(|e| what(io::Error::from(e)))?;
     s.bind(&SocketAddrV4::new(ip, port).into()).map_err(what)?;
     into_tokio(s).map_err(what)
 }
@@ -321,14 +381,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn attribution_prefers_the_matching_ucast_peer() {
+    fn attribution_by_destination_then_peer() {
         let p1: IpAddr = [10, 0, 0, 1].into();
         let p2: IpAddr = [10, 0, 0, 2].into();
-        let links = [(0, Some(p1)), (3, Some(p2)), (5, None)];
-        assert_eq!(attribute(&links, p2), 3);
-        assert_eq!(attribute(&links, p1), 0);
-        assert_eq!(attribute(&links, [10, 0, 0, 9].into()), 0);
-        assert_eq!(attribute(&[(5, None)], p1), 5);
+        let me = Some(Ipv4Addr::new(10, 0, 0, 3));
+        let bc = Ipv4Addr::new(10, 0, 0, 255);
+        let links = [(0, RxKind::Ucast(p1)), (3, RxKind::Ucast(p2)), (5, RxKind::Bcast(bc))];
+        assert_eq!(attribute(&links, p2, me), 3);
+        assert_eq!(attribute(&links, p1, me), 0);
+        // A broadcast from a ucast peer is the bcast medium's copy.
+        assert_eq!(attribute(&links, p1, Some(bc)), 5);
+        assert_eq!(attribute(&links, p1, Some(Ipv4Addr::BROADCAST)), 5);
+        // Unknown unicast sender: first ucast medium.
+        assert_eq!(attribute(&links, [10, 0, 0, 9].into(), me), 0);
+        assert_eq!(attribute(&[(7, RxKind::Mcast)], p1, Some(Ipv4Addr::new(239, 1, 1, 1))), 7);
     }
 
     #[test]
