@@ -1,0 +1,450 @@
+//! Resource scripts: heartbeat `resource.d`/`init.d` scripts and OCF agents.
+//!
+//! A run starts the script in its own process group with a clean environment (the runner's
+//! variables plus, for OCF, `OCF_ROOT` and `OCF_RESKEY_*`), captures stdout and stderr (only the
+//! last [`RunOptions::output_limit`] bytes are kept, and logged line by line through `tracing`),
+//! and enforces a timeout: on expiry the **whole process group** gets `SIGKILL`, so helpers the
+//! script forked die with it. A script that exits normally may leave daemons behind (that is
+//! what `start` does); its output pipes are then drained in the background so those daemons
+//! never block or get `SIGPIPE`.
+//!
+//! Status mapping, as heartbeat's `ResourceManager` does for `resource.d`/`init.d` scripts: the
+//! output of `status` decides — text matching `not … running` is stopped, `running` or `OK` is
+//! running. When the text says neither, heartbeat would report "stopped"; we fall back to the
+//! LSB exit code instead (0 running, 1–3 stopped, anything else unknown). OCF agents are asked
+//! `monitor` and mapped by OCF code (0 and 8 running, 7 stopped, others failed).
+
+mod resource;
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{killpg, Signal};
+use nix::unistd::Pid;
+use tokio::io::{AsyncRead, AsyncReadExt};
+use tokio::process::Command;
+
+pub use resource::ResourceRef;
+
+use crate::{PlatformError, Result};
+
+/// Where scripts live.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScriptDirs {
+    /// heartbeat's resource scripts (`/etc/ha.d/resource.d`).
+    pub resource_d: PathBuf,
+    /// LSB init scripts (`/etc/init.d`), searched after `resource_d`.
+    pub init_d: PathBuf,
+    /// OCF root (`/usr/lib/ocf`); agents are `<root>/resource.d/<provider>/<agent>`.
+    pub ocf_root: PathBuf,
+}
+
+impl Default for ScriptDirs {
+    fn default() -> Self {
+        ScriptDirs {
+            resource_d: PathBuf::from("/etc/ha.d/resource.d"),
+            init_d: PathBuf::from("/etc/init.d"),
+            ocf_root: PathBuf::from("/usr/lib/ocf"),
+        }
+    }
+}
+
+/// What to ask a script.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// `start`.
+    Start,
+    /// `stop`.
+    Stop,
+    /// `status` (scripts) / `monitor` (OCF).
+    Status,
+}
+
+/// Limits and environment of a run.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Kill the process group after this long.
+    pub timeout: Duration,
+    /// Bytes of combined output kept (the tail).
+    pub output_limit: usize,
+    /// Environment given to the script (nothing else is inherited).
+    pub env: Vec<(String, String)>,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            timeout: Duration::from_secs(60),
+            output_limit: 4096,
+            env: vec![("PATH".into(), DEFAULT_PATH.into())],
+        }
+    }
+}
+
+/// `PATH` for scripts.
+pub const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/// How a run ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ScriptOutcome {
+    /// Exit status 0.
+    Ok {
+        /// Tail of the output.
+        output: String,
+    },
+    /// Non-zero exit or killed by a signal.
+    Failed {
+        /// Exit code, if it exited.
+        code: Option<i32>,
+        /// Signal, if a signal ended it.
+        signal: Option<i32>,
+        /// Tail of the output.
+        output_tail: String,
+    },
+    /// Still running at the timeout; its process group was killed.
+    TimedOut {
+        /// Tail of the output.
+        output_tail: String,
+    },
+}
+
+/// Result of asking a resource whether it runs here.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ResourceStatus {
+    /// Running (held by this node).
+    Running,
+    /// Not running.
+    Stopped,
+    /// The answer could not be interpreted or the check failed.
+    Unknown(ScriptOutcome),
+}
+
+/// OCF exit code: success.
+pub const OCF_SUCCESS: i32 = 0;
+/// OCF exit code: not running.
+pub const OCF_NOT_RUNNING: i32 = 7;
+/// OCF exit code: running as master.
+pub const OCF_RUNNING_MASTER: i32 = 8;
+
+/// What exactly would be executed for a resource action.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invocation {
+    /// The script or agent.
+    pub program: PathBuf,
+    /// Its arguments (ending with the action word).
+    pub args: Vec<String>,
+    /// Environment added to the runner's (OCF variables).
+    pub env: Vec<(String, String)>,
+}
+
+/// Runs resource scripts.
+#[derive(Debug, Clone, Default)]
+pub struct ScriptRunner {
+    dirs: ScriptDirs,
+    options: RunOptions,
+}
+
+impl ScriptRunner {
+    /// A runner using `dirs` and `options` for every run.
+    pub fn new(dirs: ScriptDirs, options: RunOptions) -> Self {
+        ScriptRunner { dirs, options }
+    }
+
+    /// The program, its arguments and extra environment for `action` on `res`.
+    pub fn command_for(&self, res: &ResourceRef, action: Action) -> Result<Invocation> {
+        match res {
+            ResourceRef::Script { name, args } => {
+                let searched = vec![self.dirs.resource_d.clone(), self.dirs.init_d.clone()];
+                let program =
+                    searched.iter().map(|d| d.join(name)).find(|p| is_executable(p)).ok_or_else(
+                        || PlatformError::ScriptNotFound {
+                            name: name.clone(),
+                            searched: searched.clone(),
+                        },
+                    )?;
+                let mut argv = args.clone();
+                argv.push(action_word(action, false).to_string());
+                Ok(Invocation { program, args: argv, env: Vec::new() })
+            }
+            ResourceRef::Ocf { provider, agent, params } => {
+                let program = self.dirs.ocf_root.join("resource.d").join(provider).join(agent);
+                if !is_executable(&program) {
+                    return Err(PlatformError::ScriptNotFound {
+                        name: res.display_name(),
+                        searched: vec![program],
+                    });
+                }
+                let mut env = vec![
+                    ("OCF_ROOT".to_string(), self.dirs.ocf_root.display().to_string()),
+                    ("OCF_RA_VERSION_MAJOR".to_string(), "1".to_string()),
+                    ("OCF_RA_VERSION_MINOR".to_string(), "0".to_string()),
+                    ("OCF_RESOURCE_TYPE".to_string(), agent.clone()),
+                    ("OCF_RESOURCE_PROVIDER".to_string(), provider.clone()),
+                    ("OCF_RESOURCE_INSTANCE".to_string(), agent.clone()),
+                    (
+                        "OCF_RESKEY_CRM_meta_timeout".to_string(),
+                        self.options.timeout.as_millis().to_string(),
+                    ),
+                ];
+                env.extend(params.iter().map(|(k, v)| (format!("OCF_RESKEY_{k}"), v.clone())));
+                Ok(Invocation { program, args: vec![action_word(action, true).to_string()], env })
+            }
+        }
+    }
+
+    /// Runs `action` on `res` and reports how it ended.
+    pub async fn run(&self, res: &ResourceRef, action: Action) -> Result<ScriptOutcome> {
+        let Invocation { program, args, env: extra_env } = self.command_for(res, action)?;
+        let name = res.display_name();
+        tracing::info!("Running {} {} ", program.display(), args.join(" "));
+        let started = Instant::now();
+        let outcome = run_command(&program, &args, &self.options, &extra_env, &name).await?;
+        match &outcome {
+            ScriptOutcome::Ok { .. } => {
+                tracing::debug!("{name} {:?} done in {:?}", action, started.elapsed())
+            }
+            ScriptOutcome::Failed { code, signal, .. } => tracing::error!(
+                "Return code {} from {}",
+                code.map(|c| c.to_string())
+                    .unwrap_or_else(|| format!("signal {}", signal.unwrap_or(0))),
+                program.display()
+            ),
+            ScriptOutcome::TimedOut { .. } => tracing::error!(
+                "{} {:?} timed out after {:?}; process group killed",
+                program.display(),
+                action,
+                self.options.timeout
+            ),
+        }
+        Ok(outcome)
+    }
+
+    /// Whether `res` is running here (see the module doc for the mapping).
+    pub async fn status(&self, res: &ResourceRef) -> Result<ResourceStatus> {
+        let outcome = self.run(res, Action::Status).await?;
+        Ok(match res {
+            ResourceRef::Script { .. } => script_status(outcome),
+            ResourceRef::Ocf { .. } => ocf_status(outcome),
+        })
+    }
+}
+
+/// heartbeat's environment for resource scripts: `HA_CURHOST` (this node), `HA_DIR`,
+/// `HA_FUNCS`, `HA_RESOURCEDIR`, `HA_LOGFACILITY`, `HA_LOGFILE`, `HA_DEBUGLOG` (when set) and
+/// `PATH`. `options` are further `HA_<name>` values taken from ha.cf (e.g. `("udpport","694")`).
+pub fn heartbeat_env(
+    node: &str,
+    ha_dir: &Path,
+    log: &crate::logging::LogTargets,
+    options: &[(String, String)],
+) -> Vec<(String, String)> {
+    let mut env = vec![
+        ("PATH".to_string(), DEFAULT_PATH.to_string()),
+        ("HA_CURHOST".to_string(), node.to_string()),
+        ("HA_DIR".to_string(), ha_dir.display().to_string()),
+        ("HA_FUNCS".to_string(), ha_dir.join("shellfuncs").display().to_string()),
+        ("HA_RESOURCEDIR".to_string(), ha_dir.join("resource.d").display().to_string()),
+    ];
+    if let Some(f) = &log.facility {
+        env.push(("HA_LOGFACILITY".to_string(), f.name().to_string()));
+    }
+    if let Some(p) = &log.logfile {
+        env.push(("HA_LOGFILE".to_string(), p.display().to_string()));
+    }
+    if let Some(p) = &log.debugfile {
+        env.push(("HA_DEBUGLOG".to_string(), p.display().to_string()));
+    }
+    env.extend(options.iter().map(|(k, v)| (format!("HA_{k}"), v.clone())));
+    env
+}
+
+/// Maps a heartbeat/LSB `status` run (see the module doc).
+pub fn script_status(outcome: ScriptOutcome) -> ResourceStatus {
+    let (text, code) = match &outcome {
+        ScriptOutcome::Ok { output } => (output.as_str(), Some(0)),
+        ScriptOutcome::Failed { code, output_tail, .. } => (output_tail.as_str(), *code),
+        ScriptOutcome::TimedOut { .. } => return ResourceStatus::Unknown(outcome),
+    };
+    let lower = text.to_lowercase();
+    let not_running = lower
+        .find("not ")
+        .is_some_and(|i| lower.get(i..).is_some_and(|rest| rest.contains("running")));
+    if not_running {
+        return ResourceStatus::Stopped;
+    }
+    if lower.contains("running") || text.contains("OK") {
+        return ResourceStatus::Running;
+    }
+    match code {
+        Some(0) => ResourceStatus::Running,
+        Some(1..=3) => ResourceStatus::Stopped,
+        _ => ResourceStatus::Unknown(outcome),
+    }
+}
+
+/// Maps an OCF `monitor` run.
+pub fn ocf_status(outcome: ScriptOutcome) -> ResourceStatus {
+    match &outcome {
+        ScriptOutcome::Ok { .. } => ResourceStatus::Running,
+        ScriptOutcome::Failed { code: Some(OCF_RUNNING_MASTER), .. } => ResourceStatus::Running,
+        ScriptOutcome::Failed { code: Some(OCF_NOT_RUNNING), .. } => ResourceStatus::Stopped,
+        _ => ResourceStatus::Unknown(outcome),
+    }
+}
+
+fn action_word(action: Action, ocf: bool) -> &'static str {
+    match action {
+        Action::Start => "start",
+        Action::Stop => "stop",
+        Action::Status if ocf => "monitor",
+        Action::Status => "status",
+    }
+}
+
+fn is_executable(p: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
+/// Keeps the last `limit` bytes written to it.
+struct Tail {
+    buf: Vec<u8>,
+    limit: usize,
+}
+
+impl Tail {
+    fn push(&mut self, data: &[u8]) {
+        self.buf.extend_from_slice(data);
+        if self.buf.len() > self.limit {
+            let cut = self.buf.len() - self.limit;
+            self.buf.drain(..cut);
+        }
+    }
+}
+
+async fn run_command(
+    program: &Path,
+    args: &[String],
+    opts: &RunOptions,
+    extra_env: &[(String, String)],
+    name: &str,
+) -> Result<ScriptOutcome> {
+    let mut cmd = Command::new(program);
+    cmd.args(args)
+        .env_clear()
+        .envs(opts.env.iter().cloned())
+        .envs(extra_env.iter().cloned())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0)
+        .kill_on_drop(true);
+    let mut child =
+        cmd.spawn().map_err(|e| PlatformError::io(format!("spawn {}", program.display()), e))?;
+    let pgid = child.id().and_then(|id| i32::try_from(id).ok());
+    let tail = Arc::new(Mutex::new(Tail { buf: Vec::new(), limit: opts.output_limit.max(1) }));
+    let mut readers = Vec::new();
+    if let Some(out) = child.stdout.take() {
+        readers.push(tokio::spawn(drain(out, Arc::clone(&tail))));
+    }
+    if let Some(err) = child.stderr.take() {
+        readers.push(tokio::spawn(drain(err, Arc::clone(&tail))));
+    }
+    let status = match tokio::time::timeout(opts.timeout, child.wait()).await {
+        Ok(status) => {
+            Some(status.map_err(|e| PlatformError::io(format!("wait {}", program.display()), e))?)
+        }
+        Err(_) => {
+            if let Some(pgid) = pgid {
+                let _ = killpg(Pid::from_raw(pgid), Signal::SIGKILL);
+            }
+            let _ = child.wait().await;
+            None
+        }
+    };
+    // Give the readers a moment to see EOF; if a background child still holds the pipe, the
+    // reader tasks keep draining it on their own (bounded memory) and we report what we have.
+    let grace = tokio::time::sleep(Duration::from_millis(100));
+    tokio::pin!(grace);
+    for r in &mut readers {
+        tokio::select! {
+            _ = r => {}
+            _ = &mut grace => break,
+        }
+    }
+    let output = {
+        let t = tail.lock().unwrap_or_else(|p| p.into_inner());
+        String::from_utf8_lossy(&t.buf).into_owned()
+    };
+    for line in output.lines().filter(|l| !l.trim().is_empty()) {
+        tracing::info!("{name}: {line}");
+    }
+    Ok(match status {
+        None => ScriptOutcome::TimedOut { output_tail: output },
+        Some(s) if s.success() => ScriptOutcome::Ok { output },
+        Some(s) => {
+            use std::os::unix::process::ExitStatusExt;
+            ScriptOutcome::Failed { code: s.code(), signal: s.signal(), output_tail: output }
+        }
+    })
+}
+
+async fn drain(mut r: impl AsyncRead + Unpin, tail: Arc<Mutex<Tail>>) {
+    let mut buf = [0u8; 4096];
+    loop {
+        match r.read(&mut buf).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => {
+                let chunk = buf.get(..n).unwrap_or_default();
+                tail.lock().unwrap_or_else(|p| p.into_inner()).push(chunk);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ok(s: &str) -> ScriptOutcome {
+        ScriptOutcome::Ok { output: s.into() }
+    }
+
+    fn failed(code: i32, s: &str) -> ScriptOutcome {
+        ScriptOutcome::Failed { code: Some(code), signal: None, output_tail: s.into() }
+    }
+
+    #[test]
+    fn heartbeat_text_rules_then_lsb_codes() {
+        assert_eq!(script_status(ok("httpd (pid 42) is running...")), ResourceStatus::Running);
+        assert_eq!(script_status(ok("OK")), ResourceStatus::Running);
+        // The text wins over the exit code, as in heartbeat.
+        assert_eq!(script_status(ok("httpd is not running")), ResourceStatus::Stopped);
+        assert_eq!(script_status(failed(3, "running")), ResourceStatus::Running);
+        assert_eq!(script_status(failed(3, "")), ResourceStatus::Stopped);
+        assert_eq!(script_status(ok("")), ResourceStatus::Running);
+        assert!(matches!(script_status(failed(4, "")), ResourceStatus::Unknown(_)));
+        assert!(matches!(
+            script_status(ScriptOutcome::TimedOut { output_tail: "running".into() }),
+            ResourceStatus::Unknown(_)
+        ));
+    }
+
+    #[test]
+    fn ocf_codes() {
+        assert_eq!(ocf_status(ok("")), ResourceStatus::Running);
+        assert_eq!(ocf_status(failed(7, "")), ResourceStatus::Stopped);
+        assert_eq!(ocf_status(failed(8, "")), ResourceStatus::Running);
+        assert!(matches!(ocf_status(failed(1, "")), ResourceStatus::Unknown(_)));
+    }
+
+    #[test]
+    fn tail_keeps_the_last_bytes() {
+        let mut t = Tail { buf: Vec::new(), limit: 5 };
+        t.push(b"abc");
+        t.push(b"defgh");
+        assert_eq!(t.buf, b"defgh");
+    }
+}
