@@ -82,31 +82,56 @@ pub fn parse_arp(p: &[u8]) -> Option<(u16, [u8; 6], Ipv4Addr, Ipv4Addr)> {
     Some((op, sha, spa, tpa))
 }
 
-/// Sends gratuitous ARP for `ip` on interface `ifindex` with source `mac`, per `cfg`.
-/// Returns the number of frames sent. Sleeps only between rounds, only if configured.
+/// Sends gratuitous ARP for `ip` on interface `ifindex` with source `mac`, per `cfg`, on a
+/// fresh socket. Returns the number of frames sent. Prefer a long-lived [`ArpSocket`] on the
+/// takeover path: closing an `AF_PACKET` socket waits for an RCU grace period (milliseconds).
 pub async fn announce_ipv4(
     ifindex: u32,
     mac: [u8; 6],
     ip: Ipv4Addr,
     cfg: GarpConfig,
 ) -> Result<u32> {
-    let sock = Socket::new(Domain::PACKET, Type::DGRAM, None)
-        .map_err(|e| PlatformError::io("open AF_PACKET socket", e))?;
-    let dest = broadcast_link_addr(ifindex)?;
-    let request = arp_payload(ArpOp::Request, mac, ip);
-    let reply = arp_payload(ArpOp::Reply, mac, ip);
-    let mut sent = 0;
-    for round in 0..cfg.rounds.min(MAX_ROUNDS) {
-        if round > 0 && !cfg.interval.is_zero() {
-            tokio::time::sleep(cfg.interval).await;
-        }
-        for frame in [&request, &reply] {
-            sock.send_to(frame, &dest)
-                .map_err(|e| PlatformError::io(format!("send gratuitous ARP for {ip}"), e))?;
-            sent += 1;
-        }
+    ArpSocket::open()?.announce(ifindex, mac, ip, cfg).await
+}
+
+/// A send-only `AF_PACKET` socket for gratuitous ARP, reusable for any interface.
+#[derive(Debug)]
+pub struct ArpSocket(Socket);
+
+impl ArpSocket {
+    /// Opens the socket (needs `CAP_NET_RAW`). It receives nothing (protocol 0).
+    pub fn open() -> Result<Self> {
+        Socket::new(Domain::PACKET, Type::DGRAM, None)
+            .map(ArpSocket)
+            .map_err(|e| PlatformError::io("open AF_PACKET socket", e))
     }
-    Ok(sent)
+
+    /// Sends `cfg.rounds` × (request + reply) for `ip` at `mac` on `ifindex`; returns the
+    /// number of frames sent. Sleeps only between rounds, only if `cfg.interval` is non-zero.
+    pub async fn announce(
+        &self,
+        ifindex: u32,
+        mac: [u8; 6],
+        ip: Ipv4Addr,
+        cfg: GarpConfig,
+    ) -> Result<u32> {
+        let dest = broadcast_link_addr(ifindex)?;
+        let request = arp_payload(ArpOp::Request, mac, ip);
+        let reply = arp_payload(ArpOp::Reply, mac, ip);
+        let mut sent = 0;
+        for round in 0..cfg.rounds.min(MAX_ROUNDS) {
+            if round > 0 && !cfg.interval.is_zero() {
+                tokio::time::sleep(cfg.interval).await;
+            }
+            for frame in [&request, &reply] {
+                self.0
+                    .send_to(frame, &dest)
+                    .map_err(|e| PlatformError::io(format!("send gratuitous ARP for {ip}"), e))?;
+                sent += 1;
+            }
+        }
+        Ok(sent)
+    }
 }
 
 /// The ICMPv6 neighbour advertisement body (type 136) announcing `target` at `mac` with the

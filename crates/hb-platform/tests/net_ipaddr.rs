@@ -146,21 +146,31 @@ fn gratuitous_arp_moves_the_clients_cache_entry() {
             });
         });
         std::thread::sleep(Duration::from_millis(300));
-        let started = Instant::now();
         let taken = net.run_in(&n1, || {
             runtime().block_on(async {
                 let nl = Netlink::new()?;
-                let r = nl.resolve(&spec(&vip.to_string())).await?;
-                nl.add(&r).await?;
-                let mac = r.link.mac.unwrap_or_default();
-                let IpAddr::V4(v4) = r.addr else { return Ok(0) };
-                garp::announce_ipv4(r.link.index, mac, v4, GarpConfig::default()).await
+                let spec = spec(&vip.to_string());
+                let held_before = nl.holds(&spec).await?;
+                let started = Instant::now();
+                let t = nl.take_over(&spec, GarpConfig::default()).await?;
+                let returned = started.elapsed();
+                let held_after = nl.holds(&spec).await?;
+                Ok::<_, hb_platform::PlatformError>((started, returned, t, held_before, held_after))
             })
         });
-        assert!(matches!(taken, Ok(Ok(6))), "{taken:?}");
+        let (started, returned, t, held_before, held_after) = match taken {
+            Ok(Ok(v)) => v,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!((held_before, held_after), (false, true));
+        assert_eq!((t.change, t.announced), (Change::Done, 6));
         let frames: Vec<_> = rx.iter().collect();
         let first = frames.first().map(|(t, _, _)| t.duration_since(started));
-        eprintln!("gratuitous ARP: {} frames seen on the client; first {first:?} after the add call began", frames.len());
+        let last = frames.last().map(|(t, _, _)| t.duration_since(started));
+        eprintln!(
+            "take_over returned after {returned:?}; {} ARP frames on the client, first {first:?}, last {last:?} after the call",
+            frames.len()
+        );
         assert_eq!(frames.len(), 6, "3 rounds of request + reply");
         assert!(frames.iter().all(|(_, sha, _)| mac_text(*sha) == mac1));
         let ops: Vec<u16> = frames.iter().map(|(_, _, op)| *op).collect();

@@ -7,6 +7,7 @@
 //! After an IPv4 add, the daemon sends gratuitous ARP with [`crate::garp`].
 
 mod spec;
+mod takeover;
 
 use std::net::{IpAddr, Ipv4Addr};
 
@@ -15,6 +16,7 @@ use netlink_packet_route::address::{AddressAttribute, AddressFlags, AddressMessa
 use netlink_packet_route::link::{LinkAttribute, LinkFlags};
 
 pub use spec::{ipv4_broadcast, same_subnet, valid_ifname, VipSpec};
+pub use takeover::Takeover;
 
 use crate::{PlatformError, Result};
 
@@ -80,6 +82,8 @@ pub enum Change {
 pub struct Netlink {
     handle: rtnetlink::Handle,
     task: tokio::task::JoinHandle<()>,
+    /// Opened on first takeover and kept: closing it costs an RCU grace period.
+    arp: std::sync::OnceLock<crate::garp::ArpSocket>,
 }
 
 impl Drop for Netlink {
@@ -94,7 +98,7 @@ impl Netlink {
         let (conn, handle, _) =
             rtnetlink::new_connection().map_err(|e| PlatformError::io("open netlink socket", e))?;
         let task = tokio::spawn(conn);
-        Ok(Netlink { handle, task })
+        Ok(Netlink { handle, task, arp: std::sync::OnceLock::new() })
     }
 
     /// All interfaces.
