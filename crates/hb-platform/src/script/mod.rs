@@ -14,19 +14,17 @@
 //! LSB exit code instead (0 running, 1–3 stopped, anything else unknown). OCF agents are asked
 //! `monitor` and mapped by OCF code (0 and 8 running, 7 stopped, others failed).
 
+mod process;
 mod resource;
+mod status;
 
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use nix::sys::signal::{killpg, Signal};
-use nix::unistd::Pid;
-use tokio::io::{AsyncRead, AsyncReadExt};
-use tokio::process::Command;
-
 pub use resource::ResourceRef;
+pub use status::{ocf_status, script_status};
+
+use process::run_command;
 
 use crate::{PlatformError, Result};
 
@@ -260,40 +258,6 @@ pub fn heartbeat_env(
     env
 }
 
-/// Maps a heartbeat/LSB `status` run (see the module doc).
-pub fn script_status(outcome: ScriptOutcome) -> ResourceStatus {
-    let (text, code) = match &outcome {
-        ScriptOutcome::Ok { output } => (output.as_str(), Some(0)),
-        ScriptOutcome::Failed { code, output_tail, .. } => (output_tail.as_str(), *code),
-        ScriptOutcome::TimedOut { .. } => return ResourceStatus::Unknown(outcome),
-    };
-    let lower = text.to_lowercase();
-    let not_running = lower
-        .find("not ")
-        .is_some_and(|i| lower.get(i..).is_some_and(|rest| rest.contains("running")));
-    if not_running {
-        return ResourceStatus::Stopped;
-    }
-    if lower.contains("running") || text.contains("OK") {
-        return ResourceStatus::Running;
-    }
-    match code {
-        Some(0) => ResourceStatus::Running,
-        Some(1..=3) => ResourceStatus::Stopped,
-        _ => ResourceStatus::Unknown(outcome),
-    }
-}
-
-/// Maps an OCF `monitor` run.
-pub fn ocf_status(outcome: ScriptOutcome) -> ResourceStatus {
-    match &outcome {
-        ScriptOutcome::Ok { .. } => ResourceStatus::Running,
-        ScriptOutcome::Failed { code: Some(OCF_RUNNING_MASTER), .. } => ResourceStatus::Running,
-        ScriptOutcome::Failed { code: Some(OCF_NOT_RUNNING), .. } => ResourceStatus::Stopped,
-        _ => ResourceStatus::Unknown(outcome),
-    }
-}
-
 fn action_word(action: Action, ocf: bool) -> &'static str {
     match action {
         Action::Start => "start",
@@ -306,145 +270,4 @@ fn action_word(action: Action, ocf: bool) -> &'static str {
 fn is_executable(p: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt;
     std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-}
-
-/// Keeps the last `limit` bytes written to it.
-struct Tail {
-    buf: Vec<u8>,
-    limit: usize,
-}
-
-impl Tail {
-    fn push(&mut self, data: &[u8]) {
-        self.buf.extend_from_slice(data);
-        if self.buf.len() > self.limit {
-            let cut = self.buf.len() - self.limit;
-            self.buf.drain(..cut);
-        }
-    }
-}
-
-async fn run_command(
-    program: &Path,
-    args: &[String],
-    opts: &RunOptions,
-    extra_env: &[(String, String)],
-    name: &str,
-) -> Result<ScriptOutcome> {
-    let mut cmd = Command::new(program);
-    cmd.args(args)
-        .env_clear()
-        .envs(opts.env.iter().cloned())
-        .envs(extra_env.iter().cloned())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .process_group(0)
-        .kill_on_drop(true);
-    let mut child =
-        cmd.spawn().map_err(|e| PlatformError::io(format!("spawn {}", program.display()), e))?;
-    let pgid = child.id().and_then(|id| i32::try_from(id).ok());
-    let tail = Arc::new(Mutex::new(Tail { buf: Vec::new(), limit: opts.output_limit.max(1) }));
-    let mut readers = Vec::new();
-    if let Some(out) = child.stdout.take() {
-        readers.push(tokio::spawn(drain(out, Arc::clone(&tail))));
-    }
-    if let Some(err) = child.stderr.take() {
-        readers.push(tokio::spawn(drain(err, Arc::clone(&tail))));
-    }
-    let status = match tokio::time::timeout(opts.timeout, child.wait()).await {
-        Ok(status) => {
-            Some(status.map_err(|e| PlatformError::io(format!("wait {}", program.display()), e))?)
-        }
-        Err(_) => {
-            if let Some(pgid) = pgid {
-                let _ = killpg(Pid::from_raw(pgid), Signal::SIGKILL);
-            }
-            let _ = child.wait().await;
-            None
-        }
-    };
-    // Give the readers a moment to see EOF; if a background child still holds the pipe, the
-    // reader tasks keep draining it on their own (bounded memory) and we report what we have.
-    let grace = tokio::time::sleep(Duration::from_millis(100));
-    tokio::pin!(grace);
-    for r in &mut readers {
-        tokio::select! {
-            _ = r => {}
-            _ = &mut grace => break,
-        }
-    }
-    let output = {
-        let t = tail.lock().unwrap_or_else(|p| p.into_inner());
-        String::from_utf8_lossy(&t.buf).into_owned()
-    };
-    for line in output.lines().filter(|l| !l.trim().is_empty()) {
-        tracing::info!("{name}: {line}");
-    }
-    Ok(match status {
-        None => ScriptOutcome::TimedOut { output_tail: output },
-        Some(s) if s.success() => ScriptOutcome::Ok { output },
-        Some(s) => {
-            use std::os::unix::process::ExitStatusExt;
-            ScriptOutcome::Failed { code: s.code(), signal: s.signal(), output_tail: output }
-        }
-    })
-}
-
-async fn drain(mut r: impl AsyncRead + Unpin, tail: Arc<Mutex<Tail>>) {
-    let mut buf = [0u8; 4096];
-    loop {
-        match r.read(&mut buf).await {
-            Ok(0) | Err(_) => break,
-            Ok(n) => {
-                let chunk = buf.get(..n).unwrap_or_default();
-                tail.lock().unwrap_or_else(|p| p.into_inner()).push(chunk);
-            }
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn ok(s: &str) -> ScriptOutcome {
-        ScriptOutcome::Ok { output: s.into() }
-    }
-
-    fn failed(code: i32, s: &str) -> ScriptOutcome {
-        ScriptOutcome::Failed { code: Some(code), signal: None, output_tail: s.into() }
-    }
-
-    #[test]
-    fn heartbeat_text_rules_then_lsb_codes() {
-        assert_eq!(script_status(ok("httpd (pid 42) is running...")), ResourceStatus::Running);
-        assert_eq!(script_status(ok("OK")), ResourceStatus::Running);
-        // The text wins over the exit code, as in heartbeat.
-        assert_eq!(script_status(ok("httpd is not running")), ResourceStatus::Stopped);
-        assert_eq!(script_status(failed(3, "running")), ResourceStatus::Running);
-        assert_eq!(script_status(failed(3, "")), ResourceStatus::Stopped);
-        assert_eq!(script_status(ok("")), ResourceStatus::Running);
-        assert!(matches!(script_status(failed(4, "")), ResourceStatus::Unknown(_)));
-        assert!(matches!(
-            script_status(ScriptOutcome::TimedOut { output_tail: "running".into() }),
-            ResourceStatus::Unknown(_)
-        ));
-    }
-
-    #[test]
-    fn ocf_codes() {
-        assert_eq!(ocf_status(ok("")), ResourceStatus::Running);
-        assert_eq!(ocf_status(failed(7, "")), ResourceStatus::Stopped);
-        assert_eq!(ocf_status(failed(8, "")), ResourceStatus::Running);
-        assert!(matches!(ocf_status(failed(1, "")), ResourceStatus::Unknown(_)));
-    }
-
-    #[test]
-    fn tail_keeps_the_last_bytes() {
-        let mut t = Tail { buf: Vec::new(), limit: 5 };
-        t.push(b"abc");
-        t.push(b"defgh");
-        assert_eq!(t.buf, b"defgh");
-    }
 }
