@@ -54,6 +54,10 @@ pub const IFNAME: &str = "eth0";
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 
+/// Where each live harness leaves `<prefix>` containing its PID, so a later run can remove
+/// what a killed test process (SIGKILL, no `Drop`) left behind.
+const MARKER_DIR: &str = "/run/hb-testnet";
+
 /// One namespace attached to the harness bridge.
 #[derive(Debug, Clone)]
 pub struct Host {
@@ -87,6 +91,7 @@ impl Testnet {
         if nodes == 0 || nodes > MAX_NODES {
             return Err(TestnetError::Skip(format!("node count {nodes} not in 1..={MAX_NODES}")));
         }
+        sweep_stale();
         let seq = COUNTER.fetch_add(1, Ordering::Relaxed);
         let tag = (std::process::id().wrapping_mul(31).wrapping_add(seq)) & 0xffff;
         let prefix = format!("hbt{tag:04x}");
@@ -125,6 +130,8 @@ impl Testnet {
     }
 
     fn build(&mut self) -> Result<()> {
+        std::fs::create_dir_all(MARKER_DIR)?;
+        std::fs::write(marker(&self.prefix), std::process::id().to_string())?;
         let switch = self.switch.clone();
         self.add_netns(&switch)?;
         run(&["ip", "-n", &switch, "link", "add", "br0", "type", "bridge"])?;
@@ -333,6 +340,29 @@ impl Drop for Testnet {
         for ns in self.namespaces.iter().rev() {
             let _ = run(&["ip", "netns", "del", ns]);
         }
+        let _ = std::fs::remove_file(marker(&self.prefix));
+    }
+}
+
+fn marker(prefix: &str) -> std::path::PathBuf {
+    std::path::Path::new(MARKER_DIR).join(prefix)
+}
+
+/// Deletes the namespaces of harnesses whose process no longer exists.
+fn sweep_stale() {
+    let Ok(entries) = std::fs::read_dir(MARKER_DIR) else { return };
+    for entry in entries.flatten() {
+        let prefix = entry.file_name().to_string_lossy().into_owned();
+        let pid =
+            std::fs::read_to_string(entry.path()).ok().and_then(|p| p.trim().parse::<u32>().ok());
+        let alive = pid.is_some_and(|p| std::path::Path::new(&format!("/proc/{p}")).exists());
+        if alive || !prefix.starts_with("hbt") {
+            continue;
+        }
+        for ns in Testnet::existing_namespaces(&prefix).unwrap_or_default() {
+            let _ = run(&["ip", "netns", "del", &ns]);
+        }
+        let _ = std::fs::remove_file(entry.path());
     }
 }
 

@@ -72,3 +72,24 @@ fn panicking_test_still_cleans_up() {
     assert!(result.is_err());
     assert_eq!(Testnet::existing_namespaces(&prefix).map(|v| v.len()).ok(), Some(0));
 }
+
+#[test]
+fn leftovers_of_a_killed_test_process_are_swept() {
+    // Simulate a harness whose process died without Drop: a marker with a dead PID and a
+    // namespace with its prefix.
+    if !nix::unistd::geteuid().is_root() {
+        eprintln!("skipped: needs root");
+        return;
+    }
+    let prefix = format!("hbtdead{}", std::process::id() % 10000);
+    let ns = format!("{prefix}-n1");
+    let made = std::process::Command::new("ip").args(["netns", "add", &ns]).status();
+    assert!(made.map(|s| s.success()).unwrap_or(false));
+    let _ = std::fs::create_dir_all("/run/hb-testnet");
+    // PID 0x7ffffffe is above pid_max: never alive.
+    let _ = std::fs::write(format!("/run/hb-testnet/{prefix}"), "2147483646");
+    let Some(net) = skip_or(Testnet::new(1)) else { return };
+    assert_eq!(Testnet::existing_namespaces(&prefix).map(|v| v.len()).ok(), Some(0));
+    assert!(!std::path::Path::new(&format!("/run/hb-testnet/{prefix}")).exists());
+    drop(net);
+}
