@@ -367,12 +367,15 @@ fn sweep_stale() {
 }
 
 /// Unwraps a harness or, when the environment cannot run it, prints "skipped: …" and returns
-/// `None` so the test can return early (and pass).
+/// `None` so the test can return early (and pass). The message bypasses libtest's output
+/// capture so it shows in normal `cargo test` output.
 pub fn skip_or(net: Result<Testnet>) -> Option<Testnet> {
     match net {
         Ok(n) => Some(n),
         Err(TestnetError::Skip(why)) => {
-            eprintln!("skipped: {why}");
+            // Straight to fd 2: libtest captures `eprintln!`, and a skip must be visible.
+            use std::io::Write;
+            let _ = writeln!(std::io::stderr(), "skipped: {why}");
             None
         }
         Err(e) => panic!("test network setup failed: {e}"),
