@@ -41,6 +41,13 @@ fn add_query_remove_are_idempotent_and_interface_comes_from_subnet() {
             let l = nl.resolve(&spec(&format!("{labelled}/24/eth0:7"))).await?;
             let l_add = nl.add(&l).await?;
             let l_found = nl.find(IpAddr::V4(labelled)).await?;
+            let owned: Vec<IpAddr> =
+                nl.owned_addresses().await?.into_iter().map(|a| a.addr).collect();
+            assert_eq!(
+                owned,
+                vec![IpAddr::V4(vip), IpAddr::V4(labelled)],
+                "only our VIPs are marked"
+            );
             Ok::<_, hb_platform::PlatformError>((r, first, second, found, l_add, l_found))
         })
     });
@@ -54,6 +61,7 @@ fn add_query_remove_are_idempotent_and_interface_comes_from_subnet() {
     assert_eq!((first, second), (Change::Done, Change::AlreadyInState));
     let found = found.unwrap_or_else(|| panic!("vip not found after add"));
     assert_eq!((found.index, found.prefix), (r.link.index, 24));
+    assert_eq!(found.proto, Some(hb_platform::ipaddr::ADDRESS_PROTO));
     assert_eq!(l_add, Change::Done);
     assert_eq!(l_found.and_then(|a| a.label).as_deref(), Some("eth0:7"));
     // The kernel agrees, and the client can reach the address.

@@ -12,13 +12,20 @@ mod takeover;
 use std::net::{IpAddr, Ipv4Addr};
 
 use futures_util::TryStreamExt;
-use netlink_packet_route::address::{AddressAttribute, AddressFlags, AddressMessage};
+use netlink_packet_route::address::{
+    AddressAttribute, AddressFlags, AddressMessage, AddressProtocol,
+};
 use netlink_packet_route::link::{LinkAttribute, LinkFlags};
 
 pub use spec::{ipv4_broadcast, same_subnet, valid_ifname, VipSpec};
 pub use takeover::Takeover;
 
 use crate::{PlatformError, Result};
+
+/// `IFA_PROTO` value marking addresses added by heartbeat-rs (Linux ≥ 6.3 keeps it; older
+/// kernels ignore it). A restarted daemon finds the virtual addresses a crashed one left behind
+/// with [`Netlink::owned_addresses`] and removes those it should not hold.
+pub const ADDRESS_PROTO: u8 = 0x48;
 
 const EEXIST: i32 = 17;
 const EADDRNOTAVAIL: i32 = 99;
@@ -51,6 +58,8 @@ pub struct AddrInfo {
     pub broadcast: Option<Ipv4Addr>,
     /// Label (`eth0`, `eth0:0`), if any.
     pub label: Option<String>,
+    /// `IFA_PROTO`: who added it ([`ADDRESS_PROTO`] for us), if the kernel reports it.
+    pub proto: Option<u8>,
 }
 
 /// A [`VipSpec`] with every part filled in, ready to add.
@@ -158,6 +167,12 @@ impl Netlink {
         Ok(self.addresses().await?.into_iter().find(|a| a.addr == addr))
     }
 
+    /// Addresses carrying our [`ADDRESS_PROTO`] mark (virtual addresses we added, possibly
+    /// by a previous, crashed run).
+    pub async fn owned_addresses(&self) -> Result<Vec<AddrInfo>> {
+        Ok(self.addresses().await?.into_iter().filter(|a| a.proto == Some(ADDRESS_PROTO)).collect())
+    }
+
     /// Whether `addr` is one of this host's addresses.
     pub async fn is_local(&self, addr: IpAddr) -> Result<bool> {
         Ok(self.find(addr).await?.is_some())
@@ -183,6 +198,7 @@ impl Netlink {
         if let Some(l) = &vip.label {
             msg.attributes.push(AddressAttribute::Label(l.clone()));
         }
+        msg.attributes.push(AddressAttribute::Protocol(AddressProtocol::Other(ADDRESS_PROTO)));
         if vip.addr.is_ipv6() {
             // A tentative address cannot be the source of our neighbour advertisement, and
             // duplicate detection would delay the takeover by a second or more.
@@ -291,6 +307,7 @@ fn addr_info(msg: &AddressMessage) -> Option<AddrInfo> {
         prefix: msg.header.prefix_len,
         broadcast: None,
         label: None,
+        proto: None,
     };
     for attr in &msg.attributes {
         match attr {
@@ -298,6 +315,7 @@ fn addr_info(msg: &AddressMessage) -> Option<AddrInfo> {
             AddressAttribute::Address(a) => address = Some(*a),
             AddressAttribute::Broadcast(b) => info.broadcast = Some(*b),
             AddressAttribute::Label(l) => info.label = Some(l.clone()),
+            AddressAttribute::Protocol(p) => info.proto = Some(u8::from(*p)),
             _ => {}
         }
     }
@@ -331,6 +349,7 @@ mod tests {
             prefix,
             broadcast: None,
             label: None,
+            proto: None,
         };
         (
             vec![link(1, "lo"), link(2, "eth0"), link(3, "eth1")],
