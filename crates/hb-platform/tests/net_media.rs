@@ -185,7 +185,7 @@ fn injected_loss_and_link_cut_reach_the_media() {
             });
         });
         let _ = ready_rx.recv_timeout(Duration::from_secs(5));
-        let mut phase = |n: u8, count: usize| {
+        let phase = |n: u8, count: usize| {
             let _ = go_tx.send((n, count));
             let _ = done_rx.recv_timeout(Duration::from_secs(5));
             std::thread::sleep(Duration::from_millis(200));
