@@ -7,7 +7,9 @@
 //! namespaces.
 //!
 //! - [`media`]: heartbeat's UDP media (`ucast`, `bcast`, `mcast`) as one async [`media::Media`] set.
-//! - [`ipaddr`]: native `IPaddr`/`IPaddr2` resources over rtnetlink ([`ipaddr::Netlink`]).
+//! - [`ipaddr`]: native `IPaddr`/`IPaddr2` resources over rtnetlink ([`ipaddr::Netlink`]:
+//!   `take_over` = add + announce, `release`, `holds`; addresses we add carry the `IFA_PROTO`
+//!   mark [`ipaddr::ADDRESS_PROTO`] so a restarted daemon can find what a crashed one left).
 //! - [`garp`]: gratuitous ARP on an `AF_PACKET` socket and IPv6 unsolicited neighbour adverts.
 //! - [`script`]: resource scripts (`resource.d`, `init.d`, OCF) with timeouts and group kill.
 //! - [`state`]: persistent generation number and node UUID, written atomically.

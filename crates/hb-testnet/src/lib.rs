@@ -37,6 +37,9 @@ pub enum TestnetError {
         /// Its standard error.
         stderr: String,
     },
+    /// A PID that this harness did not spawn (signals go only to our own children).
+    #[error("pid {0} was not spawned by this harness")]
+    NotOurs(u32),
     /// An I/O error (spawning, opening a namespace).
     #[error("{0}")]
     Io(#[from] std::io::Error),
@@ -228,7 +231,7 @@ impl Testnet {
     pub fn signal(&self, pid: u32, signal: Signal) -> Result<()> {
         let children = self.children.lock().unwrap_or_else(|p| p.into_inner());
         if !children.iter().any(|c| c.id() == pid) {
-            return Err(TestnetError::Skip(format!("pid {pid} was not spawned by this harness")));
+            return Err(TestnetError::NotOurs(pid));
         }
         kill(pid_of(pid), signal).map_err(std::io::Error::from)?;
         Ok(())
