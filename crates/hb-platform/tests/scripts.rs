@@ -43,7 +43,7 @@ fn fixture(tag: &str, timeout: Duration) -> Fixture {
     let _ = fs::create_dir_all(&dirs.init_d);
     let log = LogTargets::default();
     let mut env =
-        heartbeat_env("n1", Path::new("/etc/ha.d"), &log, &[("udpport".into(), "694".into())]);
+        heartbeat_env("n1", Path::new("/etc/ha.d"), &log, &[("HA_udpport".into(), "694".into())]);
     env.push(("FIXTURE".into(), root.display().to_string()));
     let runner = ScriptRunner::new(dirs, RunOptions { timeout, output_limit: 256, env });
     Fixture { root, runner }
@@ -83,12 +83,17 @@ fn success_passes_args_action_and_heartbeat_env() {
     let f = fixture("ok", Duration::from_secs(5));
     write_script(
         &f.root.join("resource.d/Echoer"),
-        r#"echo "args=$* host=$HA_CURHOST dir=$HA_DIR port=$HA_udpport path=$PATH home=${HOME:-unset}""#,
+        r#"echo "args=$* host=$HA_CURHOST dir=$HA_DIR port=$HA_udpport funcs=$HA_FUNCS path=$PATH home=${HOME:-unset}""#,
     );
     let out = rt().block_on(f.runner.run(&res("Echoer::a::b"), Action::Start));
     match out {
         Ok(ScriptOutcome::Ok { output }) => {
-            assert!(output.contains("args=a b start host=n1 dir=/etc/ha.d port=694"), "{output}");
+            assert!(
+                output.contains(
+                    "args=a b start host=n1 dir=/etc/ha.d port=694 funcs=/etc/ha.d/shellfuncs"
+                ),
+                "{output}"
+            );
             assert!(output.contains("path=/usr/local/sbin:"), "{output}");
             // Nothing else is inherited from the daemon's environment.
             assert!(output.contains("home=unset"), "{output}");

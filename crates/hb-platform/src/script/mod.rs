@@ -229,32 +229,38 @@ impl ScriptRunner {
     }
 }
 
-/// heartbeat's environment for resource scripts: `HA_CURHOST` (this node), `HA_DIR`,
-/// `HA_FUNCS`, `HA_RESOURCEDIR`, `HA_LOGFACILITY`, `HA_LOGFILE`, `HA_DEBUGLOG` (when set) and
-/// `PATH`. `options` are further `HA_<name>` values taken from ha.cf (e.g. `("udpport","694")`).
+/// heartbeat 3.0.6's environment for resource scripts, from what its `main` and `harc` set:
+/// `HA_DIR`, `HA_FUNCS` (`<HA_DIR>/shellfuncs`), `HA_DATEFMT`, `HA_LOGFILE`, `HA_DEBUGLOG`,
+/// `HA_LOGFACILITY` (facility name), `HA_LOGD` (`no`), `HA_DEBUG` (only when > 0) and
+/// `HA_CURHOST` (this node), plus `HA_RESOURCEDIR` (which `ResourceManager` reads from
+/// `shellfuncs`) and `PATH`. heartbeat also passes on its own inherited environment; we do not
+/// (scripts see only this list, plus `extra`, given verbatim).
 pub fn heartbeat_env(
     node: &str,
     ha_dir: &Path,
     log: &crate::logging::LogTargets,
-    options: &[(String, String)],
+    extra: &[(String, String)],
 ) -> Vec<(String, String)> {
+    let path_text =
+        |p: &Option<PathBuf>| p.as_ref().map(|p| p.display().to_string()).unwrap_or_default();
     let mut env = vec![
         ("PATH".to_string(), DEFAULT_PATH.to_string()),
         ("HA_CURHOST".to_string(), node.to_string()),
         ("HA_DIR".to_string(), ha_dir.display().to_string()),
         ("HA_FUNCS".to_string(), ha_dir.join("shellfuncs").display().to_string()),
         ("HA_RESOURCEDIR".to_string(), ha_dir.join("resource.d").display().to_string()),
+        ("HA_DATEFMT".to_string(), "%Y/%m/%d_%T\t".to_string()),
+        ("HA_LOGFILE".to_string(), path_text(&log.logfile)),
+        ("HA_DEBUGLOG".to_string(), path_text(&log.debugfile)),
+        ("HA_LOGD".to_string(), "no".to_string()),
     ];
     if let Some(f) = &log.facility {
         env.push(("HA_LOGFACILITY".to_string(), f.name().to_string()));
     }
-    if let Some(p) = &log.logfile {
-        env.push(("HA_LOGFILE".to_string(), p.display().to_string()));
+    if log.debug > 0 {
+        env.push(("HA_DEBUG".to_string(), log.debug.to_string()));
     }
-    if let Some(p) = &log.debugfile {
-        env.push(("HA_DEBUGLOG".to_string(), p.display().to_string()));
-    }
-    env.extend(options.iter().map(|(k, v)| (format!("HA_{k}"), v.clone())));
+    env.extend(extra.iter().cloned());
     env
 }
 
