@@ -214,3 +214,79 @@ fn injected_loss_and_link_cut_reach_the_media() {
     // must de-duplicate by seq, as heartbeat does.
     assert_eq!(count("p3-"), 20, "all arrive after the link is restored");
 }
+
+/// With `loop 1` the sender hears its own multicast; also measures the one-way latency of a
+/// datagram between two namespaces (printed, for the record).
+#[test]
+fn multicast_loop_and_round_trip_latency() {
+    let Some(net) = skip_or(Testnet::new(2)) else { return };
+    let (a, b) = (net.node(0).clone(), net.node(1).clone());
+    let group = Ipv4Addr::new(239, 99, 0, 2);
+    let mcast = |multicast_loop| {
+        vec![MediumSpec::Mcast { dev: "eth0".into(), group, port: 7695, ttl: 1, multicast_loop }]
+    };
+    let (ready_tx, ready_rx) = mpsc::channel::<()>();
+    let net = &net;
+    let (a_in, b_in) = (a.clone(), b.clone());
+    std::thread::scope(|s| {
+        // B echoes every datagram back on the same medium.
+        s.spawn(move || {
+            let _ = net.run_in(&b_in, move || {
+                runtime().block_on(async {
+                    let mut media =
+                        Media::open(&mcast(false), 694).await.unwrap_or_else(|e| panic!("{e}"));
+                    let _ = ready_tx.send(());
+                    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+                    while let Ok(Ok(d)) = tokio::time::timeout_at(deadline, media.recv()).await {
+                        if d.data.starts_with(b"ping") {
+                            let mut reply = b"pong".to_vec();
+                            reply.extend_from_slice(&d.data[4..]);
+                            let _ = media.send_all(&reply).await;
+                        }
+                        if d.data == b"stop" {
+                            break;
+                        }
+                    }
+                })
+            });
+        });
+        let rtts = net.run_in(&a_in, move || {
+            runtime().block_on(async {
+                let mut media =
+                    Media::open(&mcast(true), 694).await.unwrap_or_else(|e| panic!("{e}"));
+                let _ = ready_rx.recv_timeout(Duration::from_secs(5));
+                let mut rtts = Vec::new();
+                let mut own = 0;
+                for i in 0..50u32 {
+                    let msg = format!("ping{i}");
+                    let t = std::time::Instant::now();
+                    let _ = media.send_all(msg.as_bytes()).await;
+                    let deadline = tokio::time::Instant::now() + Duration::from_millis(500);
+                    while let Ok(Ok(d)) = tokio::time::timeout_at(deadline, media.recv()).await {
+                        if d.data.starts_with(b"ping") {
+                            own += 1; // our own copy, looped back
+                        } else if d.data == format!("pong{i}").as_bytes() {
+                            rtts.push(t.elapsed());
+                            break;
+                        }
+                    }
+                }
+                // An own copy may still be queued behind the last answer.
+                let drain = tokio::time::Instant::now() + Duration::from_millis(100);
+                while let Ok(Ok(d)) = tokio::time::timeout_at(drain, media.recv()).await {
+                    own += usize::from(d.data.starts_with(b"ping"));
+                }
+                let _ = media.send_all(b"stop").await;
+                (rtts, own)
+            })
+        });
+        let (mut rtts, own) = rtts.unwrap_or_else(|e| panic!("netns: {e}"));
+        assert_eq!(own, 50, "loop 1: every own multicast comes back");
+        assert_eq!(rtts.len(), 50, "every ping answered");
+        rtts.sort();
+        eprintln!(
+            "multicast round trip over the test bridge: median {:?}, max {:?}",
+            rtts[25], rtts[49]
+        );
+    });
+}
