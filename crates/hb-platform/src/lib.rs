@@ -15,6 +15,29 @@
 //! - [`state`]: persistent generation number and node UUID, written atomically.
 //! - [`logging`]: heartbeat's log-line format to files, syslog and stderr via `tracing`.
 
+//!
+//! # Example: the daemon's use, in outline
+//!
+//! ```no_run
+//! # async fn outline() -> Result<(), hb_platform::PlatformError> {
+//! use hb_platform::{garp::GarpConfig, ipaddr::Netlink, media::{Media, MediumSpec}, state::StateDir};
+//! let state = StateDir::open(hb_platform::state::DEFAULT_STATE_DIR)?;
+//! let generation = state.increment_generation(0)?; // before the first packet
+//! let uuid = state.node_uuid()?;
+//! let mut media = Media::open(
+//!     &[MediumSpec::Ucast { dev: "eth0".into(), peer: "n2".into() }],
+//!     hb_platform::media::DEFAULT_UDP_PORT,
+//! )
+//! .await?;
+//! let report = media.send_all(b"###\n...").await; // one datagram on every medium
+//! let datagram = media.recv().await; // tagged with its link id; drop our own by `src`
+//! let nl = Netlink::new()?;
+//! let takeover = nl.take_over(&"10.0.0.50/24/eth0".parse()?, GarpConfig::default()).await?;
+//! # let _ = (generation, uuid, report, datagram, takeover);
+//! # Ok(())
+//! # }
+//! ```
+
 mod error;
 pub mod garp;
 pub mod ipaddr;
