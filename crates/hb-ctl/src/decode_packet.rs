@@ -76,10 +76,9 @@ pub fn run(args: &DecodePacketArgs) -> anyhow::Result<()> {
     }
 }
 
-/// Reads an `authkeys` file (`auth N` plus `N method [secret]` lines, `#` comments) into
-/// an [`Authenticator`]. A deliberately small parser for this diagnostic tool; the daemon's
-/// configuration crate has the complete one with file:line:column errors, and this function
-/// will delegate to it once both are in one tree.
+/// Reads an `authkeys` file with hb-config's parser (errors name file:line:column) into an
+/// [`Authenticator`]. The file's mode is not checked: this is a diagnostic tool, often pointed
+/// at a copy of another node's keys.
 pub fn load_authkeys(path: &Path) -> anyhow::Result<Authenticator> {
     let mut text = String::new();
     std::fs::File::open(path)
@@ -87,39 +86,26 @@ pub fn load_authkeys(path: &Path) -> anyhow::Result<Authenticator> {
         .take(MAX_AUTHKEYS)
         .read_to_string(&mut text)
         .with_context(|| format!("cannot read {}", path.display()))?;
-    let mut sign = None;
-    let mut keys = Vec::new();
-    for (n, line) in text.lines().enumerate() {
-        let at = || format!("{}:{}", path.display(), n + 1);
-        let words: Vec<&str> = line.split_whitespace().collect();
-        match words.as_slice() {
-            [] => {}
-            [first, ..] if first.starts_with('#') => {}
-            ["auth", index, ..] => {
-                sign = Some(
-                    index
-                        .parse::<u8>()
-                        .with_context(|| format!("{}: bad auth index {index:?}", at()))?,
-                );
-            }
-            [index, method, rest @ ..] => {
-                let index = index
-                    .parse::<u8>()
-                    .with_context(|| format!("{}: bad key index {index:?}", at()))?;
-                let method = AuthMethod::from_name(method)
-                    .ok_or_else(|| anyhow!("{}: unknown method {method:?}", at()))?;
-                let secret = match (method, rest.first()) {
-                    (AuthMethod::Crc, _) => Vec::new(),
-                    (_, Some(secret)) => secret.as_bytes().to_vec(),
-                    (_, None) => bail!("{}: method {method} needs a key", at()),
-                };
-                keys.push(AuthKey { index, method, secret });
-            }
-            _ => bail!("{}: expected `auth N` or `N method [key]`", at()),
-        }
-    }
-    let sign = sign.ok_or_else(|| anyhow!("{}: no `auth N` line", path.display()))?;
-    Authenticator::new(sign, keys).map_err(|e| anyhow!("{}: {e}", path.display()))
+    let (keys, _warnings) = hb_config::authkeys::parse_authkeys(path, &text)?;
+    authenticator(&keys).map_err(|e| anyhow!("{}: {e}", path.display()))
+}
+
+/// The wire authenticator for parsed `authkeys`: the active key signs, every key verifies.
+pub fn authenticator(keys: &hb_config::AuthKeys) -> Result<Authenticator, hb_wire::WireError> {
+    let wire_keys = keys
+        .keys()
+        .iter()
+        .map(|k| AuthKey {
+            index: k.index().get(),
+            method: match k.method() {
+                hb_config::AuthMethod::Crc => AuthMethod::Crc,
+                hb_config::AuthMethod::Md5 => AuthMethod::Md5,
+                hb_config::AuthMethod::Sha1 => AuthMethod::Sha1,
+            },
+            secret: k.secret().as_bytes().to_vec(),
+        })
+        .collect();
+    Authenticator::new(keys.active().index().get(), wire_keys)
 }
 
 fn read_input(input: &str) -> anyhow::Result<Vec<u8>> {

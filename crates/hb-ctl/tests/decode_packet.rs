@@ -143,7 +143,10 @@ fn authkeys_errors_name_the_line() {
     let out = hbctl(&["--authkeys", path(&keys), path(&pkt)], None);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("authkeys:2: unknown method \"sha256\""), "{err}");
+    assert!(
+        err.contains("authkeys:2:3: unknown method `sha256`; expected crc, md5 or sha1"),
+        "{err}"
+    );
 }
 
 fn path(p: &std::path::Path) -> &str {
