@@ -56,6 +56,7 @@
 mod api;
 pub mod config;
 mod error;
+mod from_config;
 mod groups;
 mod legacy;
 mod membership;
