@@ -76,9 +76,9 @@ mod tests {
 
     #[test]
     fn parsed_files_become_a_valid_engine_config() {
-        let config = Config::from_texts(HACF, HARESOURCES, AUTHKEYS, 694).unwrap();
+        let config = Config::from_texts(HACF, HARESOURCES, AUTHKEYS, 694).expect("valid config");
         let engine = EngineConfig::from_config(&config, "N1", 41, [7; 16]);
-        engine.validate().unwrap();
+        engine.validate().expect("valid engine config");
         assert_eq!(engine.local_node, "n1");
         assert_eq!(engine.nodes, ["n1", "n2"]);
         assert_eq!(engine.links, ["la-e0", "la-e1"]);
