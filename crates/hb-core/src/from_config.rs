@@ -1,7 +1,5 @@
 //! Building the engine's configuration from the parsed `/etc/ha.d` files.
 
-use std::time::Duration;
-
 use hb_config::{Config, Medium};
 
 use crate::config::{AutoFailback, EngineConfig, GroupConfig};
@@ -44,11 +42,7 @@ impl EngineConfig {
                 .collect(),
             generation,
             uuid,
-            max_rexmit_delay: if hacf.tuning.max_rexmit_delay.is_zero() {
-                Duration::from_millis(250)
-            } else {
-                hacf.tuning.max_rexmit_delay
-            },
+            max_rexmit_delay: hacf.tuning.max_rexmit_delay,
         }
     }
 }
@@ -68,6 +62,7 @@ fn link_name(medium: &Medium) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     const HACF: &str = "keepalive 200ms\ndeadtime 2\nwarntime 1\ninitdead 4\nudpport 694\n\
                         ucast la-e0 10.99.0.12\nbcast la-e1\nauto_failback on\nnode n1 n2\n";
@@ -88,6 +83,7 @@ mod tests {
         assert_eq!(engine.initdead, Duration::from_secs(4));
         assert_eq!(engine.auto_failback, AutoFailback::On);
         assert_eq!(engine.generation, 41);
+        assert_eq!(engine.max_rexmit_delay, Duration::from_millis(250));
         assert_eq!(engine.groups.len(), 2);
         assert_eq!(engine.groups[0].name, "10.99.0.50/24");
         assert_eq!(engine.groups[0].preferred_node, "n1");
