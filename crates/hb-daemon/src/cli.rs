@@ -52,4 +52,11 @@ pub struct Cli {
     /// Directory of the admin socket.
     #[arg(long, default_value = "/run/heartbeat")]
     pub run_dir: PathBuf,
+    /// Internal: this process is the background daemon started by `heartbeat` without
+    /// `--foreground` (it detaches into its own session).
+    #[arg(long, hide = true)]
+    pub daemonized: bool,
+    /// Internal: run as the daemon's crash guardian (see `hb_daemon::guardian`).
+    #[arg(long, hide = true)]
+    pub guardian: bool,
 }

@@ -1,8 +1,14 @@
-//! The heartbeat-rs daemon's pieces: command line, pid file, control of a running daemon
-//! (`-k`, `-s`, `-r`) and the admin API server. The engine loop that ties them to `hb-core`
-//! and `hb-platform` is not built yet (issue 5).
+//! The heartbeat-rs daemon: command line, pid file, control of a running daemon (`-k`, `-s`,
+//! `-r`), the admin API server, and the run loop that ties the engine (`hb-core`) to the
+//! network, addresses and scripts (`hb-platform`).
 
+pub mod actions;
 pub mod admin;
 pub mod cli;
 pub mod control;
+pub mod daemon;
+pub mod guardian;
+pub mod notify;
 pub mod pidfile;
+pub mod report;
+pub mod setup;

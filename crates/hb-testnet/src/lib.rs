@@ -9,6 +9,8 @@
 //! and any nftables tables with them. Without root, [`Testnet::new`] returns
 //! [`TestnetError::Skip`]; tests print "skipped: needs root" and pass (see [`skip_or`]).
 
+pub mod cluster;
+
 use std::fs::File;
 use std::net::Ipv4Addr;
 use std::process::{Child, Command, Output, Stdio};

@@ -1,0 +1,527 @@
+//! The daemon proper: one task owns the engine and feeds it network messages, timer expiries,
+//! action results, operator commands and signals; it executes what the engine asks for.
+//!
+//! Order of start-up: configuration → state directory (generation, UUID) → addresses of our
+//! groups that a previous instance left behind are removed (we own nothing yet; when we acquire
+//! a group again it is re-added *and announced*, so clients never keep a stale MAC) → media →
+//! admin socket → engine. The pid file is written by the caller once this returns `Ready`.
+
+use std::collections::VecDeque;
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use hb_api::{EventRecord, Request, Response, Scope};
+use hb_core::{
+    Action, AdminCommand, EngineConfig, Event, GroupId, Input, Instant, LinkId, Node, Output,
+    ResourceSet,
+};
+use hb_platform::garp::GarpConfig;
+use hb_platform::ipaddr::Netlink;
+use hb_platform::logging::LogTargets;
+use hb_platform::media::Media;
+use hb_platform::script::{RunOptions, ScriptDirs, ScriptRunner};
+use hb_platform::state::StateDir;
+use hb_wire::Authenticator;
+use tokio::signal::unix::{signal, SignalKind};
+use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio::task::JoinSet;
+
+use crate::actions::Runner;
+use crate::admin::{self, Access, AdminCall, MAX_PENDING_CALLS};
+use crate::report::{self, LateStats, StaticInfo};
+use crate::setup::{self, Paths, Resource};
+
+/// Time limit of one resource script run (heartbeat has none; a hung script must not hang
+/// the cluster).
+pub const SCRIPT_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// Everything the run loop owns.
+struct Daemon {
+    node: Node,
+    origin: std::time::Instant,
+    auth: Authenticator,
+    media: Media,
+    local_node: String,
+    state: StateDir,
+    runner: Runner,
+    groups: Vec<Arc<Vec<Resource>>>,
+    group_names: Vec<String>,
+    link_names: Vec<String>,
+    actions: JoinSet<(GroupId, Action, hb_core::ActionResult)>,
+    events: broadcast::Sender<EventRecord>,
+    waiters: Vec<oneshot::Sender<Response>>,
+    late: LateStats,
+    info: StaticInfo,
+    bad_packets: u64,
+    send_failures: u64,
+    /// Per medium: whether the last send on it worked (a change is reported to the engine).
+    link_ok: Vec<bool>,
+    notify: crate::notify::Notifier,
+    run_dir: PathBuf,
+    /// Outputs taken from the engine early (to see a refusal) and not yet executed.
+    pending: VecDeque<Output>,
+}
+
+/// What the daemon needs from the command line.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Paths.
+    pub paths: Paths,
+    /// This node's name.
+    pub node_name: String,
+    /// Debug level (`-d`).
+    pub debug: u8,
+    /// Also log to stderr.
+    pub stderr_log: bool,
+}
+
+/// Runs the daemon until a graceful stop completes. `ready` is called once the node is up
+/// (pid file, readiness notification); an `Err` before that is a start-up failure.
+pub fn run(opts: Options, ready: impl FnOnce()) -> anyhow::Result<()> {
+    let config = setup::load(&opts.paths.config_dir)?;
+    let log = log_targets(&config, &opts);
+    hb_platform::logging::init(log.clone(), "heartbeat", &opts.node_name)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    for w in &config.warnings {
+        tracing::warn!("{w}");
+    }
+    let local = opts.node_name.to_lowercase();
+    if !config.hacf.nodes.contains(&local) {
+        anyhow::bail!(
+            "node name {local:?} is not listed in {}/ha.cf (node lines: {})",
+            opts.paths.config_dir.display(),
+            config.hacf.nodes.join(" ")
+        );
+    }
+    let guard = crate::guardian::Guard::spawn(&opts.paths.config_dir)
+        .context("cannot start the crash guardian")?;
+    tracing::debug!("crash guardian running as pid {}", guard.pid());
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let result = rt.block_on(async move {
+        let mut daemon = Daemon::start(&config, &opts, &log).await?;
+        ready();
+        daemon.notify.ready();
+        tracing::info!("heartbeat-rs {} started on node {local}", env!("CARGO_PKG_VERSION"));
+        daemon.run().await
+    });
+    if result.is_ok() {
+        guard.disarm();
+    }
+    // On an error the guard is dropped armed: the guardian removes our addresses.
+    result
+}
+
+fn log_targets(config: &hb_config::Config, opts: &Options) -> LogTargets {
+    let l = &config.hacf.logging;
+    LogTargets {
+        logfile: l.logfile.clone(),
+        debugfile: l.debugfile.clone(),
+        facility: l.facility.as_deref().and_then(|f| f.parse().ok()),
+        stderr: opts.stderr_log,
+        debug: l.debug_level.max(opts.debug),
+        syslog_socket: None,
+    }
+}
+
+impl Daemon {
+    async fn start(
+        config: &hb_config::Config,
+        opts: &Options,
+        log: &LogTargets,
+    ) -> anyhow::Result<Daemon> {
+        let local = opts.node_name.to_lowercase();
+        let state = StateDir::open(&opts.paths.state_dir).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let uuid = state.node_uuid().map_err(|e| anyhow::anyhow!("{e}"))?;
+        let unix_now = unix_secs();
+        let last_gen = state.generation().map_err(|e| anyhow::anyhow!("{e}"))?.unwrap_or(unix_now);
+        let last_gen = u32::try_from(last_gen).unwrap_or(u32::MAX - 1);
+
+        let netlink = Arc::new(Netlink::new().map_err(|e| anyhow::anyhow!("{e}"))?);
+        let local_addrs: Vec<IpAddr> = netlink
+            .addresses()
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?
+            .into_iter()
+            .map(|a| a.addr)
+            .collect();
+        let plan = setup::media_plan(config, &local_addrs)?;
+        let groups = setup::group_resources(config)?;
+        remove_leftover_addresses(&netlink, &groups).await;
+
+        let media = Media::open(&plan.specs, plan.udpport)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot open media: {e}"))?;
+        let auth = setup::authenticator(&config.authkeys)?;
+
+        let mut engine_cfg = EngineConfig::from_config(config, &local, last_gen, uuid);
+        engine_cfg.links = plan.names.clone();
+        let group_names: Vec<String> = engine_cfg.groups.iter().map(|g| g.name.clone()).collect();
+        let origin = std::time::Instant::now();
+        let mut node = Node::new(engine_cfg, u64::from_le_bytes(seed()), Instant::ZERO)
+            .map_err(|e| anyhow::anyhow!("configuration rejected: {e}"))?;
+        node.handle_input(Instant::ZERO, Input::WallClock(unix_now));
+
+        let env = hb_platform::script::heartbeat_env(
+            &local,
+            &opts.paths.config_dir,
+            log,
+            &config.hacf.env,
+        );
+        let scripts = ScriptRunner::new(
+            ScriptDirs { resource_d: opts.paths.resource_d(), ..ScriptDirs::default() },
+            RunOptions { timeout: SCRIPT_TIMEOUT, env, ..RunOptions::default() },
+        );
+        let runner = Runner {
+            netlink,
+            scripts: Arc::new(scripts),
+            garp: GarpConfig::default(),
+            stop_retry_pause: crate::actions::STOP_RETRY_PAUSE,
+        };
+        let (events, _) = broadcast::channel(1024);
+        let info = StaticInfo {
+            parameters: report::parameters(config),
+            group_resources: config
+                .haresources
+                .groups
+                .iter()
+                .map(|g| g.resources.iter().map(|r| r.spec.clone()).collect())
+                .collect(),
+        };
+        Ok(Daemon {
+            node,
+            origin,
+            auth,
+            media,
+            local_node: local,
+            state,
+            runner,
+            groups: groups.into_iter().map(Arc::new).collect(),
+            group_names,
+            link_names: plan.names.clone(),
+            actions: JoinSet::new(),
+            events,
+            waiters: Vec::new(),
+            late: LateStats::default(),
+            info,
+            bad_packets: 0,
+            send_failures: 0,
+            link_ok: vec![true; plan.specs.len()],
+            notify: crate::notify::Notifier::from_env(),
+            run_dir: opts.paths.run_dir.clone(),
+            pending: VecDeque::new(),
+        })
+    }
+
+    fn now(&self) -> Instant {
+        Instant::from_nanos(u64::try_from(self.origin.elapsed().as_nanos()).unwrap_or(u64::MAX))
+    }
+
+    fn to_tokio(&self, t: Instant) -> tokio::time::Instant {
+        tokio::time::Instant::from_std(self.origin) + Duration::from_nanos(t.as_nanos())
+    }
+
+    async fn run(&mut self) -> anyhow::Result<()> {
+        let access = Access::default();
+        let sock = admin::socket_in(&self.run_dir);
+        let listener = admin::bind(&sock, &access)
+            .with_context(|| format!("cannot bind the admin socket {}", sock.display()))?;
+        let (calls_tx, mut calls) = mpsc::channel::<AdminCall>(MAX_PENDING_CALLS);
+        let server = tokio::spawn(admin::serve(listener, access, calls_tx, self.events.clone()));
+        let mut sigterm = signal(SignalKind::terminate()).context("SIGTERM handler")?;
+        let mut sigint = signal(SignalKind::interrupt()).context("SIGINT handler")?;
+        let mut sighup = signal(SignalKind::hangup()).context("SIGHUP handler")?;
+        let mut watchdog = tokio::time::interval(self.notify.watchdog_interval());
+        let mut shutting_down = false;
+
+        loop {
+            self.drain_outputs().await?;
+            if self.node.is_shut_down() && self.actions.is_empty() {
+                break;
+            }
+            let deadline = self.node.poll_timeout().map(|t| self.to_tokio(t));
+            let sleep = async {
+                match deadline {
+                    Some(d) => tokio::time::sleep_until(d).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                biased;
+                Some(done) = self.actions.join_next() => {
+                    match done {
+                        Ok((group, action, result)) => {
+                            let now = self.now();
+                            self.node.handle_input(now, Input::ActionDone { group, action, result });
+                        }
+                        Err(e) => anyhow::bail!("a resource action task failed: {e}"),
+                    }
+                }
+                r = self.media.recv() => match r {
+                    Ok(d) => self.datagram(d.link, &d.data),
+                    Err(e) => tracing::warn!("receive error: {e}"),
+                },
+                () = sleep => {
+                    let now = self.now();
+                    self.node.handle_input(now, Input::Timeout);
+                }
+                Some(call) = calls.recv() => self.admin_call(call),
+                _ = sigterm.recv() => self.begin_shutdown(&mut shutting_down, "SIGTERM"),
+                _ = sigint.recv() => self.begin_shutdown(&mut shutting_down, "SIGINT"),
+                _ = sighup.recv() => {
+                    tracing::warn!("SIGHUP: re-reading the configuration while running is not \
+                        supported yet; restart heartbeat to apply changes");
+                }
+                _ = watchdog.tick() => self.notify.watchdog(),
+            }
+        }
+        server.abort();
+        let _ = std::fs::remove_file(&sock);
+        tracing::info!("{} Heartbeat shutdown complete.", self.local_node);
+        Ok(())
+    }
+
+    fn begin_shutdown(&mut self, already: &mut bool, why: &str) {
+        if *already {
+            tracing::info!("{why}: shutdown already in progress");
+            return;
+        }
+        *already = true;
+        tracing::info!("{why}: Heartbeat shutdown in progress. ({})", std::process::id());
+        self.notify.stopping();
+        let now = self.now();
+        self.node.handle_input(now, Input::Admin(AdminCommand::Shutdown));
+    }
+
+    fn datagram(&mut self, link: usize, data: &[u8]) {
+        let verified = match self.auth.open(data) {
+            Ok(v) => v,
+            Err(e) => {
+                self.bad_packets += 1;
+                // Rate-limited: a flood of forged packets must not flood the log.
+                if self.bad_packets <= 10 || self.bad_packets.is_power_of_two() {
+                    tracing::warn!(
+                        "bad packet #{} on {}: {e}",
+                        self.bad_packets,
+                        self.link_names.get(link).map(String::as_str).unwrap_or("?")
+                    );
+                }
+                return;
+            }
+        };
+        if verified.message().get_str("src") == Some(self.local_node.as_str()) {
+            return; // our own broadcast or multicast, looped back
+        }
+        let link = LinkId(u16::try_from(link).unwrap_or(u16::MAX));
+        let now = self.now();
+        self.node.handle_input(now, Input::Message { link, msg: verified });
+    }
+
+    fn admin_call(&mut self, call: AdminCall) {
+        let (cmd, wait) = match call.request {
+            Request::Status => {
+                let st = report::status(&self.node.snapshot(), self.now(), &self.late, &self.info);
+                let _ = call.reply.send(Response::Status(Box::new(st)));
+                return;
+            }
+            Request::Standby { scope, wait } => (AdminCommand::Standby(set_of(scope)), wait),
+            Request::Takeover { scope, wait } => (AdminCommand::Takeover(set_of(scope)), wait),
+            Request::Events => return, // served by the admin task itself
+        };
+        let now = self.now();
+        self.node.handle_input(now, Input::Admin(cmd));
+        // A request the engine refuses at once (no peer, exchange in progress) is refused to
+        // the caller even without --wait: nothing was sent.
+        let refused = self.peek_refusal();
+        match refused {
+            Some(reason) => {
+                let _ = call.reply.send(Response::Refused { reason });
+            }
+            None if wait => self.waiters.push(call.reply),
+            None => {
+                let _ = call.reply.send(Response::Accepted { detail: "request sent".into() });
+            }
+        }
+    }
+
+    /// Whether the engine's pending outputs refuse the request just made.
+    fn peek_refusal(&mut self) -> Option<String> {
+        while let Some(out) = self.node.poll_output() {
+            self.pending.push_back(out);
+        }
+        self.pending.iter().find_map(|o| match o {
+            Output::Event(Event::StandbyRefused { reason }) => Some(reason.clone()),
+            _ => None,
+        })
+    }
+}
+
+impl Daemon {
+    /// Executes everything the engine asked for, in order.
+    async fn drain_outputs(&mut self) -> anyhow::Result<()> {
+        loop {
+            let out = match self.pending.pop_front() {
+                Some(out) => out,
+                None => match self.node.poll_output() {
+                    Some(out) => out,
+                    None => return Ok(()),
+                },
+            };
+            match out {
+                Output::Transmit { msg, link } => self.transmit(&msg, link).await,
+                Output::RunAction { group, action } => self.spawn_action(group, action),
+                Output::PersistGeneration(g) => {
+                    // Replay protection depends on it: without a stored generation a restart
+                    // could reuse sequence numbers the peers already saw.
+                    self.state
+                        .write_generation(u64::from(g))
+                        .map_err(|e| anyhow::anyhow!("cannot store the generation: {e}"))?;
+                }
+                Output::Event(ev) => self.on_event(ev),
+            }
+        }
+    }
+
+    async fn transmit(&mut self, msg: &hb_wire::Message, link: Option<LinkId>) {
+        let bytes = match self.auth.seal(msg) {
+            Ok(b) => b,
+            Err(e) => {
+                tracing::error!("cannot encode a {:?} message: {e}", msg.get_str("t"));
+                return;
+            }
+        };
+        let mut results: Vec<(usize, bool, Option<std::io::Error>)> = Vec::new();
+        match link {
+            None => {
+                let report = self.media.send_all(&bytes).await;
+                let failed: Vec<usize> = report.failed.iter().map(|(l, _)| *l).collect();
+                for l in 0..self.link_ok.len() {
+                    if !failed.contains(&l) {
+                        results.push((l, true, None));
+                    }
+                }
+                for (l, e) in report.failed {
+                    results.push((l, false, Some(e)));
+                }
+            }
+            Some(l) => {
+                let i = usize::from(l.0);
+                match self.media.send_on(i, &bytes).await {
+                    Ok(()) => results.push((i, true, None)),
+                    Err(e) => results.push((i, false, Some(e))),
+                }
+            }
+        }
+        for (l, ok, err) in results {
+            if let Some(e) = err {
+                self.send_failures += 1;
+                if self.send_failures <= 10 || self.send_failures.is_power_of_two() {
+                    let name = self.link_names.get(l).map(String::as_str).unwrap_or("?");
+                    tracing::warn!("send on {name} failed (#{}): {e}", self.send_failures);
+                }
+            }
+            if self.link_ok.get(l).copied() != Some(ok) {
+                if let Some(slot) = self.link_ok.get_mut(l) {
+                    *slot = ok;
+                }
+                let now = self.now();
+                let link = LinkId(u16::try_from(l).unwrap_or(u16::MAX));
+                self.node.handle_input(now, Input::LinkState { link, up: ok });
+            }
+        }
+    }
+
+    fn spawn_action(&mut self, group: GroupId, action: Action) {
+        let Some(resources) = self.groups.get(usize::from(group.0)).cloned() else {
+            tracing::error!("engine asked for an action on unknown group {}", group.0);
+            return;
+        };
+        let runner = self.runner.clone();
+        let name = self.group_names.get(usize::from(group.0)).cloned().unwrap_or_default();
+        tracing::info!("{action:?} of group {name}");
+        self.actions.spawn(async move {
+            let result = match action {
+                Action::Start => runner.start(&resources).await,
+                Action::Stop => runner.stop(&resources).await,
+            };
+            (group, action, result)
+        });
+    }
+
+    fn on_event(&mut self, ev: Event) {
+        if let Event::LateHeartbeat { node, late_by, .. } = &ev {
+            self.late.record(node, *late_by);
+        }
+        let answer = match &ev {
+            Event::StandbyCompleted { set } => Some(Response::Accepted {
+                detail: format!("hand-off of {set} resources completed"),
+            }),
+            Event::StandbyRefused { reason } => Some(Response::Refused { reason: reason.clone() }),
+            _ => None,
+        };
+        if let Some(answer) = answer {
+            for w in self.waiters.drain(..) {
+                let _ = w.send(answer.clone());
+            }
+        }
+        let record = report::event(&ev, unix_ms(), &self.group_names, &self.link_names);
+        let _ = self.events.send(record);
+    }
+}
+
+fn set_of(scope: Scope) -> ResourceSet {
+    match scope {
+        Scope::All => ResourceSet::All,
+        Scope::Local => ResourceSet::Local,
+        Scope::Foreign | Scope::Failback => ResourceSet::Foreign,
+    }
+}
+
+/// Removes addresses of our groups that are configured here at start-up: a previous instance
+/// that died (kill -9, crash) may have left them, and we own nothing until the cluster says so.
+async fn remove_leftover_addresses(netlink: &Netlink, groups: &[Vec<Resource>]) {
+    for res in groups.iter().flatten() {
+        if let Resource::Vip { spec, text } = res {
+            match netlink.release(spec).await {
+                Ok(hb_platform::ipaddr::Change::Done) => {
+                    tracing::warn!("{text}: address left over from a previous run; removed")
+                }
+                Ok(_) => {}
+                Err(e) => tracing::error!("{text}: cannot remove a leftover address: {e}"),
+            }
+        }
+    }
+}
+
+fn unix_secs() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(1)
+        .max(1)
+}
+
+fn unix_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or(0)
+}
+
+fn seed() -> [u8; 8] {
+    let mut b = [0u8; 8];
+    if getrandom_fill(&mut b).is_err() {
+        b = unix_ms().to_le_bytes();
+    }
+    b
+}
+
+fn getrandom_fill(buf: &mut [u8]) -> std::io::Result<()> {
+    use std::io::Read;
+    std::fs::File::open("/dev/urandom")?.read_exact(buf)
+}

@@ -1,0 +1,230 @@
+//! Turning the parsed `/etc/ha.d` files into what the daemon runs with: the media to open,
+//! each group's resources, the authenticator and the engine configuration.
+
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context};
+use hb_config::haresources::{IpAgent, ResourceKind};
+use hb_config::{AuthKeys, Config, Medium};
+use hb_platform::ipaddr::VipSpec;
+use hb_platform::media::MediumSpec;
+use hb_platform::script::ResourceRef;
+use hb_wire::{AuthKey, AuthMethod, Authenticator};
+
+/// One resource of a group, ready to run.
+#[derive(Debug, Clone)]
+pub enum Resource {
+    /// `IPaddr`/`IPaddr2`, handled natively through netlink.
+    Vip {
+        /// The address, prefix, interface and broadcast as written.
+        spec: VipSpec,
+        /// As written in `haresources`, for logs.
+        text: String,
+    },
+    /// A `resource.d`/`init.d` script or an OCF agent.
+    Script(ResourceRef),
+}
+
+impl Resource {
+    /// Name for logs.
+    pub fn name(&self) -> String {
+        match self {
+            Resource::Vip { text, .. } => text.clone(),
+            Resource::Script(r) => r.display_name(),
+        }
+    }
+}
+
+/// The media to open, with the link names the engine uses for them.
+#[derive(Debug, Clone)]
+pub struct MediaPlan {
+    /// Media in `ha.cf` order, minus `ucast` lines that point at this node itself.
+    pub specs: Vec<MediumSpec>,
+    /// One name per medium (its interface), as `cl_status listhblinks` shows it.
+    pub names: Vec<String>,
+    /// The UDP port of the `ucast`/`bcast` media.
+    pub udpport: u16,
+}
+
+/// Builds the media plan. `local_addrs` are this host's addresses, so that a shared `ha.cf`
+/// listing every node's `ucast` line works on each of them (heartbeat does the same).
+pub fn media_plan(config: &Config, local_addrs: &[IpAddr]) -> anyhow::Result<MediaPlan> {
+    let mut specs = Vec::new();
+    let mut ports = Vec::new();
+    for medium in &config.hacf.media {
+        match medium {
+            Medium::Bcast { interface, port } => {
+                ports.push(*port);
+                specs.push(MediumSpec::Bcast { dev: interface.clone() });
+            }
+            Medium::Ucast { interface, peer, port } => {
+                if let hb_config::hacf::Peer::Addr(addr) = peer {
+                    if local_addrs.contains(addr) {
+                        tracing::debug!("ucast {interface} {addr}: our own address, skipped");
+                        continue;
+                    }
+                }
+                ports.push(*port);
+                specs.push(MediumSpec::Ucast { dev: interface.clone(), peer: peer.to_string() });
+            }
+            Medium::Mcast { interface, group, port, ttl, loopback } => {
+                specs.push(MediumSpec::Mcast {
+                    dev: interface.clone(),
+                    group: *group,
+                    port: *port,
+                    ttl: *ttl,
+                    multicast_loop: *loopback,
+                });
+            }
+            Medium::Ucast6 { interface, .. } | Medium::Mcast6 { interface, .. } => {
+                bail!("ha.cf: IPv6 media (ucast6/mcast6 on {interface}) are not supported yet")
+            }
+            Medium::Serial { device, .. } => {
+                bail!("ha.cf: serial media ({}) are not supported", device.display())
+            }
+            other => bail!("ha.cf: medium {other:?} is not supported"),
+        }
+    }
+    if specs.is_empty() {
+        bail!("ha.cf: no usable medium (every ucast line names this node's own address?)");
+    }
+    let udpport = ports.first().copied().unwrap_or(hb_platform::media::DEFAULT_UDP_PORT);
+    if ports.iter().any(|p| *p != udpport) {
+        bail!("ha.cf: ucast/bcast media on different udpport values are not supported");
+    }
+    let names = specs.iter().map(|s| s.dev().to_owned()).collect();
+    Ok(MediaPlan { specs, names, udpport })
+}
+
+/// Each group's resources, in `haresources` order.
+pub fn group_resources(config: &Config) -> anyhow::Result<Vec<Vec<Resource>>> {
+    config
+        .haresources
+        .groups
+        .iter()
+        .map(|g| {
+            g.resources
+                .iter()
+                .map(|r| {
+                    let res = match &r.kind {
+                        ResourceKind::IpAddr { agent, .. } => {
+                            let arg = vip_argument(&r.spec, *agent);
+                            let spec: VipSpec = arg.parse().with_context(|| {
+                                format!("haresources {}: {}", r.location, r.spec)
+                            })?;
+                            Resource::Vip { spec, text: r.spec.clone() }
+                        }
+                        ResourceKind::Script { .. } | ResourceKind::Ocf { .. } => {
+                            let rr: ResourceRef = r.spec.parse().with_context(|| {
+                                format!("haresources {}: {}", r.location, r.spec)
+                            })?;
+                            Resource::Script(rr)
+                        }
+                    };
+                    Ok(res)
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// The `IP/prefix/iface/broadcast` part of `IPaddr::…`, `IPaddr2::…` or a bare address.
+fn vip_argument(spec: &str, agent: IpAgent) -> String {
+    let prefix = match agent {
+        IpAgent::IpAddr => "IPaddr::",
+        IpAgent::IpAddr2 => "IPaddr2::",
+    };
+    let arg = spec.strip_prefix(prefix).unwrap_or(spec);
+    // IPaddr2 style extra arguments (`::` separated) are not part of the address.
+    arg.split("::").next().unwrap_or(arg).to_owned()
+}
+
+/// The authenticator for `authkeys`: signs with the active key, accepts every listed key.
+pub fn authenticator(keys: &AuthKeys) -> anyhow::Result<Authenticator> {
+    let wire_keys = keys
+        .keys()
+        .iter()
+        .map(|k| AuthKey {
+            index: k.index().get(),
+            method: match k.method() {
+                hb_config::AuthMethod::Crc => AuthMethod::Crc,
+                hb_config::AuthMethod::Md5 => AuthMethod::Md5,
+                hb_config::AuthMethod::Sha1 => AuthMethod::Sha1,
+            },
+            secret: k.secret().as_bytes().to_vec(),
+        })
+        .collect();
+    Authenticator::new(keys.active().index().get(), wire_keys)
+        .map_err(|e| anyhow::anyhow!("authkeys: {e}"))
+}
+
+/// Where things live, from the command line.
+#[derive(Debug, Clone)]
+pub struct Paths {
+    /// `/etc/ha.d`.
+    pub config_dir: PathBuf,
+    /// `/var/lib/heartbeat`.
+    pub state_dir: PathBuf,
+    /// `/run/heartbeat`.
+    pub run_dir: PathBuf,
+    /// `/run/heartbeat.pid`.
+    pub pid_file: PathBuf,
+}
+
+impl Paths {
+    /// `resource.d` under the configuration directory.
+    pub fn resource_d(&self) -> PathBuf {
+        self.config_dir.join("resource.d")
+    }
+}
+
+/// Loads the configuration from `dir`, with scripts looked up in `dir/resource.d`.
+pub fn load(dir: &Path) -> anyhow::Result<Config> {
+    let opts = hb_config::LoadOptions::for_dir(dir);
+    let config = Config::load_with(&opts).map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(config)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(hacf: &str, haresources: &str) -> Config {
+        Config::from_texts(hacf, haresources, "auth 1\n1 sha1 secret\n", 694).expect("config")
+    }
+
+    #[test]
+    fn own_ucast_line_is_skipped_and_ports_follow_udpport() {
+        let c = config(
+            "udpport 700\nucast eth0 10.0.0.1\nucast eth0 10.0.0.2\nnode a\nnode b\n",
+            "a 10.0.0.9\n",
+        );
+        let plan = media_plan(&c, &["10.0.0.1".parse().expect("ip")]).expect("plan");
+        assert_eq!(plan.specs.len(), 1);
+        assert_eq!(plan.names, vec!["eth0".to_owned()]);
+        assert_eq!(plan.udpport, 700);
+        let only_own = config("ucast eth0 10.0.0.1\nnode a\nnode b\n", "");
+        let err = media_plan(&only_own, &["10.0.0.1".parse().expect("ip")]).expect_err("empty");
+        assert!(err.to_string().contains("no usable medium"), "{err}");
+    }
+
+    #[test]
+    fn resources_parse_into_vips_and_scripts() {
+        let c = config(
+            "bcast eth0\nnode a\nnode b\n",
+            "a 10.0.0.9/24/eth0 IPaddr2::10.0.0.10/24 httpd ocf:heartbeat:Dummy::state=/x\n",
+        );
+        let groups = group_resources(&c).expect("groups");
+        assert_eq!(groups.len(), 1);
+        let g = &groups[0];
+        assert!(matches!(&g[0], Resource::Vip { spec, .. }
+            if spec.addr.to_string() == "10.0.0.9" && spec.prefix == Some(24)
+                && spec.iface.as_deref() == Some("eth0")));
+        assert!(
+            matches!(&g[1], Resource::Vip { spec, .. } if spec.addr.to_string() == "10.0.0.10")
+        );
+        assert_eq!(g[2].name(), "httpd");
+        assert_eq!(g[3].name(), "ocf:heartbeat:Dummy");
+    }
+}
