@@ -8,9 +8,7 @@ use crate::daemon;
 /// Options of `hbctl standby` and `hbctl takeover`.
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Which resource groups, relative to their preferred node in haresources: `all`,
-    /// `foreign` (preferred node is the peer), `local` (preferred node is this one), or
-    /// `failback` (for standby the same as `foreign`, as in heartbeat).
+    /// Which resource groups, by their preferred node (first word of their haresources line).
     #[arg(value_enum, default_value_t = ScopeArg::All)]
     pub scope: ScopeArg,
     /// Return only when the hand-off has completed or was refused (up to 10 minutes), instead
@@ -28,7 +26,7 @@ pub enum ScopeArg {
     Foreign,
     /// Groups whose preferred node is this node.
     Local,
-    /// The groups that would fail back.
+    /// The groups that would fail back (for standby the same as foreign, as in heartbeat).
     Failback,
 }
 
