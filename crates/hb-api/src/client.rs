@@ -75,6 +75,12 @@ impl Client {
         serde_json::from_slice(&line).map_err(|e| ClientError::Malformed(e.to_string()))
     }
 
+    /// Changes the read timeout; `None` waits for ever, as an event stream must, since events
+    /// may be hours apart.
+    pub fn set_read_timeout(&mut self, timeout: Option<Duration>) -> Result<(), ClientError> {
+        self.reader.get_ref().set_read_timeout(timeout).map_err(ClientError::Io)
+    }
+
     /// Sends `request` and reads one answer.
     pub fn request(&mut self, request: &Request) -> Result<Response, ClientError> {
         self.send(request)?;

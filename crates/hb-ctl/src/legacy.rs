@@ -1,28 +1,15 @@
 //! Entry points for the legacy names (`cl_status`, …) that `hbctl` answers to through argv[0].
 
 use std::io::Write;
-use std::time::Duration;
 
-use hb_api::{Client, ClientError, Request, Response, Status};
+use hb_api::{Request, Response};
 
-use crate::cl_status;
 use crate::standby::{self, Parsed, Tool};
-
-/// How long the legacy tools wait for the daemon; `cl_status` gives up after 5 s too.
-const API_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// Asks the daemon for its status snapshot.
-pub fn fetch_status() -> Result<Status, ClientError> {
-    let mut client = Client::connect(&hb_api::socket_path(), API_TIMEOUT)?;
-    match client.request(&Request::Status)? {
-        Response::Status(status) => Ok(*status),
-        other => Err(ClientError::Malformed(format!("expected a status, got {other:?}"))),
-    }
-}
+use crate::{cl_status, daemon, handoff};
 
 /// Runs `cl_status` and returns its exit code.
 pub fn cl_status_main(args: &[String]) -> i32 {
-    let outcome = cl_status::run(args, fetch_status);
+    let outcome = cl_status::run(args, daemon::fetch_status);
     print!("{}", outcome.stdout);
     let _ = std::io::stdout().flush();
     let mut stderr = std::io::stderr().lock();
@@ -45,17 +32,25 @@ pub fn log_prefix(entity: &str) -> String {
     )
 }
 
-/// Runs `hb_standby` or `hb_takeover` and returns its exit code.
+/// Runs `hb_standby` or `hb_takeover` and returns its exit code. `program` is the name as
+/// started (the scripts' `$0`).
+///
+/// Like the scripts, they print nothing on success unless `--wait` was given. Where the scripts
+/// differ on purpose: when heartbeat is not running, the scripts still exit 0 (their message
+/// goes to a FIFO nobody reads, or they block on it for ever); these say so on stderr and
+/// exit 1.
 pub fn standby_main(tool: Tool, program: &str, args: &[String]) -> i32 {
     let request = match standby::parse(tool, program, args) {
         Parsed::Send(request) => request,
         Parsed::Usage { stdout, stderr, code } => {
             print!("{stdout}");
+            let _ = std::io::stdout().flush();
             eprint!("{stderr}");
             return code;
         }
     };
     if let Request::Standby { scope, .. } = &request {
+        // ha_log without a log facility: `hadate` and the message on stderr.
         eprintln!(
             "{}Going standby [{}].",
             chrono::Local::now().format("%b %d %H:%M:%S "),
@@ -66,13 +61,9 @@ pub fn standby_main(tool: Tool, program: &str, args: &[String]) -> i32 {
         request,
         Request::Standby { wait: true, .. } | Request::Takeover { wait: true, .. }
     );
-    // Waiting for a hand-off may take up to deadtime plus the resource scripts' run time.
-    let timeout = if wait { Duration::from_secs(600) } else { API_TIMEOUT };
-    let answer =
-        Client::connect(&hb_api::socket_path(), timeout).and_then(|mut c| c.request(&request));
-    match answer {
+    match handoff::send(&request) {
         Ok(Response::Accepted { detail }) => {
-            if wait {
+            if wait && !detail.is_empty() {
                 println!("{detail}");
             }
             0
@@ -82,11 +73,11 @@ pub fn standby_main(tool: Tool, program: &str, args: &[String]) -> i32 {
             1
         }
         Ok(other) => {
-            eprintln!("{program}: unexpected answer from heartbeat: {other:?}");
+            eprintln!("{program}: {}", daemon::describe(&daemon::unexpected(&other)));
             1
         }
         Err(err) => {
-            eprintln!("{program}: heartbeat is not running or not reachable: {err}");
+            eprintln!("{program}: {}", daemon::describe(&err));
             1
         }
     }

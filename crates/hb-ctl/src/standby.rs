@@ -48,13 +48,7 @@ pub fn parse(tool: Tool, program: &str, args: &[String]) -> Parsed {
     let Some(scope) = Scope::parse(word) else {
         return usage(format!("{program}: wrong resources({word}).\n"));
     };
-    Parsed::Send(match tool {
-        Tool::Standby => {
-            let scope = if scope == Scope::Failback { Scope::Foreign } else { scope };
-            Request::Standby { scope, wait }
-        }
-        Tool::Takeover => Request::Takeover { scope, wait },
-    })
+    Parsed::Send(crate::handoff::request(tool == Tool::Standby, scope, wait))
 }
 
 #[cfg(test)]

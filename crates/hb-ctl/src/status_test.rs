@@ -1,0 +1,102 @@
+use std::collections::BTreeMap;
+
+use hb_api::{GroupStatus, LinkStatus, NodeStatus, Status};
+
+use super::*;
+
+fn link(name: &str, status: &str, heard: Option<u64>, late: u64, max: u64) -> LinkStatus {
+    LinkStatus {
+        name: name.into(),
+        status: status.into(),
+        last_heard_ms: heard,
+        late_heartbeats: late,
+        max_late_ms: max,
+    }
+}
+
+fn node(name: &str, node_type: &str, status: &str, links: Vec<LinkStatus>) -> NodeStatus {
+    NodeStatus {
+        name: name.into(),
+        node_type: node_type.into(),
+        status: status.into(),
+        weight: 100,
+        site: String::new(),
+        links,
+    }
+}
+
+fn sample() -> Status {
+    Status {
+        version: "0.1.0".into(),
+        node: "alpha".into(),
+        rsc_status: "local".into(),
+        nodes: vec![
+            node("alpha", "normal", "active", vec![]),
+            node(
+                "beta",
+                "normal",
+                "active",
+                vec![link("eth0", "up", Some(850), 2, 1_250), link("eth1", "dead", None, 0, 0)],
+            ),
+            node("10.0.0.254", "ping", "ping", vec![link("10.0.0.254", "up", Some(3_000), 0, 0)]),
+        ],
+        groups: vec![
+            GroupStatus {
+                index: 0,
+                preferred: "alpha".into(),
+                resources: vec!["IPaddr::10.0.0.10/24/eth0".into(), "apache2".into()],
+                owner: Some("alpha".into()),
+                state: "started".into(),
+                since_ms: 303_000,
+                reason: "failback".into(),
+            },
+            GroupStatus {
+                index: 1,
+                preferred: "beta".into(),
+                resources: vec!["10.0.0.11".into()],
+                owner: None,
+                state: "stopped".into(),
+                since_ms: 7_500_000,
+                reason: String::new(),
+            },
+        ],
+        parameters: BTreeMap::new(),
+    }
+}
+
+#[test]
+fn status_table_has_a_row_per_link_and_per_group() {
+    let expected = "\
+node alpha (heartbeat-rs 0.1.0), resources held here: local
+
+NODE        TYPE    STATUS  LINK        LINK STATUS  LAST HEARD  LATE
+alpha       normal  active
+beta        normal  active  eth0        up           850ms ago   2 (max 1.2s)
+                            eth1        dead         never       0
+10.0.0.254  ping    ping    10.0.0.254  up           3.0s ago    0
+
+GROUP  PREFERRED  RESOURCES                          OWNER  STATE    SINCE  REASON
+0      alpha      IPaddr::10.0.0.10/24/eth0 apache2  alpha  started  5m03s  failback
+1      beta       10.0.0.11                          -      stopped  2h05m  -
+";
+    assert_eq!(format_status(&sample()), expected);
+}
+
+#[test]
+fn no_groups_is_said_not_shown_as_an_empty_table() {
+    let mut status = sample();
+    status.groups.clear();
+    assert!(format_status(&status).ends_with("\nno resource groups\n"));
+}
+
+#[test]
+fn durations_pick_a_unit_people_read_at_a_glance() {
+    assert_eq!(format_ms(0), "0ms");
+    assert_eq!(format_ms(999), "999ms");
+    assert_eq!(format_ms(1_000), "1.0s");
+    assert_eq!(format_ms(59_999), "59.9s");
+    assert_eq!(format_ms(60_000), "1m00s");
+    assert_eq!(format_ms(3_599_999), "59m59s");
+    assert_eq!(format_ms(3_600_000), "1h00m");
+    assert_eq!(format_ms(90_061_000), "1d01h");
+}
