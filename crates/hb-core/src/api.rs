@@ -39,6 +39,18 @@ pub enum Input {
         /// How it ended.
         result: ActionResult,
     },
+    /// Whether any ping node answered within `deadping` (only with ping nodes configured;
+    /// the engine assumes `true` until told otherwise). See the `arbitration` module.
+    PingReach(bool),
+    /// A [`Output::Fence`] finished.
+    FenceDone {
+        /// The node that was to be fenced.
+        node: String,
+        /// Fenced for sure.
+        ok: bool,
+        /// What the fencing command said (for the alert on failure).
+        detail: String,
+    },
     /// The shell saw a medium fail or recover locally (e.g. send errors, interface down).
     LinkState {
         /// The medium.
@@ -180,6 +192,12 @@ pub enum Output {
     PersistGeneration(u32),
     /// Something to log, count or show.
     Event(Event),
+    /// Fence (power off or reset) this node, then report with [`Input::FenceDone`]. No
+    /// takeover happens until then.
+    Fence {
+        /// The node to fence.
+        node: String,
+    },
 }
 
 /// Why a group changed hands.
@@ -203,6 +221,8 @@ pub enum OwnershipReason {
     StartFailed,
     /// Legacy mode `ip-request` exchange.
     IpRequest,
+    /// We could reach neither a peer nor a ping node, so we let go (see `arbitration`).
+    Isolated,
 }
 
 /// What happened, for logs, metrics and the admin API.
@@ -312,6 +332,23 @@ pub enum Event {
         node: String,
         /// `result` field.
         result: String,
+    },
+    /// Ping-node reachability changed.
+    PingReach {
+        /// Some ping node answers.
+        reachable: bool,
+    },
+    /// A dead peer was fenced; takeover proceeds.
+    Fenced {
+        /// The node.
+        node: String,
+    },
+    /// Fencing a dead peer failed: its groups are not taken over. An alert.
+    FenceFailed {
+        /// The node.
+        node: String,
+        /// What the fencing command said.
+        reason: String,
     },
     /// Our graceful shutdown finished; the engine is inert from now on.
     ShutdownComplete,

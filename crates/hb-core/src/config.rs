@@ -63,6 +63,9 @@ pub struct EngineConfig {
     pub uuid: [u8; 16],
     /// `max_rexmit_delay` (heartbeat default 250 ms).
     pub max_rexmit_delay: Duration,
+    /// Fence a peer that died without handing over before taking its groups (`stonith` /
+    /// `stonith_host` configured).
+    pub fencing: bool,
 }
 
 impl EngineConfig {
@@ -82,6 +85,7 @@ impl EngineConfig {
             generation: 1,
             uuid,
             max_rexmit_delay: Duration::from_millis(250),
+            fencing: false,
         }
     }
 

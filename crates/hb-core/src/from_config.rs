@@ -43,6 +43,7 @@ impl EngineConfig {
             generation,
             uuid,
             max_rexmit_delay: hacf.tuning.max_rexmit_delay,
+            fencing: !hacf.stonith.is_empty(),
         }
     }
 }

@@ -87,7 +87,7 @@ impl Node {
                 self.groups[g].retry_at = Some(self.now + self.cfg.deadtime);
                 continue;
             }
-            if ours && idle && settled {
+            if ours && idle && settled && !self.takeover_blocked() {
                 let reason = if self.pref(g) == self.me {
                     OwnershipReason::Startup
                 } else {

@@ -54,6 +54,7 @@
 //! `unneeded`), `autojoin`, the peer's node-list edits from `repnodes`, flow-control pausing of
 //! local clients, heartbeat's "no local heartbeat" self-restart.
 mod api;
+mod arbitration;
 pub mod config;
 mod error;
 mod from_config;

@@ -89,6 +89,8 @@ pub struct Node {
     /// Legacy mode: requester to answer once a group is stopped.
     pub(crate) ip_answer: Vec<Option<usize>>,
     pub(crate) drops: [u64; 8],
+    /// Some ping node answered recently (always true without ping nodes).
+    pub(crate) ping_ok: bool,
 }
 
 impl Node {
@@ -136,6 +138,7 @@ impl Node {
             ip_requested: vec![false; ngroups],
             ip_answer: vec![None; ngroups],
             drops: [0; 8],
+            ping_ok: true,
         };
         node.out.push_back(Output::PersistGeneration(generation));
         node.timers.set(Timer::Keepalive, now);
@@ -161,6 +164,8 @@ impl Node {
                 self.handle_action_done(group, action, result)
             }
             Input::LinkState { link, up } => self.handle_link_state(link, up),
+            Input::PingReach(reachable) => self.on_ping_reach(reachable),
+            Input::FenceDone { node, ok, detail } => self.on_fence_done(&node, ok, detail),
         }
         if self.shutdown != Shutdown::Done {
             self.check_comm();

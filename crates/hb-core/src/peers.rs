@@ -42,6 +42,8 @@ pub(crate) struct Peer {
     pub(crate) stable_log: std::collections::VecDeque<(u32, bool)>,
     /// It sent `shutdone`.
     pub(crate) shutdone: bool,
+    /// Fencing state (see `arbitration`).
+    pub(crate) fence: crate::arbitration::Fence,
 }
 
 impl Peer {
@@ -58,6 +60,7 @@ impl Peer {
             rx: RxSeq::new(ack_trigger),
             acked_ours: 0,
             holds: ResourceSet::None,
+            fence: crate::arbitration::Fence::None,
             claims: None,
             stable: false,
             stable_log: std::collections::VecDeque::new(),
@@ -155,6 +158,9 @@ impl Node {
     pub(crate) fn set_status(&mut self, i: usize, status: NodeStatus) {
         if self.peers[i].status != status {
             self.peers[i].status = status;
+            if status != NodeStatus::Dead {
+                self.clear_fence(i);
+            }
             let node = self.peers[i].name.clone();
             self.emit(Event::NodeStatus { node, status });
         }

@@ -12,6 +12,9 @@ use crate::wire_msg;
 impl Node {
     /// Groups nobody holds whose takeover target is us.
     pub(crate) fn orphans_for_us(&self) -> Vec<usize> {
+        if self.takeover_blocked() {
+            return Vec::new();
+        }
         (0..self.groups.len())
             .filter(|&g| {
                 !self.groups[g].want
@@ -64,7 +67,11 @@ impl Node {
         let name = self.name(i);
         let result = if fencing_needed { "n_stnth" } else { "unneeded" };
         self.send(wire_msg::stonith(&name, result));
+        if fencing_needed {
+            self.request_fence(i);
+        }
         self.take_after_loss(OwnershipReason::NodeDead);
+        self.check_isolation();
     }
 
     fn take_after_loss(&mut self, reason: OwnershipReason) {

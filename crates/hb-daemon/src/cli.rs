@@ -52,6 +52,10 @@ pub struct Cli {
     /// Directory of the admin socket.
     #[arg(long, default_value = "/run/heartbeat")]
     pub run_dir: PathBuf,
+    /// How long the node that is not the first group's preferred node waits before fencing a
+    /// dead peer (so two nodes never fence each other at the same moment), in milliseconds.
+    #[arg(long, default_value_t = 2000)]
+    pub fence_delay_ms: u64,
     /// Internal: this process is the background daemon started by `heartbeat` without
     /// `--foreground` (it detaches into its own session).
     #[arg(long, hide = true)]

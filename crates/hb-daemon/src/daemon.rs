@@ -63,6 +63,11 @@ struct Daemon {
     run_dir: PathBuf,
     /// Outputs taken from the engine early (to see a refusal) and not yet executed.
     pending: VecDeque<Output>,
+    fencer: Option<Arc<crate::fence::Fencer>>,
+    fences: JoinSet<(String, Result<String, String>)>,
+    ping_rx: Option<mpsc::Receiver<crate::ping::PingReport>>,
+    ping_state: Option<crate::ping::PingReport>,
+    alerts: crate::alert::Alerts,
 }
 
 /// What the daemon needs from the command line.
@@ -76,6 +81,8 @@ pub struct Options {
     pub debug: u8,
     /// Also log to stderr.
     pub stderr_log: bool,
+    /// Fencing delay of the non-preferred node.
+    pub fence_delay: Duration,
 }
 
 /// Runs the daemon until a graceful stop completes. `ready` is called once the node is up
@@ -175,7 +182,7 @@ impl Daemon {
         );
         let scripts = ScriptRunner::new(
             ScriptDirs { resource_d: opts.paths.resource_d(), ..ScriptDirs::default() },
-            RunOptions { timeout: SCRIPT_TIMEOUT, env, ..RunOptions::default() },
+            RunOptions { timeout: SCRIPT_TIMEOUT, env: env.clone(), ..RunOptions::default() },
         );
         let runner = Runner {
             netlink,
@@ -184,6 +191,21 @@ impl Daemon {
             stop_retry_pause: crate::actions::STOP_RETRY_PAUSE,
         };
         let (events, _) = broadcast::channel(1024);
+        let preferred = config
+            .haresources
+            .groups
+            .first()
+            .map(|g| g.preferred_node.to_lowercase())
+            .or_else(|| config.hacf.nodes.first().cloned());
+        let delay = if preferred.as_deref() == Some(local.as_str()) {
+            Duration::ZERO
+        } else {
+            opts.fence_delay
+        };
+        let fencer =
+            crate::fence::Fencer::from_config(&config.hacf.stonith, &local, delay).map(Arc::new);
+        let ping_rx = start_pinger(config);
+        let alerts = crate::alert::Alerts::start(opts.paths.config_dir.join("alert"), env.clone());
         let info = StaticInfo {
             parameters: report::parameters(config),
             group_resources: config
@@ -215,6 +237,11 @@ impl Daemon {
             notify: crate::notify::Notifier::from_env(),
             run_dir: opts.paths.run_dir.clone(),
             pending: VecDeque::new(),
+            fencer,
+            fences: JoinSet::new(),
+            ping_rx,
+            ping_state: None,
+            alerts,
         })
     }
 
@@ -271,6 +298,21 @@ impl Daemon {
                     self.node.handle_input(now, Input::Timeout);
                 }
                 Some(call) = calls.recv() => self.admin_call(call),
+                Some(done) = self.fences.join_next() => {
+                    if let Ok((node, result)) = done {
+                        let (ok, detail) = match result {
+                            Ok(d) => (true, d),
+                            Err(d) => (false, d),
+                        };
+                        let now = self.now();
+                        self.node.handle_input(now, Input::FenceDone { node, ok, detail });
+                    }
+                }
+                Some(report) = recv_opt(&mut self.ping_rx) => {
+                    let now = self.now();
+                    self.node.handle_input(now, Input::PingReach(report.reachable));
+                    self.ping_state = Some(report);
+                }
                 _ = sigterm.recv() => self.begin_shutdown(&mut shutting_down, "SIGTERM"),
                 _ = sigint.recv() => self.begin_shutdown(&mut shutting_down, "SIGINT"),
                 _ = sighup.recv() => {
@@ -325,7 +367,18 @@ impl Daemon {
     fn admin_call(&mut self, call: AdminCall) {
         let (cmd, wait) = match call.request {
             Request::Status => {
-                let st = report::status(&self.node.snapshot(), self.now(), &self.late, &self.info);
+                let mut st =
+                    report::status(&self.node.snapshot(), self.now(), &self.late, &self.info);
+                if let Some(p) = &self.ping_state {
+                    st.nodes.extend(p.per_address.iter().map(|(addr, ok)| hb_api::NodeStatus {
+                        name: addr.to_string(),
+                        node_type: "ping".into(),
+                        status: if *ok { "ping" } else { "dead" }.into(),
+                        weight: 100,
+                        site: String::new(),
+                        links: Vec::new(),
+                    }));
+                }
                 let _ = call.reply.send(Response::Status(Box::new(st)));
                 return;
             }
@@ -383,6 +436,7 @@ impl Daemon {
                         .map_err(|e| anyhow::anyhow!("cannot store the generation: {e}"))?;
                 }
                 Output::Event(ev) => self.on_event(ev),
+                Output::Fence { node } => self.spawn_fence(node),
             }
         }
     }
@@ -453,6 +507,44 @@ impl Daemon {
         });
     }
 
+    fn spawn_fence(&mut self, node: String) {
+        let Some(fencer) = self.fencer.clone() else {
+            // The engine only asks when fencing is configured; answer anyway so it never waits.
+            let now = self.now();
+            let detail = "no fencing configured".to_owned();
+            self.node.handle_input(now, Input::FenceDone { node, ok: false, detail });
+            return;
+        };
+        self.fences.spawn(async move {
+            let result = fencer.fence(&node).await;
+            (node, result)
+        });
+    }
+
+    /// After a split brain we keep: announce the group's addresses again, so that switches
+    /// and clients that learned the other node's MAC meanwhile come back to us.
+    fn reannounce(&mut self, groups: &[GroupId]) {
+        for g in groups {
+            let Some(resources) = self.groups.get(usize::from(g.0)).cloned() else { continue };
+            let runner = self.runner.clone();
+            tokio::spawn(async move {
+                for res in resources.iter() {
+                    if let Resource::Vip { spec, text } = res {
+                        if runner.netlink.holds(spec).await.unwrap_or(false) {
+                            match runner.netlink.take_over(spec, runner.garp).await {
+                                Ok(t) => tracing::info!(
+                                    "split brain resolved: re-announced {text} ({} frames)",
+                                    t.announced
+                                ),
+                                Err(e) => tracing::warn!("re-announcing {text}: {e}"),
+                            }
+                        }
+                    }
+                }
+            });
+        }
+    }
+
     fn on_event(&mut self, ev: Event) {
         if let Event::LateHeartbeat { node, late_by, .. } = &ev {
             self.late.record(node, *late_by);
@@ -469,9 +561,48 @@ impl Daemon {
                 let _ = w.send(answer.clone());
             }
         }
+        if let Event::SplitBrainSuspected { groups, we_keep: true, .. } = &ev {
+            self.reannounce(groups);
+        }
         let record = report::event(&ev, unix_ms(), &self.group_names, &self.link_names);
+        self.alerts.send(&record);
         let _ = self.events.send(record);
     }
+}
+
+async fn recv_opt<T>(rx: &mut Option<mpsc::Receiver<T>>) -> Option<T> {
+    match rx {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Starts the pinger thread when ha.cf names ping nodes or groups.
+fn start_pinger(config: &hb_config::Config) -> Option<mpsc::Receiver<crate::ping::PingReport>> {
+    let hacf = &config.hacf;
+    let mut addrs: Vec<String> = hacf.ping_nodes.iter().map(|p| p.address.clone()).collect();
+    addrs.extend(hacf.ping_groups.iter().flat_map(|g| g.members.iter().cloned()));
+    if addrs.is_empty() {
+        return None;
+    }
+    let targets = crate::ping::resolve(&addrs);
+    if targets.is_empty() {
+        tracing::error!("no usable ping node address; ping arbitration is off");
+        return None;
+    }
+    let interval = hacf.timers.keepalive.clamp(Duration::from_millis(100), Duration::from_secs(1));
+    let deadping = hacf.timers.deadping;
+    let (tx, rx) = mpsc::channel(16);
+    tracing::info!("ping nodes {:?}: every {interval:?}, unreachable after {deadping:?}", targets);
+    std::thread::Builder::new()
+        .name("ping".into())
+        .spawn(move || {
+            if let Err(e) = crate::ping::run(targets, interval, deadping, tx) {
+                tracing::error!("ping nodes: {e}; ping arbitration is off");
+            }
+        })
+        .ok()?;
+    Some(rx)
 }
 
 fn set_of(scope: Scope) -> ResourceSet {

@@ -4,11 +4,14 @@
 
 pub mod actions;
 pub mod admin;
+pub mod alert;
 pub mod cli;
 pub mod control;
 pub mod daemon;
+pub mod fence;
 pub mod guardian;
 pub mod notify;
 pub mod pidfile;
+pub mod ping;
 pub mod report;
 pub mod setup;

@@ -69,6 +69,7 @@ fn run(cli: &Cli, cmdname: &str) -> i32 {
         node_name,
         debug: cli.debug,
         stderr_log: cli.foreground,
+        fence_delay: Duration::from_millis(cli.fence_delay_ms),
     };
     let pid_file = cli.pid_file.clone();
     let result = daemon::run(opts, || {

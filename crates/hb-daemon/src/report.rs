@@ -108,6 +108,7 @@ pub fn reason_text(r: OwnershipReason) -> &'static str {
         OwnershipReason::SplitBrain => "split brain resolved",
         OwnershipReason::StartFailed => "start failed",
         OwnershipReason::IpRequest => "ip-request",
+        OwnershipReason::Isolated => "isolated (no peer, no ping node)",
     }
 }
 

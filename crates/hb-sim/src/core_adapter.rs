@@ -68,6 +68,7 @@ pub fn engine_config(sc: &Scenario, node: usize, generation: u64) -> Result<Engi
         generation: u32::try_from(generation).map_err(|_| "generation overflow".to_string())?,
         uuid,
         max_rexmit_delay: ms(250),
+        fencing: false,
         nodes,
     })
 }
@@ -114,6 +115,10 @@ impl CoreEngine {
             }),
             Output::PersistGeneration(g) => EngineOutput::PersistGeneration(u64::from(g)),
             Output::Event(ev) => EngineOutput::Observe(self.observation(ev)),
+            // Scenarios configure no fencing, so the engine never asks.
+            Output::Fence { node } => {
+                EngineOutput::Observe(Observation::Other(format!("fence {node}")))
+            }
         }
     }
 

@@ -181,7 +181,7 @@ impl Cluster {
                     });
                 }
                 Output::PersistGeneration(g) => self.persisted[k] = *g,
-                Output::Event(_) => {}
+                Output::Event(_) | Output::Fence { .. } => {}
             }
             self.log.push(Rec { at: self.now, node: k, out });
         }

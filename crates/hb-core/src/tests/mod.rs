@@ -1,5 +1,6 @@
 //! Scenario tests: inputs in, outputs expected, through the in-memory harness.
 
+mod arbitration;
 mod capture;
 mod failover;
 mod harness;
