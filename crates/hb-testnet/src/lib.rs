@@ -19,6 +19,10 @@ use nix::sched::{setns, CloneFlags};
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 
+pub mod peers;
+pub mod probe;
+pub mod sandbox;
+
 /// Errors of the harness.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -43,6 +47,9 @@ pub enum TestnetError {
     /// An I/O error (spawning, opening a namespace).
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    /// A peer daemon (real heartbeat, keepalived) or its sandbox failed to start or stop.
+    #[error("peer daemon: {0}")]
+    Peer(String),
 }
 
 /// Result alias.
@@ -148,7 +155,8 @@ impl Testnet {
             ])?;
             run(&["ip", "-n", &switch, "link", "set", &h.port, "master", "br0", "up"])?;
             let cidr = format!("{}/{PREFIX_LEN}", h.ip);
-            run(&["ip", "-n", &h.netns, "addr", "add", &cidr, "dev", IFNAME])?;
+            // `brd +`: without a broadcast address, heartbeat's `bcast` medium sends nowhere.
+            run(&["ip", "-n", &h.netns, "addr", "add", &cidr, "brd", "+", "dev", IFNAME])?;
             run(&["ip", "-n", &h.netns, "link", "set", IFNAME, "up"])?;
             run(&["ip", "-n", &h.netns, "link", "set", "lo", "up"])?;
         }
