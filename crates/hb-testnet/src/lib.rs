@@ -373,6 +373,15 @@ fn sweep_stale() {
         for ns in Testnet::existing_namespaces(&prefix).unwrap_or_default() {
             let _ = run(&["ip", "netns", "del", &ns]);
         }
+        // Private directories of peer daemons (`peers`) are named `<netns>-…`.
+        if let Ok(tmp) = std::fs::read_dir(std::env::temp_dir()) {
+            let start = format!("{prefix}-");
+            for dir in tmp.flatten() {
+                if dir.file_name().to_string_lossy().starts_with(&start) {
+                    let _ = std::fs::remove_dir_all(dir.path());
+                }
+            }
+        }
         let _ = std::fs::remove_file(entry.path());
     }
 }

@@ -24,25 +24,34 @@
 //!   FIFO `/var/lib/heartbeat/fifo`).
 //! - Processes: master control process, then `FIFO reader`, and one `write:` and one `read:`
 //!   child per medium (`heartbeat: write: bcast eth0`). After SIGKILL of the master the
-//!   children are orphaned and keep running for a few seconds; the peer declares the node
-//!   dead after `deadtime` (about 2.0 s with deadtime 2).
+//!   children are orphaned and exit by themselves within ~2 s (resource scripts still running,
+//!   e.g. IPaddr's `send_arp`, go on); the VIP stays configured, so the node's kernel keeps
+//!   answering ARP for it. The peer reports the node `dead` ~2.1-2.3 s after the kill with
+//!   keepalive 200ms / deadtime 2, and the VIP answers from the peer ~2.3-2.7 s after it.
 //! - In this container `mlockall` fails ("ERROR: Cannot lock ourselves into memory") even with
-//!   `ulimit -l unlimited`; heartbeat carries on. Realtime scheduling needs no change.
+//!   `ulimit -l unlimited`; heartbeat carries on. Realtime scheduling needs no change, no `-l`.
+//!   It warns "udpport setting must precede media statements" on the console even when it
+//!   does (it parses ha.cf twice); harmless.
 //! - The `bcast` medium sends to the interface's broadcast address; an address added without
 //!   `brd +` has none and the nodes never hear each other (split brain).
-//! - Start-up: `cl_status hbstatus` answers within ~0.1 s; with both nodes up, the nodes see
-//!   each other within one keepalive, but the first resource acquisition comes ~10 s after
-//!   start (heartbeat waits for the peer's resource state). A lone node takes the resources
-//!   after `initdead`.
+//! - Start-up: media are up ~0.1-0.3 s after exec. `cl_status` fails (API not served) until
+//!   the node is active: a peer heard, or `initdead` passed when alone. With both nodes up,
+//!   they see each other within one keepalive, but resources are taken only ~10 s later
+//!   (rscstatus "transition" meanwhile; hb_standby asked then is not honoured as asked).
 //! - `cl_status` output and exit codes: `hbstatus` → "Heartbeat is running on this machine."
 //!   (0) / "Heartbeat is stopped on this machine." (1); `nodestatus N` → "active" (0),
 //!   "dead" (1), unknown node → stderr "Error. May be due to incorrect node name" (11);
-//!   `listnodes` → one name per line; `rscstatus` → "all", "local", "foreign" or "none";
+//!   `listnodes` → one name per line; `rscstatus` → "transition", "all", "local", "foreign"
+//!   or "none" (settled two-node v1 cluster, group of n1: both "local"; after
+//!   `hb_standby` on n1: n1 "none", n2 "all"; after `hb_takeover` on n1: n1 "all", n2 "none");
 //!   `hblinkstatus N eth0` → "up" (0) / "dead" (1); `nodetype N` → "normal".
+//!   `hb_standby` prints "<date> Going standby [all]." on stderr and exits 0; `hb_takeover`
+//!   prints nothing.
 //! - keepalived: `-n` keeps the parent in the foreground, which forks the VRRP child. If the
 //!   parent is SIGKILLed, the VRRP child notices, sends a priority-0 advert and removes its
-//!   VIPs (a graceful hand-over, not a crash); use [`Keepalived::crash`] for a crash. A master
-//!   with `state MASTER` first enters BACKUP and becomes master after ~3 × advert_int.
+//!   VIPs (a graceful hand-over, not a crash): the backup (priority 100, advert_int 1) answers
+//!   ~0.61 s later (its skew time). Use [`Keepalived::crash`] for a crash. A node with `state
+//!   MASTER` first enters BACKUP and becomes master after ~3 × advert_int.
 
 use std::os::unix::fs::{chown, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
@@ -51,7 +60,7 @@ use std::time::{Duration, Instant};
 
 use nix::sys::signal::Signal;
 
-use crate::sandbox::Sandbox;
+use crate::sandbox::{NsProcess, Sandbox};
 use crate::{Host, Result, TestnetError};
 
 /// The heartbeat daemon binary.
@@ -98,8 +107,10 @@ pub struct RealHeartbeat {
 
 impl RealHeartbeat {
     /// Writes the configuration into a fresh private `/etc/ha.d` (a copy of the installed
-    /// one), starts `heartbeat -f` on `host`, and returns once `cl_status hbstatus` says it
-    /// runs. Fails with the log text if heartbeat exits (e.g. a configuration error).
+    /// one), starts `heartbeat -f` on `host`, and returns once its media are up (a
+    /// `heartbeat: read:` child exists; ~0.1 s). Fails with the log text if heartbeat exits
+    /// (e.g. a configuration error). Use [`wait_active`](Self::wait_active) to wait for
+    /// `cl_status` to answer.
     pub fn start(host: &Host, cfg: &HeartbeatConfig) -> Result<RealHeartbeat> {
         let daemon = Daemon::new(host, "heartbeat")?;
         let dir = daemon.dir.clone();
@@ -158,9 +169,12 @@ impl RealHeartbeat {
             (run, PathBuf::from("/run")),
         ];
         self.daemon.launch(&binds, &[HEARTBEAT_BIN.to_string(), "-f".to_string()])?;
+        // Ready once a medium's read child exists: packets flow from then on. (`cl_status
+        // hbstatus` fails until the node is active, i.e. until a peer is heard or `initdead`
+        // has passed; waiting for it would hide the "starting alone" phase from the test.)
         let ready = wait_for(READY_TIMEOUT, || {
             !self.daemon.main_running()
-                || self.cl_status(&["hbstatus"]).is_ok_and(|(_, _, code)| code == 0)
+                || self.processes().iter().any(|p| p.cmdline.starts_with("heartbeat: read:"))
         });
         if !ready || !self.daemon.main_running() {
             return Err(TestnetError::Peer(format!(
@@ -171,6 +185,12 @@ impl RealHeartbeat {
             )));
         }
         Ok(())
+    }
+
+    /// Waits until `cl_status hbstatus` reports heartbeat running (it does once the node is
+    /// active: a peer was heard or `initdead` passed); false on timeout.
+    pub fn wait_active(&self, timeout: Duration) -> bool {
+        wait_for(timeout, || self.cl_status(&["hbstatus"]).is_ok_and(|(_, _, code)| code == 0))
     }
 
     /// The node it runs on.
@@ -191,6 +211,12 @@ impl RealHeartbeat {
     /// Whether the master control process runs.
     pub fn is_running(&self) -> bool {
         self.daemon.main_running()
+    }
+
+    /// Every live process of this instance except the sandbox's PID 1 (heartbeat's master,
+    /// children, resource scripts).
+    pub fn processes(&self) -> Vec<NsProcess> {
+        self.daemon.processes()
     }
 
     /// SIGKILL of the master control process only, as an operator's `kill -9` would; its
@@ -337,6 +363,11 @@ impl Keepalived {
         self.daemon.main_running()
     }
 
+    /// Every live process of this instance except the sandbox's PID 1.
+    pub fn processes(&self) -> Vec<NsProcess> {
+        self.daemon.processes()
+    }
+
     /// SIGKILL of the parent process only (its VRRP child then releases the VIP gracefully).
     pub fn kill9(&self) -> Result<()> {
         self.daemon.kill9()
@@ -409,6 +440,10 @@ impl Daemon {
 
     fn main_pid(&self) -> Option<u32> {
         self.sandbox.as_ref()?.main_process().map(|p| p.pid)
+    }
+
+    fn processes(&self) -> Vec<NsProcess> {
+        self.sandbox.as_ref().map(Sandbox::processes).unwrap_or_default()
     }
 
     fn main_running(&self) -> bool {

@@ -126,7 +126,8 @@ impl Sandbox {
         self.init
     }
 
-    /// Every live process of the sandbox except PID 1 (zombies excluded).
+    /// Every live process of the sandbox except PID 1 and its pacing `sleep` (zombies
+    /// excluded).
     pub fn processes(&self) -> Vec<NsProcess> {
         let Some(ns) = pid_ns_of(self.init) else { return Vec::new() };
         let Ok(entries) = fs::read_dir("/proc") else { return Vec::new() };
@@ -138,7 +139,10 @@ impl Sandbox {
             if pid == self.init || pid_ns_of(pid) != Some(ns) {
                 continue;
             }
-            if let Some(p) = read_process(pid) {
+            // PID 1's own pacing `sleep` is not part of the daemon.
+            if let Some(p) =
+                read_process(pid).filter(|p| !(p.ppid == self.init && p.cmdline == "sleep 1"))
+            {
                 found.push(p);
             }
         }

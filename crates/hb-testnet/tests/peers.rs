@@ -45,8 +45,11 @@ fn real_heartbeat_pair_fails_over_when_the_owner_dies() {
     let cfg = heartbeat_config(vip);
     let started = std::time::Instant::now();
     let hb1 = RealHeartbeat::start(&n1, &cfg).expect("heartbeat starts on n1");
+    say(&format!("heartbeat: n1 started after {:.3?}", started.elapsed()));
     let hb2 = RealHeartbeat::start(&n2, &cfg).expect("heartbeat starts on n2");
-    say(&format!("heartbeat: both answering cl_status after {:.3?}", started.elapsed()));
+    say(&format!("heartbeat: both started after {:.3?}", started.elapsed()));
+    assert!(hb1.wait_active(Duration::from_secs(10)) && hb2.wait_active(Duration::from_secs(10)));
+    say(&format!("heartbeat: both answer cl_status after {:.3?}", started.elapsed()));
     let (mac1, mac2) = (mac(&net, &n1), mac(&net, &n2));
 
     let up = wait_for(Duration::from_secs(40), || vip_owner(&net, vip) == Some(mac1));
@@ -58,14 +61,20 @@ fn real_heartbeat_pair_fails_over_when_the_owner_dies() {
     let prober = Prober::start(&net, vip).expect("prober starts");
     std::thread::sleep(Duration::from_secs(1));
     let killed_at = prober.now();
+    let before_kill = hb1.processes().len();
     hb1.kill9().expect("master is running");
     net.link_down(&n1).expect("link down");
+    assert!(wait_for(Duration::from_secs(5), || !hb1.is_running()), "master survived SIGKILL");
+    let orphans: Vec<String> = hb1.processes().into_iter().map(|p| p.cmdline).collect();
+    say(&format!("heartbeat: {before_kill} processes before kill9, left after: {orphans:?}"));
 
     let dead = wait_for(Duration::from_secs(15), || {
         hb2.cl_status(&["nodestatus", "n1"]).is_ok_and(|(out, _, _)| out.trim() == "dead")
     });
     let dead_after = prober.now().saturating_sub(killed_at);
     let (rsc, _, _) = hb2.cl_status(&["rscstatus"]).expect("cl_status runs");
+    let orphans: Vec<String> = hb1.processes().into_iter().map(|p| p.cmdline).collect();
+    say(&format!("heartbeat: n1 processes when n2 declared it dead: {orphans:?}"));
     std::thread::sleep(Duration::from_secs(2));
     let log = prober.stop();
     say(&log.summary(log.default_threshold()));
@@ -105,6 +114,7 @@ fn real_heartbeat_stops_gracefully_and_restarts() {
         "keepalive 200ms\ndeadtime 2\ninitdead 2\nudpport 694\nbcast eth0\nnode n1\n".into();
     let mut hb = RealHeartbeat::start(&n1, &cfg).expect("heartbeat starts");
     let master = hb.master_pid().expect("master runs");
+    assert!(hb.wait_active(Duration::from_secs(10)), "never active:\n{}", hb.log_text());
     let (out, _, code) = hb.exec(&["uname", "-n"]).expect("runs inside");
     assert_eq!((out.trim(), code), ("n1", 0));
     let (out, _, code) = hb.cl_status(&["hbstatus"]).expect("cl_status runs");
@@ -249,4 +259,40 @@ fn prober_keeps_up_with_a_steady_owner() {
     assert!(log.replies.len() as u64 * 10 >= log.sent * 9, "too few replies");
     assert!(log.replies.iter().all(|r| r.mac == owner));
     assert!(log.garps.is_empty());
+}
+
+#[test]
+fn real_heartbeat_standby_and_takeover_move_the_group() {
+    let Some(net) = skip_or(Testnet::new(2)) else { return };
+    let (n1, n2) = (net.node(0).clone(), net.node(1).clone());
+    let vip = net.addr(52);
+    let cfg = heartbeat_config(vip);
+    let hb1 = RealHeartbeat::start(&n1, &cfg).expect("heartbeat starts on n1");
+    let hb2 = RealHeartbeat::start(&n2, &cfg).expect("heartbeat starts on n2");
+    let (mac1, mac2) = (mac(&net, &n1), mac(&net, &n2));
+    assert!(wait_for(Duration::from_secs(40), || vip_owner(&net, vip) == Some(mac1)));
+    let rsc = |hb: &RealHeartbeat| {
+        hb.cl_status(&["rscstatus"]).map(|o| o.0.trim().to_string()).unwrap_or_default()
+    };
+    // Requests made while resources are in transition (the first ~10 s) are not honoured as
+    // asked; wait until both nodes have settled.
+    let settled = wait_for(Duration::from_secs(30), || {
+        rsc(&hb1) != "transition" && rsc(&hb2) != "transition"
+    });
+    assert!(settled, "resources never settled; n1 log:\n{}", hb1.log_text());
+    say(&format!("rscstatus before standby: n1 {:?}, n2 {:?}", rsc(&hb1), rsc(&hb2)));
+
+    let standby = hb1.hb_standby("").expect("hb_standby runs");
+    say(&format!("hb_standby: {standby:?}"));
+    assert_eq!(standby.2, 0);
+    let moved = wait_for(Duration::from_secs(30), || vip_owner(&net, vip) == Some(mac2));
+    assert!(moved, "standby did not move the VIP; n1 log:\n{}", hb1.log_text());
+    say(&format!("rscstatus after standby: n1 {:?}, n2 {:?}", rsc(&hb1), rsc(&hb2)));
+
+    let takeover = hb1.hb_takeover("").expect("hb_takeover runs");
+    say(&format!("hb_takeover: {takeover:?}"));
+    assert_eq!(takeover.2, 0);
+    let back = wait_for(Duration::from_secs(30), || vip_owner(&net, vip) == Some(mac1));
+    assert!(back, "takeover did not bring the VIP back; n1 log:\n{}", hb1.log_text());
+    say(&format!("rscstatus after takeover: n1 {:?}, n2 {:?}", rsc(&hb1), rsc(&hb2)));
 }
