@@ -8,6 +8,10 @@
 //! process it spawned, by PID, and deletes its namespaces, which removes the veths, the bridge
 //! and any nftables tables with them. Without root, [`Testnet::new`] returns
 //! [`TestnetError::Skip`]; tests print "skipped: needs root" and pass (see [`skip_or`]).
+//!
+//! Around it: [`peers`] runs reference daemons (Debian's heartbeat 3.0.6, keepalived) in node
+//! namespaces, each in a [`sandbox::Sandbox`] (private UTS, mount and PID namespaces), and
+//! [`probe`] times failovers from the client with ARP requests every millisecond.
 
 use std::fs::File;
 use std::net::Ipv4Addr;

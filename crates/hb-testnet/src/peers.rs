@@ -45,7 +45,7 @@
 //!   or "none" (settled two-node v1 cluster, group of n1: both "local"; after
 //!   `hb_standby` on n1: n1 "none", n2 "all"; after `hb_takeover` on n1: n1 "all", n2 "none");
 //!   `hblinkstatus N eth0` → "up" (0) / "dead" (1); `nodetype N` → "normal".
-//!   `hb_standby` prints "<date> Going standby [all]." on stderr and exits 0; `hb_takeover`
+//!   `hb_standby` prints `"<date> Going standby [all]."` on stderr and exits 0; `hb_takeover`
 //!   prints nothing.
 //! - keepalived: `-n` keeps the parent in the foreground, which forks the VRRP child. If the
 //!   parent is SIGKILLed, the VRRP child notices, sends a priority-0 advert and removes its

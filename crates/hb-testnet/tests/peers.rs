@@ -180,6 +180,41 @@ fn keepalived_pair_fails_over_when_the_master_is_killed() {
     ));
 }
 
+#[test]
+fn keepalived_pair_fails_over_when_the_master_node_dies() {
+    let Some(net) = skip_or(Testnet::new(2)) else { return };
+    let (n1, n2) = (net.node(0).clone(), net.node(1).clone());
+    let vip = net.addr(61);
+    let mut k1 = Keepalived::start(&n1, &keepalived_config("n1", "MASTER", 150, vip))
+        .expect("keepalived starts on n1");
+    let k2 = Keepalived::start(&n2, &keepalived_config("n2", "BACKUP", 100, vip))
+        .expect("keepalived starts on n2");
+    let (mac1, mac2) = (mac(&net, &n1), mac(&net, &n2));
+    let up = wait_for(Duration::from_secs(20), || vip_owner(&net, vip) == Some(mac1));
+    assert!(up, "VIP never answered from n1:\n{}", k1.log_text());
+
+    let prober = Prober::start(&net, vip).expect("prober starts");
+    std::thread::sleep(Duration::from_secs(1));
+    let killed_at = prober.now();
+    k1.crash();
+    net.link_down(&n1).expect("link down");
+    assert!(k1.processes().is_empty() && !k1.is_running());
+    let moved = wait_for(Duration::from_secs(15), || vip_owner(&net, vip) == Some(mac2));
+    std::thread::sleep(Duration::from_secs(1));
+    let log = prober.stop();
+    say(&log.summary(log.default_threshold()));
+    assert!(moved, "VIP never moved to n2:\n{}", k2.log_text());
+    let takeover = log.first_reply_from(mac2, killed_at).expect("n2 answered after the crash");
+    assert!(takeover.at - killed_at < Duration::from_secs(15));
+    let outage = log.longest_outage_after(killed_at, log.default_threshold());
+    say(&format!(
+        "keepalived failover (all processes SIGKILLed, link cut): outage {:?}, first n2 reply \
+         {:.3?} after kill",
+        outage.map(|o| o.duration),
+        takeover.at - killed_at,
+    ));
+}
+
 fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
 }
