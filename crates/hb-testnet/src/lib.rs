@@ -8,6 +8,10 @@
 //! process it spawned, by PID, and deletes its namespaces, which removes the veths, the bridge
 //! and any nftables tables with them. Without root, [`Testnet::new`] returns
 //! [`TestnetError::Skip`]; tests print "skipped: needs root" and pass (see [`skip_or`]).
+//!
+//! Around it: [`peers`] runs reference daemons (Debian's heartbeat 3.0.6, keepalived) in node
+//! namespaces, each in a [`sandbox::Sandbox`] (private UTS, mount and PID namespaces), and
+//! [`probe`] times failovers from the client with ARP requests every millisecond.
 
 pub mod cluster;
 
@@ -20,6 +24,10 @@ use std::sync::Mutex;
 use nix::sched::{setns, CloneFlags};
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
+
+pub mod peers;
+pub mod probe;
+pub mod sandbox;
 
 /// Errors of the harness.
 #[derive(Debug, thiserror::Error)]
@@ -45,6 +53,9 @@ pub enum TestnetError {
     /// An I/O error (spawning, opening a namespace).
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    /// A peer daemon (real heartbeat, keepalived) or its sandbox failed to start or stop.
+    #[error("peer daemon: {0}")]
+    Peer(String),
 }
 
 /// Result alias.
@@ -150,7 +161,8 @@ impl Testnet {
             ])?;
             run(&["ip", "-n", &switch, "link", "set", &h.port, "master", "br0", "up"])?;
             let cidr = format!("{}/{PREFIX_LEN}", h.ip);
-            run(&["ip", "-n", &h.netns, "addr", "add", &cidr, "dev", IFNAME])?;
+            // `brd +`: without a broadcast address, heartbeat's `bcast` medium sends nowhere.
+            run(&["ip", "-n", &h.netns, "addr", "add", &cidr, "brd", "+", "dev", IFNAME])?;
             run(&["ip", "-n", &h.netns, "link", "set", IFNAME, "up"])?;
             run(&["ip", "-n", &h.netns, "link", "set", "lo", "up"])?;
         }
@@ -366,6 +378,15 @@ fn sweep_stale() {
         }
         for ns in Testnet::existing_namespaces(&prefix).unwrap_or_default() {
             let _ = run(&["ip", "netns", "del", &ns]);
+        }
+        // Private directories of peer daemons (`peers`) are named `<netns>-…`.
+        if let Ok(tmp) = std::fs::read_dir(std::env::temp_dir()) {
+            let start = format!("{prefix}-");
+            for dir in tmp.flatten() {
+                if dir.file_name().to_string_lossy().starts_with(&start) {
+                    let _ = std::fs::remove_dir_all(dir.path());
+                }
+            }
         }
         let _ = std::fs::remove_file(entry.path());
     }
