@@ -68,6 +68,11 @@ struct Daemon {
     ping_rx: Option<mpsc::Receiver<crate::ping::PingReport>>,
     ping_state: Option<crate::ping::PingReport>,
     alerts: crate::alert::Alerts,
+    /// What of the configuration a reload cannot apply without a restart.
+    fingerprint: String,
+    config_dir: PathBuf,
+    /// A reload asked for a restart once the hand-over is done.
+    restart: bool,
 }
 
 /// What the daemon needs from the command line.
@@ -85,9 +90,19 @@ pub struct Options {
     pub fence_delay: Duration,
 }
 
+/// How the daemon ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// Stopped for good (SIGTERM, `heartbeat -k`).
+    Stopped,
+    /// Handed everything over for a reload with a changed configuration: the caller starts
+    /// the daemon again (re-executes itself).
+    Restart,
+}
+
 /// Runs the daemon until a graceful stop completes. `ready` is called once the node is up
 /// (pid file, readiness notification); an `Err` before that is a start-up failure.
-pub fn run(opts: Options, ready: impl FnOnce()) -> anyhow::Result<()> {
+pub fn run(opts: Options, ready: impl FnOnce()) -> anyhow::Result<Exit> {
     let config = setup::load(&opts.paths.config_dir)?;
     let log = log_targets(&config, &opts);
     hb_platform::logging::init(log.clone(), "heartbeat", &opts.node_name)
@@ -168,6 +183,7 @@ impl Daemon {
 
         let mut engine_cfg = EngineConfig::from_config(config, &local, last_gen, uuid);
         engine_cfg.links = plan.names.clone();
+        let fingerprint = fingerprint(config, &local, &local_addrs);
         let group_names: Vec<String> = engine_cfg.groups.iter().map(|g| g.name.clone()).collect();
         let origin = std::time::Instant::now();
         let mut node = Node::new(engine_cfg, u64::from_le_bytes(seed()), Instant::ZERO)
@@ -242,6 +258,9 @@ impl Daemon {
             ping_rx,
             ping_state: None,
             alerts,
+            fingerprint,
+            config_dir: opts.paths.config_dir.clone(),
+            restart: false,
         })
     }
 
@@ -253,7 +272,7 @@ impl Daemon {
         tokio::time::Instant::from_std(self.origin) + Duration::from_nanos(t.as_nanos())
     }
 
-    async fn run(&mut self) -> anyhow::Result<()> {
+    async fn run(&mut self) -> anyhow::Result<Exit> {
         let access = Access::default();
         let sock = admin::socket_in(&self.run_dir);
         let listener = admin::bind(&sock, &access)
@@ -315,17 +334,58 @@ impl Daemon {
                 }
                 _ = sigterm.recv() => self.begin_shutdown(&mut shutting_down, "SIGTERM"),
                 _ = sigint.recv() => self.begin_shutdown(&mut shutting_down, "SIGINT"),
-                _ = sighup.recv() => {
-                    tracing::warn!("SIGHUP: re-reading the configuration while running is not \
-                        supported yet; restart heartbeat to apply changes");
-                }
+                _ = sighup.recv() => self.reload(&mut shutting_down).await,
                 _ = watchdog.tick() => self.notify.watchdog(),
             }
         }
         server.abort();
         let _ = std::fs::remove_file(&sock);
+        if self.restart {
+            tracing::info!(
+                "{}: resources handed over; restarting with the new configuration",
+                self.local_node
+            );
+            return Ok(Exit::Restart);
+        }
         tracing::info!("{} Heartbeat shutdown complete.", self.local_node);
-        Ok(())
+        Ok(Exit::Stopped)
+    }
+
+    /// SIGHUP / `heartbeat -r`: re-read the configuration. A broken one is reported and
+    /// ignored (the running configuration stays); an unchanged one is a no-op; a changed one
+    /// means a graceful hand-over and a restart, as heartbeat 3.0.6 does.
+    async fn reload(&mut self, shutting_down: &mut bool) {
+        let config = match setup::load(&self.config_dir) {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::error!(
+                    "SIGHUP: the new configuration is invalid, keeping the running one: {e:#}"
+                );
+                return;
+            }
+        };
+        let local_addrs: Vec<IpAddr> = match self.runner.netlink.addresses().await {
+            Ok(a) => a.into_iter().map(|a| a.addr).collect(),
+            Err(e) => {
+                tracing::error!("SIGHUP: cannot list local addresses ({e}); reload skipped");
+                return;
+            }
+        };
+        if let Err(e) =
+            setup::media_plan(&config, &local_addrs).and(setup::group_resources(&config))
+        {
+            tracing::error!(
+                "SIGHUP: the new configuration is invalid, keeping the running one: {e:#}"
+            );
+            return;
+        }
+        if fingerprint(&config, &self.local_node, &local_addrs) == self.fingerprint {
+            tracing::info!("SIGHUP: configuration unchanged");
+            return;
+        }
+        tracing::warn!("SIGHUP: configuration changed; handing resources over and restarting");
+        self.restart = true;
+        self.begin_shutdown(shutting_down, "SIGHUP");
     }
 
     fn begin_shutdown(&mut self, already: &mut bool, why: &str) {
@@ -603,6 +663,24 @@ fn start_pinger(config: &hb_config::Config) -> Option<mpsc::Receiver<crate::ping
         })
         .ok()?;
     Some(rx)
+}
+
+/// Everything a reload cannot change in place, as text (for comparison only).
+fn fingerprint(config: &hb_config::Config, local: &str, local_addrs: &[IpAddr]) -> String {
+    let engine = EngineConfig::from_config(config, local, 0, [0; 16]);
+    let plan = setup::media_plan(config, local_addrs).map(|p| format!("{:?}", p.specs));
+    format!(
+        "{engine:?}|{plan:?}|{:?}|{:?}|{:?}|{:?}",
+        config
+            .authkeys
+            .keys()
+            .iter()
+            .map(|k| (k.index().get(), k.method().name(), k.secret().as_bytes().to_vec()))
+            .collect::<Vec<_>>(),
+        config.hacf.stonith,
+        config.hacf.ping_nodes,
+        config.hacf.ping_groups
+    )
 }
 
 fn set_of(scope: Scope) -> ResourceSet {
