@@ -56,6 +56,16 @@ pub struct Cli {
     /// dead peer (so two nodes never fence each other at the same moment), in milliseconds.
     #[arg(long, default_value_t = 2000)]
     pub fence_delay_ms: u64,
+    /// Gratuitous ARP rounds (request + reply) sent when an address is taken over.
+    #[arg(long, default_value_t = 3)]
+    pub garp_rounds: u32,
+    /// Pause between gratuitous ARP rounds, in milliseconds (0: one immediate burst).
+    #[arg(long, default_value_t = 0)]
+    pub garp_interval_ms: u64,
+    /// Remove every address of the configured groups from this host and exit (for a service
+    /// manager's stop-post hook: no address outlives the daemon, however it ended).
+    #[arg(long)]
+    pub release_addresses: bool,
     /// Internal: this process is the background daemon started by `heartbeat` without
     /// `--foreground` (it detaches into its own session).
     #[arg(long, hide = true)]

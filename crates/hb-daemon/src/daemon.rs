@@ -73,6 +73,8 @@ struct Daemon {
     config_dir: PathBuf,
     /// A reload asked for a restart once the hand-over is done.
     restart: bool,
+    watchdog: Option<crate::watchdog::Watchdog>,
+    keepalive: Duration,
 }
 
 /// What the daemon needs from the command line.
@@ -88,6 +90,8 @@ pub struct Options {
     pub stderr_log: bool,
     /// Fencing delay of the non-preferred node.
     pub fence_delay: Duration,
+    /// Gratuitous ARP on takeover.
+    pub garp: GarpConfig,
 }
 
 /// How the daemon ended.
@@ -203,7 +207,7 @@ impl Daemon {
         let runner = Runner {
             netlink,
             scripts: Arc::new(scripts),
-            garp: GarpConfig::default(),
+            garp: opts.garp,
             stop_retry_pause: crate::actions::STOP_RETRY_PAUSE,
         };
         let (events, _) = broadcast::channel(1024);
@@ -221,6 +225,13 @@ impl Daemon {
         let fencer =
             crate::fence::Fencer::from_config(&config.hacf.stonith, &local, delay).map(Arc::new);
         let ping_rx = start_pinger(config);
+        let watchdog =
+            match &config.hacf.watchdog {
+                None => None,
+                Some(path) => Some(crate::watchdog::Watchdog::open(path).with_context(|| {
+                    format!("cannot open the watchdog device {}", path.display())
+                })?),
+            };
         let alerts = crate::alert::Alerts::start(opts.paths.config_dir.join("alert"), env.clone());
         let info = StaticInfo {
             parameters: report::parameters(config),
@@ -261,6 +272,8 @@ impl Daemon {
             fingerprint,
             config_dir: opts.paths.config_dir.clone(),
             restart: false,
+            watchdog,
+            keepalive: config.hacf.timers.keepalive,
         })
     }
 
@@ -283,6 +296,9 @@ impl Daemon {
         let mut sigint = signal(SignalKind::interrupt()).context("SIGINT handler")?;
         let mut sighup = signal(SignalKind::hangup()).context("SIGHUP handler")?;
         let mut watchdog = tokio::time::interval(self.notify.watchdog_interval());
+        let mut pet = tokio::time::interval(
+            self.keepalive.clamp(Duration::from_millis(10), Duration::from_secs(1)),
+        );
         let mut shutting_down = false;
 
         loop {
@@ -336,10 +352,18 @@ impl Daemon {
                 _ = sigint.recv() => self.begin_shutdown(&mut shutting_down, "SIGINT"),
                 _ = sighup.recv() => self.reload(&mut shutting_down).await,
                 _ = watchdog.tick() => self.notify.watchdog(),
+                _ = pet.tick(), if self.watchdog.is_some() => {
+                    if let Some(w) = self.watchdog.as_mut() {
+                        w.pet();
+                    }
+                }
             }
         }
         server.abort();
         let _ = std::fs::remove_file(&sock);
+        if let Some(w) = self.watchdog.take() {
+            w.close();
+        }
         if self.restart {
             tracing::info!(
                 "{}: resources handed over; restarting with the new configuration",
@@ -619,6 +643,11 @@ impl Daemon {
         if let Some(answer) = answer {
             for w in self.waiters.drain(..) {
                 let _ = w.send(answer.clone());
+            }
+        }
+        if let Event::Ownership { reason: hb_core::OwnershipReason::Isolated, .. } = &ev {
+            if let Some(w) = self.watchdog.as_mut() {
+                w.stop_petting("isolated: no peer and no ping node answers");
             }
         }
         if let Event::SplitBrainSuspected { groups, we_keep: true, .. } = &ev {

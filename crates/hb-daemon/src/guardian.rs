@@ -60,10 +60,17 @@ pub fn run(config_dir: &Path) -> i32 {
     if got == GRACEFUL {
         return 0;
     }
+    release_addresses(config_dir)
+}
+
+/// Removes every address of the configured groups from this host (the guardian's clean-up,
+/// also `heartbeat --release-addresses` for a service manager's stop-post hook). Returns the
+/// exit code.
+pub fn release_addresses(config_dir: &Path) -> i32 {
     let config = match setup::load(config_dir) {
         Ok(c) => c,
         Err(e) => {
-            eprintln!("heartbeat guardian: the daemon died and its configuration is unreadable ({e:#}); cannot remove its addresses");
+            eprintln!("heartbeat: configuration unreadable ({e:#}); cannot remove the addresses");
             return 1;
         }
     };

@@ -15,3 +15,4 @@ pub mod pidfile;
 pub mod ping;
 pub mod report;
 pub mod setup;
+pub mod watchdog;

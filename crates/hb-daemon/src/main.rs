@@ -32,6 +32,9 @@ fn run(cli: &Cli, cmdname: &str) -> i32 {
     if cli.guardian {
         return hb_daemon::guardian::run(&cli.config_dir);
     }
+    if cli.release_addresses {
+        return hb_daemon::guardian::release_addresses(&cli.config_dir);
+    }
     if cli.kill {
         return control::stop(&cli.pid_file, cmdname);
     }
@@ -71,6 +74,10 @@ fn run(cli: &Cli, cmdname: &str) -> i32 {
         debug: cli.debug,
         stderr_log: cli.foreground,
         fence_delay: Duration::from_millis(cli.fence_delay_ms),
+        garp: hb_platform::garp::GarpConfig {
+            rounds: cli.garp_rounds.clamp(1, hb_platform::garp::MAX_ROUNDS),
+            interval: Duration::from_millis(cli.garp_interval_ms),
+        },
     };
     let pid_file = cli.pid_file.clone();
     let result = daemon::run(opts, || {

@@ -296,3 +296,32 @@ fn f2_failed_fencing_means_no_takeover() {
     assert_eq!(calls.lines().count(), 3, "three attempts: {calls}");
     assert!(c.stderr_log(1).contains("fencing"), "{}", logs(&c));
 }
+
+#[test]
+fn g_isolated_node_with_watchdog_self_fences() {
+    let Some(mut c) = cluster(|net| {
+        let extra = format!("ping {}\nwatchdog {{dir}}/ha.d/resource.d/wd\n", net.client().ip);
+        let mut s = spec(hacf("bcast eth0\n", &extra), net);
+        // A plain file stands in for /dev/watchdog: we watch the daemon's writes to it.
+        s.scripts.push(("wd".into(), String::new()));
+        s
+    }) else {
+        return;
+    };
+    let vip = c.net.addr(50);
+    let wd = |c: &Cluster, i: usize| {
+        std::fs::metadata(c.node_dir(i).join("ha.d/resource.d/wd")).map(|m| m.len()).unwrap_or(0)
+    };
+    c.start(0).expect("n1");
+    c.start(1).expect("n2");
+    wait_sole_owner(&c, vip, 0, Duration::from_secs(15));
+    assert!(wd(&c, 0) > 0, "n1 pets its watchdog");
+    c.net.link_down(&c.host(0).clone()).expect("cut");
+    wait_sole_owner(&c, vip, 1, Duration::from_secs(10));
+    c.wait_until(Duration::from_secs(5), |c| c.stderr_log(0).contains("self-fencing"))
+        .unwrap_or_else(|| panic!("n1 did not self-fence\n{}", logs(&c)));
+    let (a1, a2) = (wd(&c, 0), wd(&c, 1));
+    std::thread::sleep(Duration::from_secs(1));
+    assert_eq!(wd(&c, 0), a1, "n1 stopped petting");
+    assert!(wd(&c, 1) > a2, "n2 still pets");
+}
