@@ -26,6 +26,9 @@ pub(crate) struct Peer {
     /// Ever declared dead after being heard (for partition-heal detection).
     pub(crate) was_dead: bool,
     pub(crate) last_status: Option<Instant>,
+    /// When it was first heard from (any packet) since start or since it was declared dead:
+    /// the liveness reference until its first `status` is processed.
+    pub(crate) first_heard: Option<Instant>,
     /// The peer's advertised `dt`.
     pub(crate) dead_interval: Option<Duration>,
     pub(crate) paths: Vec<PathState>,
@@ -55,6 +58,7 @@ impl Peer {
             heard: false,
             was_dead: false,
             last_status: None,
+            first_heard: None,
             dead_interval: None,
             paths: vec![PathState::default(); links],
             rx: RxSeq::new(ack_trigger),
@@ -72,6 +76,13 @@ impl Peer {
     /// statements sent before that one), or now if we know of none.
     pub(crate) fn stable_at(&self, seq: u32) -> bool {
         self.stable_log.iter().rev().find(|(s, _)| *s < seq).map_or(self.stable, |(_, st)| *st)
+    }
+
+    /// Time its silence is measured from: its last `status`, else when it was first heard,
+    /// else our start. (A peer heard first through a message other than `status` — or whose
+    /// first `status` waits for a retransmission — must not look silent since our boot.)
+    pub(crate) fn liveness_ref(&self, start: Instant) -> Instant {
+        self.last_status.or(self.first_heard).unwrap_or(start)
     }
 
     /// Running and not leaving: counts for takeover decisions. A node heard from before its
@@ -106,7 +117,7 @@ impl Node {
             let p = &self.peers[i];
             let iv = self.dead_interval(i);
             if p.status != NodeStatus::Dead {
-                let at = p.last_status.unwrap_or(self.start) + iv;
+                let at = p.liveness_ref(self.start) + iv;
                 best = Some(best.map_or(at, |b| b.min(at)));
             }
             for path in p.paths.iter().filter(|s| s.up) {
@@ -132,7 +143,7 @@ impl Node {
                 }
             }
             let p = &self.peers[i];
-            if p.status != NodeStatus::Dead && p.last_status.unwrap_or(self.start) + iv <= now {
+            if p.status != NodeStatus::Dead && p.liveness_ref(self.start) + iv <= now {
                 self.mark_dead(i);
             }
         }
@@ -180,6 +191,7 @@ impl Node {
         p.was_dead = had_heard;
         p.heard = false;
         p.last_status = None;
+        p.first_heard = None;
         p.rx.reset();
         self.set_status(i, NodeStatus::Dead);
         self.on_peer_dead(i, had_heard);

@@ -59,6 +59,9 @@ impl Node {
         if !for_us {
             return self.count_drop(DropReason::NotForUs);
         }
+        if !self.peers[i].heard {
+            self.peers[i].first_heard = Some(self.now);
+        }
         self.peers[i].heard = true;
         self.refresh_path(i, l);
         if out.restarted {

@@ -81,11 +81,12 @@ fn legacy_two_node_group_given_up_after_failed_starts_runs_somewhere() {
     check(4140, &Knobs { media: Some(1), quiet: false, ..k });
 }
 
+/// Finding I, fixed: silence is measured from the first packet heard, not from our boot.
 #[test]
-#[ignore = "known hb-core failure I: a peer first heard after deadtime since boot is declared dead at once"]
 fn peer_first_heard_late_after_boot_is_not_declared_dead_while_talking() {
     check(9500, &Knobs::default());
     check(8786, &Knobs::default());
+    check(20945, &Knobs { safety_secs: Some(60), heal_secs: Some(40), ..Knobs::default() });
 }
 
 #[test]

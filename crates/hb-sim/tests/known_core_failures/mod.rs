@@ -25,10 +25,11 @@
 //!   after churn: `--seed 3791` (minimised to 10 faults).
 //! E (on, three nodes, seed 52889 `--nodes 3`): like B in nice_failback mode after
 //!   crash/partition/takeover/shutdown churn (does not shrink below 12 faults).
-//! I (seeds 9500, 8786; 20945 with `--safety-secs 60 --heal-secs 40`): a node that booted
-//!   while cut off from a peer hears that peer's first status more than deadtime (but less
-//!   than initdead) after its own boot and declares the peer dead right then (0–3 ms after the
-//!   heartbeat arrived), as if its boot were the peer's previous heartbeat.
+//! I (seeds 9500, 8786; 20945 with `--safety-secs 60 --heal-secs 40`; FIXED): a node that
+//!   booted while cut off from a peer heard that peer's first packet more than deadtime (but
+//!   less than initdead) after its own boot and declared the peer dead right then, as if its
+//!   boot were the peer's previous heartbeat. hb-core now measures silence from the first
+//!   packet heard (`Peer::liveness_ref`).
 //!
 //! Beyond the 1000-seed list at 0568fad: seeds 1000..4615 fail 2 (3791, 4140); 2,000 seeds
 //! with `--first 100000 --safety-secs 60 --heal-secs 40` fail 6 (100012, 100240, 101667,
