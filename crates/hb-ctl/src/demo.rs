@@ -33,6 +33,8 @@ const PROBE_READ: Duration = Duration::from_millis(100);
 const STEADY_PROBES: u32 = 30;
 /// How long a wait goes before it looks for a stale ARP entry at the client.
 const NOTE_AFTER: Duration = Duration::from_secs(3);
+/// How long the daemons get to stop gracefully at the end.
+const STOP_LIMIT: Duration = Duration::from_secs(10);
 /// How long a starting heartbeat advertises a longer deadtime (`dt` = deadtime + 2 s).
 const DT_BUMP: Duration = Duration::from_secs(5);
 /// Longest wait for the client to be served by n1 again after the link comes back.
@@ -123,6 +125,11 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     demo.stop_probe.store(true, Ordering::Relaxed);
     let _ = probe.join();
     let summary = demo.summary();
+    demo.say("stop heartbeat on both nodes (SIGTERM)");
+    match demo.cluster.stop_all(STOP_LIMIT) {
+        Ok(took) => demo.say(&format!("both stopped after {} ms", took.as_millis())),
+        Err(e) => demo.say(&format!("graceful stop failed ({e}); killing them")),
+    }
     drop(demo);
     let left = Testnet::existing_namespaces(&prefix).unwrap_or_default();
     match result {
@@ -315,7 +322,7 @@ impl Demo {
         let runs = log.runs();
         let mut out = format!(
             "\nsummary (outage: last answer before the event to first answer after it)\n  \
-             {:<30} {:>10} {:>8}  {:<7} {:<7}\n",
+             {:<30} {:>10} {:>8}  {:<7} {}\n",
             "event", "outage", "failed", "before", "after"
         );
         let name = |a: &Option<String>| a.clone().unwrap_or_else(|| "-".to_string());
@@ -325,7 +332,7 @@ impl Demo {
             let ms =
                 o.outage.map_or_else(|| "none".to_string(), |d| format!("{} ms", d.as_millis()));
             out += &format!(
-                "  {:<30} {ms:>10} {:>8}  {:<7} {:<7}\n",
+                "  {:<30} {ms:>10} {:>8}  {:<7} {}\n",
                 e.label,
                 o.failed,
                 name(&o.before),
@@ -347,6 +354,9 @@ impl Drop for Demo {
     /// process list: end them by the PIDs in their PID files (checking they are ours) before
     /// the harness removes the daemons, namespaces and directories.
     fn drop(&mut self) {
+        // Stopped gracefully, the daemons release the VIP, stop the web server through its
+        // script and leave nothing for their crash guardians to do.
+        let _ = self.cluster.stop_all(STOP_LIMIT);
         for i in 0..self.cluster.net.nodes().len() {
             let pid_file = self.cluster.node_dir(i).join("demo-httpd.pid");
             let Some(pid) = std::fs::read_to_string(&pid_file)
