@@ -132,20 +132,18 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     }
     drop(demo);
     let left = Testnet::existing_namespaces(&prefix).unwrap_or_default();
+    let cleanup = if left.is_empty() {
+        format!("cleaned up: namespaces {prefix}-* removed")
+    } else {
+        format!("cleanup left namespaces behind: {}", left.join(" "))
+    };
+    print!("{summary}");
     match result {
         Ok(()) => {
-            print!("{summary}");
-            if left.is_empty() {
-                println!("cleaned up: namespaces {prefix}-* removed");
-            } else {
-                println!("cleanup left namespaces behind: {}", left.join(" "));
-            }
+            println!("{cleanup}");
             Ok(())
         }
-        Err(e) => {
-            print!("{summary}");
-            Err(e.context(format!("demo aborted; namespaces {prefix}-* removed")))
-        }
+        Err(e) => Err(e.context(format!("demo aborted; {cleanup}"))),
     }
 }
 
@@ -326,9 +324,11 @@ impl Demo {
             "event", "outage", "failed", "before", "after"
         );
         let name = |a: &Option<String>| a.clone().unwrap_or_else(|| "-".to_string());
-        for pair in self.events.windows(2) {
-            let [e, next] = pair else { continue };
-            let o = outage(runs, e.at, next.at);
+        let now = self.t0.elapsed();
+        for (i, e) in self.events.iter().enumerate().filter(|(_, e)| e.label != "end") {
+            // An interrupted run measures its last event up to now.
+            let to = self.events.get(i + 1).map_or(now, |next| next.at);
+            let o = outage(runs, e.at, to);
             let ms =
                 o.outage.map_or_else(|| "none".to_string(), |d| format!("{} ms", d.as_millis()));
             out += &format!(
