@@ -6,6 +6,9 @@ mod check_config;
 mod cl_status;
 mod daemon;
 mod decode_packet;
+mod demo;
+mod demo_httpd;
+mod demo_probe;
 mod events;
 mod generate;
 mod handoff;
@@ -43,6 +46,11 @@ enum Command {
     Events(events::Args),
     /// Check /etc/ha.d and print the effective configuration.
     CheckConfig(check_config::Args),
+    /// Run a live demo cluster in network namespaces and measure its failovers (root).
+    Demo(demo::Args),
+    /// Internal: the demo's tiny web server (started by its resource script).
+    #[command(hide = true)]
+    DemoHttpd(demo_httpd::HttpdArgs),
     /// Decode and verify one raw heartbeat UDP payload.
     DecodePacket(decode_packet::DecodePacketArgs),
     /// Print a shell completion script for hbctl.
@@ -72,6 +80,8 @@ fn main() -> anyhow::Result<()> {
     let code = match cli.command {
         Some(Command::CheckConfig(args)) => return check_config::run(&args),
         Some(Command::DecodePacket(args)) => return decode_packet::run(&args),
+        Some(Command::Demo(args)) => return demo::run(&args),
+        Some(Command::DemoHttpd(args)) => return demo_httpd::run(&args),
         Some(Command::Status(args)) => status::run(&args),
         Some(Command::Standby(args)) => handoff::run(true, &args),
         Some(Command::Takeover(args)) => handoff::run(false, &args),

@@ -225,3 +225,31 @@ impl Drop for Cluster {
         }
     }
 }
+
+impl Cluster {
+    /// Graceful stop (SIGTERM) of every running daemon at once; waits up to `limit` for all
+    /// of them to exit and returns how long it took. A daemon that stops this way disarms its
+    /// crash guardian, which otherwise (after the SIGKILL of `Drop`) may still write its log
+    /// line into the node directory after `Drop` removed it.
+    pub fn stop_all(&mut self, limit: Duration) -> Result<Duration> {
+        let t0 = Instant::now();
+        let pids: Vec<(usize, u32)> =
+            self.pids.iter().enumerate().filter_map(|(i, p)| p.map(|p| (i, p))).collect();
+        for &(_, pid) in &pids {
+            if self.net.is_running(pid) {
+                self.net.signal(pid, Signal::SIGTERM)?;
+            }
+        }
+        for &(i, pid) in &pids {
+            let left = limit.saturating_sub(t0.elapsed());
+            if !self.wait_exit(pid, left) {
+                return Err(TestnetError::Skip(format!(
+                    "node {} did not stop within {limit:?}",
+                    i + 1
+                )));
+            }
+            self.pids[i] = None;
+        }
+        Ok(t0.elapsed())
+    }
+}
