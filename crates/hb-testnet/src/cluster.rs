@@ -216,9 +216,14 @@ impl Cluster {
 
 impl Drop for Cluster {
     fn drop(&mut self) {
-        // Stop the daemons before the namespaces go (the Testnet drop SIGKILLs anything left).
-        for pid in self.pids.iter().flatten() {
-            let _ = self.net.signal(*pid, Signal::SIGKILL);
+        // Stop the daemons gracefully before the namespaces go, so their crash guardians exit
+        // quietly instead of writing into a directory we are about to remove; SIGKILL what
+        // does not stop in time (the Testnet drop also SIGKILLs anything left).
+        if self.stop_all(Duration::from_secs(5)).is_err() {
+            for pid in self.pids.iter().flatten() {
+                let _ = self.net.signal(*pid, Signal::SIGKILL);
+            }
+            std::thread::sleep(Duration::from_millis(300));
         }
         if std::env::var_os("HB_KEEP_TEST_DIRS").is_none() {
             let _ = std::fs::remove_dir_all(&self.root);
