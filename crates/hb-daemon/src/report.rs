@@ -32,7 +32,14 @@ pub struct StaticInfo {
     pub group_resources: Vec<Vec<String>>,
 }
 
-/// Builds the API status from a snapshot taken at `now`.
+/// Builds the API status from a snapshot taken at `now`, with heartbeat 3.0.6's views:
+///
+/// - Nodes, and each node's links, come in the order `cl_status` walks them: the reverse of
+///   `ha.cf` order. heartbeat's API sends its node (and interface) table in `ha.cf` order and
+///   its client library prepends each name it receives, so `cl_status listnodes` prints `n2`
+///   before `n1` for `node n1` / `node n2`, on every node.
+/// - This node's own links read `dead`: heartbeat never hears itself on them
+///   (`cl_status hblinkstatus n1 eth0` on n1 prints `dead` and exits 1).
 pub fn status(snap: &Snapshot, now: Instant, late: &LateStats, info: &StaticInfo) -> Status {
     let age = |t: Option<Instant>| {
         t.map(|t| u64::try_from(now.saturating_duration_since(t).as_millis()).unwrap_or(u64::MAX))
@@ -40,6 +47,7 @@ pub fn status(snap: &Snapshot, now: Instant, late: &LateStats, info: &StaticInfo
     let nodes = snap
         .nodes
         .iter()
+        .rev()
         .map(|n| {
             let (count, worst) = late.by_node.get(&n.name).copied().unwrap_or_default();
             NodeStatus {
@@ -51,9 +59,10 @@ pub fn status(snap: &Snapshot, now: Instant, late: &LateStats, info: &StaticInfo
                 links: n
                     .links
                     .iter()
+                    .rev()
                     .map(|l| LinkStatus {
                         name: l.name.clone(),
-                        status: if n.is_local || l.up { "up" } else { "dead" }.into(),
+                        status: if l.up && !n.is_local { "up" } else { "dead" }.into(),
                         last_heard_ms: if n.is_local { None } else { age(l.last_heard) },
                         late_heartbeats: count,
                         max_late_ms: u64::try_from(worst.as_millis()).unwrap_or(u64::MAX),
@@ -264,11 +273,12 @@ mod tests {
         };
         let st = status(&node.snapshot(), Instant::from_nanos(5_000_000_000), &late, &info);
         assert_eq!(st.node, "a");
-        assert_eq!(st.nodes.len(), 2);
-        assert_eq!(st.nodes[1].name, "b");
-        assert_eq!(st.nodes[1].links[0].late_heartbeats, 2);
-        assert_eq!(st.nodes[1].links[0].max_late_ms, 1500);
-        assert_eq!(st.nodes[0].links[0].status, "up", "local links are always up");
+        let names: Vec<&str> = st.nodes.iter().map(|n| n.name.as_str()).collect();
+        assert_eq!(names, ["b", "a"], "cl_status's walk order: ha.cf order reversed");
+        assert_eq!(st.nodes[0].links[0].late_heartbeats, 2);
+        assert_eq!(st.nodes[0].links[0].max_late_ms, 1500);
+        assert_eq!(st.nodes[1].links[0].status, "dead", "heartbeat never hears itself");
+        assert_eq!(st.nodes[1].links[0].last_heard_ms, None);
         assert_eq!(st.groups[0].state, "stopped");
         assert_eq!(st.groups[0].since_ms, 5000);
         assert_eq!(st.parameters["deadtime"], "30");
