@@ -232,7 +232,8 @@ pub fn parameters(config: &hb_config::Config) -> BTreeMap<String, String> {
         }
     };
     let mut p = BTreeMap::new();
-    p.insert("hbversion".into(), "3.0.6".into());
+    // heartbeat's value is `3.0.6 (node: <build id>)`; scripts read the leading number.
+    p.insert("hbversion".into(), format!("3.0.6 (heartbeat-rs {})", env!("CARGO_PKG_VERSION")));
     p.insert("keepalive".into(), dur(t.keepalive));
     p.insert("deadtime".into(), dur(t.deadtime));
     p.insert("warntime".into(), dur(t.warntime));
@@ -247,6 +248,15 @@ pub fn parameters(config: &hb_config::Config) -> BTreeMap<String, String> {
         .into(),
     );
     p.insert("cluster".into(), config.hacf.tuning.cluster_name.clone());
+    // Values heartbeat 3.0.6 showed for these with them unset (`hopfudge 1`, `realtime true`,
+    // `debug 0`) or as written (`logfile`).
+    let tuning = &config.hacf.tuning;
+    p.insert("hopfudge".into(), tuning.hopfudge.to_string());
+    p.insert("realtime".into(), tuning.realtime.to_string());
+    p.insert("debug".into(), config.hacf.logging.debug_level.to_string());
+    if let Some(f) = &config.hacf.logging.logfile {
+        p.insert("logfile".into(), f.display().to_string());
+    }
     p
 }
 
@@ -297,5 +307,8 @@ mod tests {
         assert_eq!(p["keepalive"], "200ms");
         assert_eq!(p["deadtime"], "2");
         assert_eq!(p["auto_failback"], "legacy", "heartbeat's code default");
+        assert_eq!((p["hopfudge"].as_str(), p["realtime"].as_str()), ("1", "true"));
+        assert_eq!((p["debug"].as_str(), p.get("logfile")), ("0", None));
+        assert!(p["hbversion"].starts_with("3.0.6 (heartbeat-rs "), "{}", p["hbversion"]);
     }
 }

@@ -223,18 +223,22 @@ fn strip_log_prefix(text: &str) -> String {
 
 /// One `cl_status` invocation and what heartbeat 3.0.6 prints for it.
 struct Case {
-    args: &'static str,
-    stdout: &'static str,
-    stderr: &'static str,
+    args: String,
+    stdout: String,
+    stderr: String,
     code: i32,
 }
 
-const fn ok(args: &'static str, stdout: &'static str) -> Case {
-    Case { args, stdout, stderr: "", code: 0 }
+fn ok(args: impl Into<String>, stdout: impl Into<String>) -> Case {
+    rc(args, stdout, 0)
 }
 
-const fn rc(args: &'static str, stdout: &'static str, code: i32) -> Case {
-    Case { args, stdout, stderr: "", code }
+fn rc(args: impl Into<String>, stdout: impl Into<String>, code: i32) -> Case {
+    Case { args: args.into(), stdout: stdout.into(), stderr: String::new(), code }
+}
+
+fn fails(args: &str, stderr: &str, code: i32) -> Case {
+    Case { args: args.into(), stdout: String::new(), stderr: stderr.into(), code }
 }
 
 const SIGNON_FAILED: &str = "ERROR: Cannot signon with heartbeat\n\
@@ -252,63 +256,76 @@ fn running_cases() -> Vec<Case> {
         ok("listnodes -p", ""),
         ok("nodetype n1", "normal\n"),
         ok("nodetype n2", "normal\n"),
+        ok("nodetype -m n2", "The node n2's type: normal\n"),
         ok("nodeweight n1", "100\n"),
         ok("nodeweight n2", "100\n"),
         ok("nodesite n1", "\n"),
         ok("nodesite n2", "\n"),
         ok("listhblinks n1", "\teth0\n"),
         ok("listhblinks n2", "\teth0\n"),
-        Case {
-            args: "clientstatus n2 ipfail",
-            stdout: "",
-            stderr: "ERROR: Cannot get heartbeat client ipfail's status\n\
-                     ERROR: REASON: No timely response.\n",
-            code: 13,
-        },
+        fails(
+            "clientstatus n2 ipfail",
+            "ERROR: Cannot get heartbeat client ipfail's status\n\
+             ERROR: REASON: No timely response.\n",
+            13,
+        ),
         ok("hbparameter -p deadtime", "2\n"),
         ok("hbparameter -p keepalive", "200ms\n"),
-        Case {
-            args: "hbparameter -p nice_failback",
-            stdout: "",
-            stderr: "ERROR: Cannot get parameter nice_failback's value\n\
-                     ERROR: REASON: parameter not set\n",
-            code: 1,
-        },
-        Case {
-            args: "numnodes",
-            stdout: "",
-            stderr: "ERROR: numnodes: invalid sub-command.\n",
-            code: 11,
-        },
+        ok("hbparameter -m -p deadtime", "Heartbeat parameter deadtime's value: 2\n"),
+        ok("hbparameter -p auto_failback", "on\n"),
+        ok("hbparameter -p hopfudge", "1\n"),
+        ok("hbparameter -p realtime", "true\n"),
+        ok("hbparameter -p debug", "0\n"),
+        fails(
+            "hbparameter -p nice_failback",
+            "ERROR: Cannot get parameter nice_failback's value\n\
+             ERROR: REASON: parameter not set\n",
+            1,
+        ),
+        fails("numnodes", "ERROR: numnodes: invalid sub-command.\n", 11),
+        fails("nodestatus nx", "Error. May be due to incorrect node name\n", 11),
+        fails("nodestatus", "Not enough parameters.\n", 11),
     ]
 }
 
-/// Node and link views while both run. `me` is the node asked (0 or 1): its own link to
-/// itself reads `dead`, the peer's `up`.
-fn both_up_cases(me: usize, rsc: &'static str, rsc_human: &'static str) -> Vec<Case> {
-    let (mine, peer) = if me == 0 { ("n1", "n2") } else { ("n2", "n1") };
+/// The node and link views of node `me` (0 or 1) when it sees `n1` and `n2` with these status
+/// words and holds `rsc`. Its own link to itself reads `dead`; the peer's reads `up` while
+/// the peer is active.
+fn view_cases(me: usize, n1: &str, n2: &str, rsc: &str) -> Vec<Case> {
+    let status = [n1, n2];
+    // nodestatus: 0 for active/up/ping; hblinkstatus: 0 for up; otherwise 1.
+    let code = |s: &str| if matches!(s, "active" | "up") { 0 } else { 1 };
+    let link = |i: usize| if i != me && status[i] == "active" { "up" } else { "dead" };
     let mut v = running_cases();
-    v.extend([
-        ok("nodestatus n1", "active\n"),
-        ok("nodestatus n2", "active\n"),
-        ok(
-            if me == 0 { "nodestatus -m n2" } else { "nodestatus -m n1" },
-            if me == 0 {
-                "The cluster node n2 is active\n"
-            } else {
-                "The cluster node n1 is active\n"
-            },
-        ),
-        ok(if peer == "n2" { "hblinkstatus n2 eth0" } else { "hblinkstatus n1 eth0" }, "up\n"),
-        rc(if mine == "n1" { "hblinkstatus n1 eth0" } else { "hblinkstatus n2 eth0" }, "dead\n", 1),
-        ok("rscstatus", rsc),
-        ok("rscstatus -m", rsc_human),
-    ]);
+    let mut table = String::new();
+    // Walk order: n2 first.
+    for i in [1, 0] {
+        let name = format!("n{}", i + 1);
+        let (st, ln) = (status[i], link(i));
+        v.push(rc(format!("nodestatus {name}"), format!("{st}\n"), code(st)));
+        v.push(rc(
+            format!("nodestatus -m {name}"),
+            format!("The cluster node {name} is {st}\n"),
+            code(st),
+        ));
+        v.push(rc(format!("hblinkstatus {name} eth0"), format!("{ln}\n"), code(ln)));
+        v.push(ok(format!("listhblinks -v {name}"), format!("\teth0\t{ln}\n")));
+        let _ = write!(table, "\n{name}\t{st}\t(nodetype: normal)\n\teth0\t{ln}\n");
+    }
+    v.push(ok("listnodes -v", table.clone()));
+    // heartbeat: `version:\t3.0.6 (node: <build id>)`; ours names itself in the brackets.
+    let version = format!("3.0.6 (heartbeat-rs {})", env!("CARGO_PKG_VERSION"));
+    v.push(ok(
+        "hbstatus -v",
+        format!("version:\t{version}\nmanaged by:\t\"haresources\"\n{table}"),
+    ));
+    v.push(ok("rscstatus", format!("{rsc}\n")));
+    v.push(ok("rscstatus -m", format!("This node is holding {rsc} resources.\n")));
     v
 }
 
 fn daemon_stopped_cases() -> Vec<Case> {
-    let down = |args| Case { args, stdout: "", stderr: SIGNON_FAILED, code: 1 };
+    let down = |args| fails(args, SIGNON_FAILED, 1);
     vec![
         rc("hbstatus", "Heartbeat is stopped on this machine.\n", 1),
         down("listnodes"),
@@ -347,9 +364,8 @@ fn legacy_tools_match_heartbeat_in_each_state() {
     // heartbeat: `local` on n1 and on n2 (n2 holds its own, empty, local set).
     s.wait_rscstatus(1, "local", Duration::from_secs(10));
     s.wait_rscstatus(0, "local", Duration::from_secs(10));
-    let local = "This node is holding local resources.\n";
-    s.compare("both up", 0, &both_up_cases(0, "local\n", local), &mut failures);
-    s.compare("both up", 1, &both_up_cases(1, "local\n", local), &mut failures);
+    s.compare("both up", 0, &view_cases(0, "active", "active", "local"), &mut failures);
+    s.compare("both up", 1, &view_cases(1, "active", "active", "local"), &mut failures);
 
     // hb_standby on the holder: the VIP moves to n2, seen from the client.
     let run = s.tool("hb_standby", 0, &[]);
@@ -358,10 +374,9 @@ fn legacy_tools_match_heartbeat_in_each_state() {
     eprintln!("hb_standby on n1: VIP answered by n2 after {t:?}");
     s.wait_rscstatus(1, "all", Duration::from_secs(10));
     s.wait_rscstatus(0, "none", Duration::from_secs(10));
-    let all = "This node is holding all resources.\n";
-    let none = "This node is holding none resources.\n";
-    s.compare("after hb_standby on n1", 0, &both_up_cases(0, "none\n", none), &mut failures);
-    s.compare("after hb_standby on n1", 1, &both_up_cases(1, "all\n", all), &mut failures);
+    let state = "after hb_standby on n1";
+    s.compare(state, 0, &view_cases(0, "active", "active", "none"), &mut failures);
+    s.compare(state, 1, &view_cases(1, "active", "active", "all"), &mut failures);
 
     // hb_takeover on n1 pulls it back; it prints nothing.
     let run = s.tool("hb_takeover", 0, &[]);
@@ -370,27 +385,16 @@ fn legacy_tools_match_heartbeat_in_each_state() {
     eprintln!("hb_takeover on n1: VIP answered by n1 after {t:?}");
     s.wait_rscstatus(0, "all", Duration::from_secs(10));
     s.wait_rscstatus(1, "none", Duration::from_secs(10));
-    s.compare("after hb_takeover on n1", 0, &both_up_cases(0, "all\n", all), &mut failures);
-    s.compare("after hb_takeover on n1", 1, &both_up_cases(1, "none\n", none), &mut failures);
+    let state = "after hb_takeover on n1";
+    s.compare(state, 0, &view_cases(0, "active", "active", "all"), &mut failures);
+    s.compare(state, 1, &view_cases(1, "active", "active", "none"), &mut failures);
 
     // Peer dead: kill -9 of the holder; n2 takes over after deadtime.
     s.c.kill9(0).expect("kill n1");
     s.wait_owner(1, Duration::from_secs(15));
-    let n2_dead_view = {
-        let mut v = running_cases();
-        v.extend([
-            rc("nodestatus n1", "dead\n", 1),
-            ok("nodestatus n2", "active\n"),
-            rc("nodestatus -m n1", "The cluster node n1 is dead\n", 1),
-            rc("hblinkstatus n1 eth0", "dead\n", 1),
-            rc("hblinkstatus n2 eth0", "dead\n", 1),
-            ok("rscstatus", "all\n"),
-            ok("rscstatus -m", all),
-        ]);
-        v
-    };
     s.wait_rscstatus(1, "all", Duration::from_secs(10));
-    s.compare("peer dead (kill -9 of n1)", 1, &n2_dead_view, &mut failures);
+    let state = "peer dead (kill -9 of n1)";
+    s.compare(state, 1, &view_cases(1, "dead", "active", "all"), &mut failures);
     // n1's daemon is gone (its socket file is left behind, nobody listens).
     s.compare("daemon killed", 0, &daemon_stopped_cases(), &mut failures);
 
