@@ -398,7 +398,21 @@ fn legacy_tools_match_heartbeat_in_each_state() {
     // n1's daemon is gone (its socket file is left behind, nobody listens).
     s.compare("daemon killed", 0, &daemon_stopped_cases(), &mut failures);
 
+    // n1 back (auto_failback on: the VIP returns), then stopped gracefully: n2 takes over and,
+    // once deadtime has passed, sees n1 dead as after the kill.
+    s.c.start(0).expect("restart n1");
+    s.wait_owner(0, Duration::from_secs(20));
+    s.c.stop(0, Duration::from_secs(30)).expect("stop n1");
+    let right_after = s.tool("cl_status", 1, &["nodestatus", "n1"]).stdout;
+    s.wait_owner(1, Duration::from_secs(15));
+    let n1_dead = |s: &Setup| s.tool("cl_status", 1, &["nodestatus", "n1"]).stdout == "dead\n";
+    assert!(s.c.wait_until(Duration::from_secs(10), |_| n1_dead(&s)).is_some(), "n1 not dead");
+    eprintln!("n2's nodestatus n1 right after n1's graceful stop: {right_after:?}");
+    s.wait_rscstatus(1, "all", Duration::from_secs(10));
+    let state = "peer stopped (graceful stop of n1)";
+    s.compare(state, 1, &view_cases(1, "dead", "active", "all"), &mut failures);
     // Daemon stopped gracefully: the socket is gone too.
+    s.compare("daemon stopped", 0, &daemon_stopped_cases(), &mut failures);
     s.c.stop(1, Duration::from_secs(30)).expect("stop n2");
     s.compare("daemon stopped", 1, &daemon_stopped_cases(), &mut failures);
     // hb_standby / hb_takeover with heartbeat down: the scripts would exit 0 (their FIFO
