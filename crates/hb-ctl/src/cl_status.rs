@@ -258,6 +258,9 @@ fn signon_failed(out: &mut Outcome, err: &ClientError) {
         ClientError::Connect { .. } => {
             "REASON: hb_api_signon: Can't initiate connection to heartbeat".to_owned()
         }
+        ClientError::Malformed(what) if what.starts_with("refused: ") => {
+            format!("REASON: heartbeat {what}")
+        }
         other => format!("REASON: {other}"),
     });
     out.code = if matches!(err, ClientError::Timeout) { TIMEOUT } else { NORMAL_FAIL };

@@ -187,6 +187,10 @@ fn invalid_subcommand_and_stopped_daemon() {
             ]
         );
     }
+    let refused = || Err(ClientError::Malformed("refused: uid 7 gid 7 is not allowed".into()));
+    let out = run(&args(&["rscstatus"]), refused);
+    assert_eq!(out.code, 1);
+    assert_eq!(out.errors[1], "REASON: heartbeat refused: uid 7 gid 7 is not allowed");
 }
 
 #[test]

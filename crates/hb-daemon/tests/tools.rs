@@ -550,5 +550,11 @@ fn apiauth_admits_listed_non_root_users_only() {
         .expect("a second system user");
     let run = cl_status(&s, Some(other), &["rscstatus"]);
     assert_eq!(run.code, 1, "{run:?}");
-    assert!(run.stderr.contains("not allowed by apiauth"), "{other}: {run:?}");
+    assert!(run.stdout.is_empty(), "{run:?}");
+    assert!(
+        run.stderr.starts_with(
+            "ERROR: Cannot signon with heartbeat\nERROR: REASON: heartbeat refused: uid "
+        ) && run.stderr.ends_with(" is not allowed by apiauth\n"),
+        "{other}: {run:?}"
+    );
 }
