@@ -502,6 +502,17 @@ fn hbctl_status_events_and_standby_wait() {
     assert_eq!(lines.len(), 2, "{lines:?}");
     assert!(lines.iter().all(|e| e.unix_ms > 0), "{lines:?}");
     assert!(lines.iter().any(|e| e.event == "ownership"), "no ownership event among {lines:?}");
+    stop_all(&mut s);
+}
+
+/// Graceful stops, so nothing is left for the harness to SIGKILL (a killed daemon's crash
+/// guardian may still write into the node directory while the harness removes it).
+fn stop_all(s: &mut Setup) {
+    for i in 0..2 {
+        if s.c.pid(i).is_some() {
+            s.c.stop(i, Duration::from_secs(30)).expect("graceful stop");
+        }
+    }
 }
 
 fn check_standby_output_wait(run: &Run) {
@@ -557,4 +568,6 @@ fn apiauth_admits_listed_non_root_users_only() {
         ) && run.stderr.ends_with(" is not allowed by apiauth\n"),
         "{other}: {run:?}"
     );
+    stop_all(&mut s);
+    stop_all(&mut bare);
 }
