@@ -258,6 +258,9 @@ fn signon_failed(out: &mut Outcome, err: &ClientError) {
         ClientError::Connect { .. } => {
             "REASON: hb_api_signon: Can't initiate connection to heartbeat".to_owned()
         }
+        ClientError::Malformed(what) if what.starts_with("refused: ") => {
+            format!("REASON: heartbeat {what}")
+        }
         other => format!("REASON: {other}"),
     });
     out.code = if matches!(err, ClientError::Timeout) { TIMEOUT } else { NORMAL_FAIL };
@@ -285,11 +288,14 @@ fn hbstatus(out: &mut Outcome, args: &Args, status: Result<Status, ClientError>)
         out.stdout.push_str("Heartbeat is running on this machine.\n");
         return;
     }
+    // heartbeat prints its `hbversion` parameter here, the same text `hbparameter -p
+    // hbversion` shows.
+    let version = status.parameters.get("hbversion").unwrap_or(&status.version);
     if human {
-        out.stdout.push_str(&format!("Heartbeat version {}\n", status.version));
+        out.stdout.push_str(&format!("Heartbeat version {version}\n"));
         out.stdout.push_str("Resources controlled by \"haresources\"\n");
     } else {
-        out.stdout.push_str(&format!("version:\t{}\n", status.version));
+        out.stdout.push_str(&format!("version:\t{version}\n"));
         out.stdout.push_str("managed by:\t\"haresources\"\n");
     }
     listnodes(out, &status, false, false, true, human);

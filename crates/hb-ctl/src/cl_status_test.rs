@@ -83,6 +83,12 @@ fn hbstatus_verbose_lists_nodes_and_links() {
          \nn2\tactive\t(nodetype: normal)\n\tla-e0\tup\n\
          \nn1\tactive\t(nodetype: normal)\n\tla-e0\tdead\n"
     );
+    let mut status = steady_n1();
+    status.parameters.insert("hbversion".into(), "3.0.6 (heartbeat-rs 0.1.0)".into());
+    let out = run_ok(&["hbstatus", "-v"], status.clone());
+    assert!(out.stdout.starts_with("version:\t3.0.6 (heartbeat-rs 0.1.0)\n"), "{}", out.stdout);
+    let out = run_ok(&["hbstatus", "-v", "-m"], status);
+    assert!(out.stdout.starts_with("Heartbeat version 3.0.6 (heartbeat-rs 0.1.0)\n"));
 }
 
 #[test]
@@ -181,6 +187,10 @@ fn invalid_subcommand_and_stopped_daemon() {
             ]
         );
     }
+    let refused = || Err(ClientError::Malformed("refused: uid 7 gid 7 is not allowed".into()));
+    let out = run(&args(&["rscstatus"]), refused);
+    assert_eq!(out.code, 1);
+    assert_eq!(out.errors[1], "REASON: heartbeat refused: uid 7 gid 7 is not allowed");
 }
 
 #[test]

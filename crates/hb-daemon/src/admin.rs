@@ -7,12 +7,17 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use hb_api::{EventRecord, Request, RequestEnvelope, Response, MAX_LINE, PROTOCOL_VERSION};
+use hb_config::hacf::ApiAuth;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::{broadcast, mpsc, oneshot};
 
 /// Most admin calls waiting for the engine's owner at once; more wait in the socket backlog.
 pub const MAX_PENDING_CALLS: usize = 64;
+
+/// How long a refused connection stays open for the client to send its request and read the
+/// refusal.
+const REFUSAL_LINGER: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// One request for the engine's owner, with where to send the answer.
 #[derive(Debug)]
@@ -33,6 +38,42 @@ pub struct Access {
 }
 
 impl Access {
+    /// Who ha.cf's `apiauth` lines admit besides root. The admin API is one socket for every
+    /// tool, so a user or group listed for any client name may use all of it. heartbeat's
+    /// built-in defaults (`builtin`, e.g. `anon gid=haclient`) are not applied: without
+    /// `apiauth` lines the API stays root-only. Names are looked up in the user and group
+    /// databases, numbers taken as ids; a name that does not resolve is logged and skipped.
+    pub fn from_apiauth(entries: &[ApiAuth]) -> Access {
+        Access::from_apiauth_with(entries, lookup_user, lookup_group)
+    }
+
+    /// [`Access::from_apiauth`] with the name lookups given (for tests).
+    fn from_apiauth_with(
+        entries: &[ApiAuth],
+        user: impl Fn(&str) -> Option<u32>,
+        group: impl Fn(&str) -> Option<u32>,
+    ) -> Access {
+        let mut access = Access::default();
+        for entry in entries.iter().filter(|e| !e.builtin) {
+            for (names, ids, kind, lookup) in [
+                (&entry.uids, &mut access.uids, "user", &user as &dyn Fn(&str) -> Option<u32>),
+                (&entry.gids, &mut access.gids, "group", &group),
+            ] {
+                for name in names {
+                    match name.parse::<u32>().ok().or_else(|| lookup(name)) {
+                        Some(id) if !ids.contains(&id) => ids.push(id),
+                        Some(_) => {}
+                        None => tracing::warn!(
+                            "apiauth {}: unknown {kind} {name:?}; ignored",
+                            entry.client
+                        ),
+                    }
+                }
+            }
+        }
+        access
+    }
+
     fn allows(&self, uid: u32, gid: u32) -> bool {
         uid == 0 || self.uids.contains(&uid) || self.gids.contains(&gid)
     }
@@ -44,6 +85,14 @@ impl Access {
             0o666
         }
     }
+}
+
+fn lookup_user(name: &str) -> Option<u32> {
+    nix::unistd::User::from_name(name).ok().flatten().map(|u| u.uid.as_raw())
+}
+
+fn lookup_group(name: &str) -> Option<u32> {
+    nix::unistd::Group::from_name(name).ok().flatten().map(|g| g.gid.as_raw())
 }
 
 /// Binds the socket (replacing a stale one) with the mode `access` calls for.
@@ -92,7 +141,13 @@ async fn connection(
     if !access.allows(cred.uid(), cred.gid()) {
         let reason = format!("uid {} gid {} is not allowed by apiauth", cred.uid(), cred.gid());
         tracing::warn!("admin API: refused {reason}");
-        return send(&mut write, &Response::Refused { reason }).await;
+        send(&mut write, &Response::Refused { reason }).await?;
+        // Wait for the request before hanging up (bounded): closing first would make the
+        // client's write fail with EPIPE, and it would never read why it was refused.
+        let mut line = Vec::new();
+        let mut reader = BufReader::new(read).take(MAX_LINE as u64 + 1);
+        let _ = tokio::time::timeout(REFUSAL_LINGER, reader.read_until(b'\n', &mut line)).await;
+        return Ok(());
     }
     let mut reader = BufReader::new(read).take(MAX_LINE as u64 + 1);
     let mut line = Vec::new();
@@ -184,6 +239,34 @@ mod tests {
         let some = Access { uids: vec![1000], gids: vec![50] };
         assert!(some.allows(1000, 7) && some.allows(7, 50) && !some.allows(7, 7));
         assert_eq!(some.socket_mode(), 0o666);
+    }
+
+    #[test]
+    fn apiauth_maps_names_and_ids_and_skips_builtins_and_unknowns() {
+        let entry = |client: &str, uids: &[&str], gids: &[&str], builtin| ApiAuth {
+            client: client.into(),
+            uids: uids.iter().map(|s| s.to_string()).collect(),
+            gids: gids.iter().map(|s| s.to_string()).collect(),
+            builtin,
+        };
+        let entries = [
+            entry("cl_status", &["nobody", "1234", "ghost"], &["haclient"], false),
+            entry("ipfail", &["hacluster", "nobody"], &["77"], false),
+            entry("anon", &["root"], &["builtin-group"], true),
+        ];
+        let user = |n: &str| match n {
+            "nobody" => Some(65534),
+            "hacluster" => Some(110),
+            _ => None,
+        };
+        let group = |n: &str| (n == "haclient").then_some(115);
+        let a = Access::from_apiauth_with(&entries, user, group);
+        assert_eq!(a.uids, [65534, 1234, 110]);
+        assert_eq!(a.gids, [115, 77]);
+        assert!(a.allows(65534, 65534) && a.allows(5000, 115) && !a.allows(5000, 5000));
+        let only_builtin = Access::from_apiauth_with(&entries[2..], user, group);
+        assert!(only_builtin.uids.is_empty() && only_builtin.gids.is_empty());
+        assert_eq!(only_builtin.socket_mode(), 0o600);
     }
 
     #[tokio::test(flavor = "current_thread")]

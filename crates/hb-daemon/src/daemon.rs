@@ -134,7 +134,7 @@ pub fn run(opts: Options, ready: impl FnOnce()) -> anyhow::Result<Exit> {
         ready();
         daemon.notify.ready();
         tracing::info!("heartbeat-rs {} started on node {local}", env!("CARGO_PKG_VERSION"));
-        daemon.run().await
+        daemon.run(Access::from_apiauth(&config.hacf.apiauth)).await
     });
     if result.is_ok() {
         guard.disarm();
@@ -285,8 +285,7 @@ impl Daemon {
         tokio::time::Instant::from_std(self.origin) + Duration::from_nanos(t.as_nanos())
     }
 
-    async fn run(&mut self) -> anyhow::Result<Exit> {
-        let access = Access::default();
+    async fn run(&mut self, access: Access) -> anyhow::Result<Exit> {
         let sock = admin::socket_in(&self.run_dir);
         let listener = admin::bind(&sock, &access)
             .with_context(|| format!("cannot bind the admin socket {}", sock.display()))?;

@@ -32,7 +32,14 @@ pub struct StaticInfo {
     pub group_resources: Vec<Vec<String>>,
 }
 
-/// Builds the API status from a snapshot taken at `now`.
+/// Builds the API status from a snapshot taken at `now`, with heartbeat 3.0.6's views:
+///
+/// - Nodes, and each node's links, come in the order `cl_status` walks them: the reverse of
+///   `ha.cf` order. heartbeat's API sends its node (and interface) table in `ha.cf` order and
+///   its client library prepends each name it receives, so `cl_status listnodes` prints `n2`
+///   before `n1` for `node n1` / `node n2`, on every node.
+/// - This node's own links read `dead`: heartbeat never hears itself on them
+///   (`cl_status hblinkstatus n1 eth0` on n1 prints `dead` and exits 1).
 pub fn status(snap: &Snapshot, now: Instant, late: &LateStats, info: &StaticInfo) -> Status {
     let age = |t: Option<Instant>| {
         t.map(|t| u64::try_from(now.saturating_duration_since(t).as_millis()).unwrap_or(u64::MAX))
@@ -40,6 +47,7 @@ pub fn status(snap: &Snapshot, now: Instant, late: &LateStats, info: &StaticInfo
     let nodes = snap
         .nodes
         .iter()
+        .rev()
         .map(|n| {
             let (count, worst) = late.by_node.get(&n.name).copied().unwrap_or_default();
             NodeStatus {
@@ -51,9 +59,10 @@ pub fn status(snap: &Snapshot, now: Instant, late: &LateStats, info: &StaticInfo
                 links: n
                     .links
                     .iter()
+                    .rev()
                     .map(|l| LinkStatus {
                         name: l.name.clone(),
-                        status: if n.is_local || l.up { "up" } else { "dead" }.into(),
+                        status: if l.up && !n.is_local { "up" } else { "dead" }.into(),
                         last_heard_ms: if n.is_local { None } else { age(l.last_heard) },
                         late_heartbeats: count,
                         max_late_ms: u64::try_from(worst.as_millis()).unwrap_or(u64::MAX),
@@ -224,7 +233,8 @@ pub fn parameters(config: &hb_config::Config) -> BTreeMap<String, String> {
         }
     };
     let mut p = BTreeMap::new();
-    p.insert("hbversion".into(), "3.0.6".into());
+    // heartbeat's value is `3.0.6 (node: <build id>)`; scripts read the leading number.
+    p.insert("hbversion".into(), format!("3.0.6 (heartbeat-rs {})", env!("CARGO_PKG_VERSION")));
     p.insert("keepalive".into(), dur(t.keepalive));
     p.insert("deadtime".into(), dur(t.deadtime));
     p.insert("warntime".into(), dur(t.warntime));
@@ -239,6 +249,15 @@ pub fn parameters(config: &hb_config::Config) -> BTreeMap<String, String> {
         .into(),
     );
     p.insert("cluster".into(), config.hacf.tuning.cluster_name.clone());
+    // Values heartbeat 3.0.6 showed for these with them unset (`hopfudge 1`, `realtime true`,
+    // `debug 0`) or as written (`logfile`).
+    let tuning = &config.hacf.tuning;
+    p.insert("hopfudge".into(), tuning.hopfudge.to_string());
+    p.insert("realtime".into(), tuning.realtime.to_string());
+    p.insert("debug".into(), config.hacf.logging.debug_level.to_string());
+    if let Some(f) = &config.hacf.logging.logfile {
+        p.insert("logfile".into(), f.display().to_string());
+    }
     p
 }
 
@@ -265,11 +284,12 @@ mod tests {
         };
         let st = status(&node.snapshot(), Instant::from_nanos(5_000_000_000), &late, &info);
         assert_eq!(st.node, "a");
-        assert_eq!(st.nodes.len(), 2);
-        assert_eq!(st.nodes[1].name, "b");
-        assert_eq!(st.nodes[1].links[0].late_heartbeats, 2);
-        assert_eq!(st.nodes[1].links[0].max_late_ms, 1500);
-        assert_eq!(st.nodes[0].links[0].status, "up", "local links are always up");
+        let names: Vec<&str> = st.nodes.iter().map(|n| n.name.as_str()).collect();
+        assert_eq!(names, ["b", "a"], "cl_status's walk order: ha.cf order reversed");
+        assert_eq!(st.nodes[0].links[0].late_heartbeats, 2);
+        assert_eq!(st.nodes[0].links[0].max_late_ms, 1500);
+        assert_eq!(st.nodes[1].links[0].status, "dead", "heartbeat never hears itself");
+        assert_eq!(st.nodes[1].links[0].last_heard_ms, None);
         assert_eq!(st.groups[0].state, "stopped");
         assert_eq!(st.groups[0].since_ms, 5000);
         assert_eq!(st.parameters["deadtime"], "30");
@@ -288,5 +308,8 @@ mod tests {
         assert_eq!(p["keepalive"], "200ms");
         assert_eq!(p["deadtime"], "2");
         assert_eq!(p["auto_failback"], "legacy", "heartbeat's code default");
+        assert_eq!((p["hopfudge"].as_str(), p["realtime"].as_str()), ("1", "true"));
+        assert_eq!((p["debug"].as_str(), p.get("logfile")), ("0", None));
+        assert!(p["hbversion"].starts_with("3.0.6 (heartbeat-rs "), "{}", p["hbversion"]);
     }
 }
