@@ -145,10 +145,16 @@ pub fn run(opts: Options, ready: impl FnOnce()) -> anyhow::Result<Exit> {
 
 fn log_targets(config: &hb_config::Config, opts: &Options) -> LogTargets {
     let l = &config.hacf.logging;
+    let mut facility = l.facility.as_deref().and_then(|f| f.parse().ok());
+    if facility.is_none() && l.logfile.is_none() && l.debugfile.is_none() && !opts.stderr_log {
+        // Nothing configured: heartbeat then logs through its logging daemon to syslog; a
+        // background daemon that logs nowhere would be impossible to operate.
+        facility = "daemon".parse().ok();
+    }
     LogTargets {
         logfile: l.logfile.clone(),
         debugfile: l.debugfile.clone(),
-        facility: l.facility.as_deref().and_then(|f| f.parse().ok()),
+        facility,
         stderr: opts.stderr_log,
         debug: l.debug_level.max(opts.debug),
         syslog_socket: None,
