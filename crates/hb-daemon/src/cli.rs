@@ -30,8 +30,7 @@ pub struct Cli {
     /// Verbose start-up: print the effective configuration.
     #[arg(short = 'v')]
     pub verbose: bool,
-    /// Accepted for compatibility: heartbeat's "do not run realtime". heartbeat-rs never
-    /// locks memory or changes its scheduling class.
+    /// Do not run at real-time priority (overrides ha.cf `realtime`), as heartbeat's `-l`.
     #[arg(short = 'l')]
     pub no_realtime: bool,
     /// Stay in the foreground (for systemd and tests); log to stderr as well.

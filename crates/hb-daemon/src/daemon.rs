@@ -92,6 +92,8 @@ pub struct Options {
     pub fence_delay: Duration,
     /// Gratuitous ARP on takeover.
     pub garp: GarpConfig,
+    /// `-l`: do not run at real-time priority whatever ha.cf says.
+    pub no_realtime: bool,
 }
 
 /// How the daemon ended.
@@ -125,6 +127,12 @@ pub fn run(opts: Options, ready: impl FnOnce()) -> anyhow::Result<Exit> {
     let guard = crate::guardian::Guard::spawn(&opts.paths.config_dir)
         .context("cannot start the crash guardian")?;
     tracing::debug!("crash guardian running as pid {}", guard.pid());
+    if config.hacf.tuning.realtime && !opts.no_realtime {
+        match crate::realtime::enter(config.hacf.tuning.rtprio) {
+            Ok(what) => tracing::info!("{what}"),
+            Err(e) => tracing::warn!("{e}; running at normal priority"),
+        }
+    }
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -13,6 +13,7 @@ pub mod guardian;
 pub mod notify;
 pub mod pidfile;
 pub mod ping;
+pub mod realtime;
 pub mod report;
 pub mod setup;
 pub mod watchdog;

@@ -78,6 +78,7 @@ fn run(cli: &Cli, cmdname: &str) -> i32 {
             rounds: cli.garp_rounds.clamp(1, hb_platform::garp::MAX_ROUNDS),
             interval: Duration::from_millis(cli.garp_interval_ms),
         },
+        no_realtime: cli.no_realtime,
     };
     let pid_file = cli.pid_file.clone();
     let result = daemon::run(opts, || {
