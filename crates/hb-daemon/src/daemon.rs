@@ -38,6 +38,10 @@ use crate::setup::{self, Paths, Resource};
 /// the cluster).
 pub const SCRIPT_TIMEOUT: Duration = Duration::from_secs(120);
 
+/// Environment variable that replaces [`SCRIPT_TIMEOUT`] (a positive number of milliseconds);
+/// end-to-end tests use it so a hung script is killed in seconds. Other values are ignored.
+pub const SCRIPT_TIMEOUT_ENV: &str = "HB_SCRIPT_TIMEOUT_MS";
+
 /// Everything the run loop owns.
 struct Daemon {
     node: Node,
@@ -175,7 +179,7 @@ impl Daemon {
         );
         let scripts = ScriptRunner::new(
             ScriptDirs { resource_d: opts.paths.resource_d(), ..ScriptDirs::default() },
-            RunOptions { timeout: SCRIPT_TIMEOUT, env, ..RunOptions::default() },
+            RunOptions { timeout: script_timeout(), env, ..RunOptions::default() },
         );
         let runner = Runner {
             netlink,
@@ -494,6 +498,21 @@ async fn remove_leftover_addresses(netlink: &Netlink, groups: &[Vec<Resource>]) 
                 Ok(_) => {}
                 Err(e) => tracing::error!("{text}: cannot remove a leftover address: {e}"),
             }
+        }
+    }
+}
+
+/// [`SCRIPT_TIMEOUT`], or the value of [`SCRIPT_TIMEOUT_ENV`] when that is set and valid.
+fn script_timeout() -> Duration {
+    let Some(text) = std::env::var_os(SCRIPT_TIMEOUT_ENV) else { return SCRIPT_TIMEOUT };
+    match text.to_str().and_then(|t| t.trim().parse::<u64>().ok()).filter(|&ms| ms > 0) {
+        Some(ms) => {
+            tracing::warn!("{SCRIPT_TIMEOUT_ENV}: resource scripts time out after {ms} ms");
+            Duration::from_millis(ms)
+        }
+        None => {
+            tracing::warn!("{SCRIPT_TIMEOUT_ENV} is not a positive number of ms; ignored");
+            SCRIPT_TIMEOUT
         }
     }
 }
