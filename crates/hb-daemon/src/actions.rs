@@ -2,12 +2,13 @@
 //! heartbeat's `ResourceManager` does. Addresses are handled natively (netlink + gratuitous
 //! ARP); everything else runs as a script with a timeout.
 
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use hb_core::ActionResult;
-use hb_platform::garp::GarpConfig;
-use hb_platform::ipaddr::{Change, Netlink};
+use hb_platform::garp::{self, GarpConfig};
+use hb_platform::ipaddr::{Change, Netlink, VipSpec};
 use hb_platform::script::{self, ScriptOutcome, ScriptRunner};
 
 use crate::setup::Resource;
@@ -77,6 +78,45 @@ impl Runner {
         match first_failure {
             None => ActionResult::Ok,
             Some(reason) => reason.into_result(),
+        }
+    }
+
+    /// Announces again (gratuitous ARP / unsolicited NA) the addresses of `group` that this
+    /// host holds, now and once more after [`REANNOUNCE_AFTER`]. Never adds an address, so it
+    /// cannot undo a release that runs meanwhile. Used when we keep a group that the peer also
+    /// held during a partition: the peer's announcements moved the neighbours' caches to its
+    /// MAC, and its release sends nothing.
+    pub async fn reannounce(&self, group: &[Resource]) {
+        for round in 0..2 {
+            if round > 0 {
+                tokio::time::sleep(REANNOUNCE_AFTER).await;
+            }
+            for res in group {
+                let Resource::Vip { spec, text } = res else { continue };
+                if !self.netlink.holds(spec).await.unwrap_or(false) {
+                    continue;
+                }
+                match self.announce(spec).await {
+                    Ok(n) if round == 0 => {
+                        tracing::info!("{text}: announced again ({n} frames): we keep it");
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!("{text}: cannot announce it again: {e}"),
+                }
+            }
+        }
+    }
+
+    async fn announce(&self, spec: &VipSpec) -> hb_platform::Result<u32> {
+        let vip = self.netlink.resolve(spec).await?;
+        match (vip.addr, vip.link.mac) {
+            (IpAddr::V4(a), Some(mac)) => {
+                garp::announce_ipv4(vip.link.index, mac, a, self.garp).await
+            }
+            (IpAddr::V6(a), Some(mac)) => {
+                garp::announce_ipv6(&vip.link.name, vip.link.index, mac, a, self.garp).await
+            }
+            (_, None) => Ok(0),
         }
     }
 

@@ -457,9 +457,22 @@ impl Daemon {
         });
     }
 
+    /// After a partition, groups we keep were also announced by the peer: announce them again
+    /// so neighbours stop sending to the peer, which releases them silently.
+    fn reannounce(&self, groups: &[GroupId]) {
+        for g in groups {
+            let Some(resources) = self.groups.get(usize::from(g.0)).cloned() else { continue };
+            let runner = self.runner.clone();
+            tokio::spawn(async move { runner.reannounce(&resources).await });
+        }
+    }
+
     fn on_event(&mut self, ev: Event) {
         if let Event::LateHeartbeat { node, late_by, .. } = &ev {
             self.late.record(node, *late_by);
+        }
+        if let Event::SplitBrainSuspected { groups, we_keep: true, .. } = &ev {
+            self.reannounce(groups);
         }
         let answer = match &ev {
             Event::StandbyCompleted { set } => Some(Response::Accepted {
