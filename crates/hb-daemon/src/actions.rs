@@ -27,6 +27,9 @@ pub const REANNOUNCE_AFTER: Duration = Duration::from_millis(1100);
 pub struct Runner {
     /// Netlink connection in the daemon's network namespace.
     pub netlink: Arc<Netlink>,
+    /// Held around every use of `netlink`: the kernel refuses a second dump on one netlink
+    /// socket while another runs (EBUSY), so two groups acting at once failed spuriously.
+    pub netlink_lock: Arc<tokio::sync::Mutex<()>>,
     /// Script runner with heartbeat's environment.
     pub scripts: Arc<ScriptRunner>,
     /// Gratuitous ARP on takeover.
@@ -93,8 +96,14 @@ impl Runner {
             }
             for res in group {
                 let Resource::Vip { spec, text } = res else { continue };
-                if !self.netlink.holds(spec).await.unwrap_or(false) {
-                    continue;
+                let _netlink = self.netlink_lock.lock().await;
+                match self.netlink.holds(spec).await {
+                    Ok(true) => {}
+                    Ok(false) => continue,
+                    Err(e) => {
+                        tracing::warn!("{text}: cannot tell whether we hold it: {e}");
+                        continue;
+                    }
                 }
                 match self.announce(spec).await {
                     Ok(n) if round == 0 => {
@@ -123,11 +132,11 @@ impl Runner {
     async fn start_one(&self, res: &Resource) -> Result<(), Failure> {
         match res {
             Resource::Vip { spec, text } => {
-                let t = self
-                    .netlink
-                    .take_over(spec, self.garp)
-                    .await
-                    .map_err(|e| Failure::Failed(format!("{text}: {e}")))?;
+                let t = {
+                    let _netlink = self.netlink_lock.lock().await;
+                    self.netlink.take_over(spec, self.garp).await
+                }
+                .map_err(|e| Failure::Failed(format!("{text}: {e}")))?;
                 let how = match t.change {
                     Change::Done => "added",
                     Change::AlreadyInState => "already present",
@@ -140,8 +149,10 @@ impl Runner {
                     t.announced
                 );
                 let (netlink, spec, garp) = (self.netlink.clone(), spec.clone(), self.garp);
+                let lock = self.netlink_lock.clone();
                 tokio::spawn(async move {
                     tokio::time::sleep(REANNOUNCE_AFTER).await;
+                    let _netlink = lock.lock().await;
                     // Only if we still hold it: a release in between must not be undone.
                     if netlink.holds(&spec).await.unwrap_or(false) {
                         if let Err(e) = netlink.take_over(&spec, garp).await {
@@ -158,11 +169,11 @@ impl Runner {
     async fn stop_one(&self, res: &Resource) -> Result<(), Failure> {
         match res {
             Resource::Vip { spec, text } => {
-                let change = self
-                    .netlink
-                    .release(spec)
-                    .await
-                    .map_err(|e| Failure::Failed(format!("{text}: {e}")))?;
+                let change = {
+                    let _netlink = self.netlink_lock.lock().await;
+                    self.netlink.release(spec).await
+                }
+                .map_err(|e| Failure::Failed(format!("{text}: {e}")))?;
                 if change == Change::Done {
                     tracing::info!("IP address {} released", spec.addr);
                 }

@@ -183,6 +183,7 @@ impl Daemon {
         );
         let runner = Runner {
             netlink,
+            netlink_lock: Arc::new(tokio::sync::Mutex::new(())),
             scripts: Arc::new(scripts),
             garp: GarpConfig::default(),
             stop_retry_pause: crate::actions::STOP_RETRY_PAUSE,

@@ -151,6 +151,39 @@ fn active_active_groups_fail_over_and_back() {
     assert_running(&c, &[0, 1]);
 }
 
+#[test]
+fn two_groups_on_one_node_start_and_stop_together_cleanly() {
+    // Both groups start (and stop) at the same time on one node: their address actions run
+    // concurrently and must not trip over each other.
+    let Some(mut c) = cluster(
+        hacf(&FAST, "on"),
+        |n| format!("n1 {}/24/eth0\nn1 {}/24/eth0\n", n.addr(50), n.addr(51)),
+        vec![],
+    ) else {
+        return;
+    };
+    let (a, b) = (c.net.addr(50), c.net.addr(51));
+    c.start(0).expect("start n1");
+    c.start(1).expect("start n2");
+    let t = wait_owner(&c, a, 0, Duration::from_secs(15));
+    wait_owner(&c, b, 0, Duration::from_secs(5));
+    eprintln!("two groups on n1 after {t:?}");
+    let t0 = Instant::now();
+    c.stop(0, Duration::from_secs(15)).expect("n1 stops");
+    wait_owner(&c, a, 1, Duration::from_secs(5));
+    wait_owner(&c, b, 1, Duration::from_secs(5));
+    eprintln!("graceful stop of n1: both groups on n2 {:?} after SIGTERM", t0.elapsed());
+    for i in 0..2 {
+        let log = c.stderr_log(i);
+        for bad in ["failed to start", "failed to stop", "resource busy"] {
+            if log.contains(bad) {
+                fail(&c, &format!("n{}'s log says {bad:?}", i + 1));
+            }
+        }
+    }
+    assert_running(&c, &[1]);
+}
+
 /// Waits until the client's neighbour entry for `vip` (filled by an earlier ping, changed only
 /// by the daemons' gratuitous ARP: the client sends no ARP meanwhile) is `node`'s MAC.
 fn wait_client_neigh(c: &hb_testnet::cluster::Cluster, vip: std::net::Ipv4Addr, node: usize) {
