@@ -169,10 +169,11 @@ fn two_groups_on_one_node_start_and_stop_together_cleanly() {
     wait_owner(&c, b, 0, Duration::from_secs(5));
     eprintln!("two groups on n1 after {t:?}");
     let t0 = Instant::now();
-    c.stop(0, Duration::from_secs(15)).expect("n1 stops");
+    c.net.signal(c.pid(0).expect("n1 pid"), nix::sys::signal::Signal::SIGTERM).expect("SIGTERM");
     wait_owner(&c, a, 1, Duration::from_secs(5));
     wait_owner(&c, b, 1, Duration::from_secs(5));
     eprintln!("graceful stop of n1: both groups on n2 {:?} after SIGTERM", t0.elapsed());
+    c.stop(0, Duration::from_secs(15)).expect("n1 stops");
     for i in 0..2 {
         let log = c.stderr_log(i);
         for bad in ["failed to start", "failed to stop", "resource busy"] {
