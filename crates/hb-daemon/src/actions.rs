@@ -2,12 +2,13 @@
 //! heartbeat's `ResourceManager` does. Addresses are handled natively (netlink + gratuitous
 //! ARP); everything else runs as a script with a timeout.
 
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use hb_core::ActionResult;
-use hb_platform::garp::GarpConfig;
-use hb_platform::ipaddr::{Change, Netlink};
+use hb_platform::garp::{self, GarpConfig};
+use hb_platform::ipaddr::{Change, Netlink, VipSpec};
 use hb_platform::script::{self, ScriptOutcome, ScriptRunner};
 
 use crate::setup::Resource;
@@ -26,6 +27,9 @@ pub const REANNOUNCE_AFTER: Duration = Duration::from_millis(1100);
 pub struct Runner {
     /// Netlink connection in the daemon's network namespace.
     pub netlink: Arc<Netlink>,
+    /// Held around every use of `netlink`: the kernel refuses a second dump on one netlink
+    /// socket while another runs (EBUSY), so two groups acting at once failed spuriously.
+    pub netlink_lock: Arc<tokio::sync::Mutex<()>>,
     /// Script runner with heartbeat's environment.
     pub scripts: Arc<ScriptRunner>,
     /// Gratuitous ARP on takeover.
@@ -80,14 +84,59 @@ impl Runner {
         }
     }
 
+    /// Announces again (gratuitous ARP / unsolicited NA) the addresses of `group` that this
+    /// host holds, now and once more after [`REANNOUNCE_AFTER`]. Never adds an address, so it
+    /// cannot undo a release that runs meanwhile. Used when we keep a group that the peer also
+    /// held during a partition: the peer's announcements moved the neighbours' caches to its
+    /// MAC, and its release sends nothing.
+    pub async fn reannounce(&self, group: &[Resource]) {
+        for round in 0..2 {
+            if round > 0 {
+                tokio::time::sleep(REANNOUNCE_AFTER).await;
+            }
+            for res in group {
+                let Resource::Vip { spec, text } = res else { continue };
+                let _netlink = self.netlink_lock.lock().await;
+                match self.netlink.holds(spec).await {
+                    Ok(true) => {}
+                    Ok(false) => continue,
+                    Err(e) => {
+                        tracing::warn!("{text}: cannot tell whether we hold it: {e}");
+                        continue;
+                    }
+                }
+                match self.announce(spec).await {
+                    Ok(n) if round == 0 => {
+                        tracing::info!("{text}: announced again ({n} frames): we keep it");
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!("{text}: cannot announce it again: {e}"),
+                }
+            }
+        }
+    }
+
+    async fn announce(&self, spec: &VipSpec) -> hb_platform::Result<u32> {
+        let vip = self.netlink.resolve(spec).await?;
+        match (vip.addr, vip.link.mac) {
+            (IpAddr::V4(a), Some(mac)) => {
+                garp::announce_ipv4(vip.link.index, mac, a, self.garp).await
+            }
+            (IpAddr::V6(a), Some(mac)) => {
+                garp::announce_ipv6(&vip.link.name, vip.link.index, mac, a, self.garp).await
+            }
+            (_, None) => Ok(0),
+        }
+    }
+
     async fn start_one(&self, res: &Resource) -> Result<(), Failure> {
         match res {
             Resource::Vip { spec, text } => {
-                let t = self
-                    .netlink
-                    .take_over(spec, self.garp)
-                    .await
-                    .map_err(|e| Failure::Failed(format!("{text}: {e}")))?;
+                let t = {
+                    let _netlink = self.netlink_lock.lock().await;
+                    self.netlink.take_over(spec, self.garp).await
+                }
+                .map_err(|e| Failure::Failed(format!("{text}: {e}")))?;
                 let how = match t.change {
                     Change::Done => "added",
                     Change::AlreadyInState => "already present",
@@ -100,8 +149,10 @@ impl Runner {
                     t.announced
                 );
                 let (netlink, spec, garp) = (self.netlink.clone(), spec.clone(), self.garp);
+                let lock = self.netlink_lock.clone();
                 tokio::spawn(async move {
                     tokio::time::sleep(REANNOUNCE_AFTER).await;
+                    let _netlink = lock.lock().await;
                     // Only if we still hold it: a release in between must not be undone.
                     if netlink.holds(&spec).await.unwrap_or(false) {
                         if let Err(e) = netlink.take_over(&spec, garp).await {
@@ -118,11 +169,11 @@ impl Runner {
     async fn stop_one(&self, res: &Resource) -> Result<(), Failure> {
         match res {
             Resource::Vip { spec, text } => {
-                let change = self
-                    .netlink
-                    .release(spec)
-                    .await
-                    .map_err(|e| Failure::Failed(format!("{text}: {e}")))?;
+                let change = {
+                    let _netlink = self.netlink_lock.lock().await;
+                    self.netlink.release(spec).await
+                }
+                .map_err(|e| Failure::Failed(format!("{text}: {e}")))?;
                 if change == Change::Done {
                     tracing::info!("IP address {} released", spec.addr);
                 }

@@ -38,6 +38,10 @@ use crate::setup::{self, Paths, Resource};
 /// the cluster).
 pub const SCRIPT_TIMEOUT: Duration = Duration::from_secs(120);
 
+/// Environment variable that replaces [`SCRIPT_TIMEOUT`] (a positive number of milliseconds);
+/// end-to-end tests use it so a hung script is killed in seconds. Other values are ignored.
+pub const SCRIPT_TIMEOUT_ENV: &str = "HB_SCRIPT_TIMEOUT_MS";
+
 /// Everything the run loop owns.
 struct Daemon {
     node: Node,
@@ -216,10 +220,11 @@ impl Daemon {
         );
         let scripts = ScriptRunner::new(
             ScriptDirs { resource_d: opts.paths.resource_d(), ..ScriptDirs::default() },
-            RunOptions { timeout: SCRIPT_TIMEOUT, env: env.clone(), ..RunOptions::default() },
+            RunOptions { timeout: script_timeout(), env: env.clone(), ..RunOptions::default() },
         );
         let runner = Runner {
             netlink,
+            netlink_lock: Arc::new(tokio::sync::Mutex::new(())),
             scripts: Arc::new(scripts),
             garp: opts.garp,
             stop_retry_pause: crate::actions::STOP_RETRY_PAUSE,
@@ -401,7 +406,11 @@ impl Daemon {
                 return;
             }
         };
-        let local_addrs: Vec<IpAddr> = match self.runner.netlink.addresses().await {
+        let listed = {
+            let _netlink = self.runner.netlink_lock.lock().await;
+            self.runner.netlink.addresses().await
+        };
+        let local_addrs: Vec<IpAddr> = match listed {
             Ok(a) => a.into_iter().map(|a| a.addr).collect(),
             Err(e) => {
                 tracing::error!("SIGHUP: cannot list local addresses ({e}); reload skipped");
@@ -618,33 +627,22 @@ impl Daemon {
         });
     }
 
-    /// After a split brain we keep: announce the group's addresses again, so that switches
-    /// and clients that learned the other node's MAC meanwhile come back to us.
-    fn reannounce(&mut self, groups: &[GroupId]) {
+    /// After a partition, groups we keep were also announced by the peer: announce them again
+    /// so neighbours stop sending to the peer, which releases them silently.
+    fn reannounce(&self, groups: &[GroupId]) {
         for g in groups {
             let Some(resources) = self.groups.get(usize::from(g.0)).cloned() else { continue };
             let runner = self.runner.clone();
-            tokio::spawn(async move {
-                for res in resources.iter() {
-                    if let Resource::Vip { spec, text } = res {
-                        if runner.netlink.holds(spec).await.unwrap_or(false) {
-                            match runner.netlink.take_over(spec, runner.garp).await {
-                                Ok(t) => tracing::info!(
-                                    "split brain resolved: re-announced {text} ({} frames)",
-                                    t.announced
-                                ),
-                                Err(e) => tracing::warn!("re-announcing {text}: {e}"),
-                            }
-                        }
-                    }
-                }
-            });
+            tokio::spawn(async move { runner.reannounce(&resources).await });
         }
     }
 
     fn on_event(&mut self, ev: Event) {
         if let Event::LateHeartbeat { node, late_by, .. } = &ev {
             self.late.record(node, *late_by);
+        }
+        if let Event::SplitBrainSuspected { groups, we_keep: true, .. } = &ev {
+            self.reannounce(groups);
         }
         let answer = match &ev {
             Event::StandbyCompleted { set } => Some(Response::Accepted {
@@ -662,9 +660,6 @@ impl Daemon {
             if let Some(w) = self.watchdog.as_mut() {
                 w.stop_petting("isolated: no peer and no ping node answers");
             }
-        }
-        if let Event::SplitBrainSuspected { groups, we_keep: true, .. } = &ev {
-            self.reannounce(groups);
         }
         let record = report::event(&ev, unix_ms(), &self.group_names, &self.link_names);
         self.alerts.send(&record);
@@ -745,6 +740,21 @@ async fn remove_leftover_addresses(netlink: &Netlink, groups: &[Vec<Resource>]) 
                 Ok(_) => {}
                 Err(e) => tracing::error!("{text}: cannot remove a leftover address: {e}"),
             }
+        }
+    }
+}
+
+/// [`SCRIPT_TIMEOUT`], or the value of [`SCRIPT_TIMEOUT_ENV`] when that is set and valid.
+fn script_timeout() -> Duration {
+    let Some(text) = std::env::var_os(SCRIPT_TIMEOUT_ENV) else { return SCRIPT_TIMEOUT };
+    match text.to_str().and_then(|t| t.trim().parse::<u64>().ok()).filter(|&ms| ms > 0) {
+        Some(ms) => {
+            tracing::warn!("{SCRIPT_TIMEOUT_ENV}: resource scripts time out after {ms} ms");
+            Duration::from_millis(ms)
+        }
+        None => {
+            tracing::warn!("{SCRIPT_TIMEOUT_ENV} is not a positive number of ms; ignored");
+            SCRIPT_TIMEOUT
         }
     }
 }

@@ -212,6 +212,40 @@ impl Cluster {
     pub fn mac(&self, i: usize) -> Result<String> {
         self.net.mac_of(self.net.node(i))
     }
+
+    /// Like [`Cluster::start`], with extra environment variables for the daemon (for example
+    /// `HB_SCRIPT_TIMEOUT_MS`); returns its PID.
+    pub fn start_with_env(&mut self, i: usize, env: &[(&str, &str)]) -> Result<u32> {
+        self.start_wrapped(i, env, &[])
+    }
+
+    /// Like [`Cluster::start`], with extra environment variables and the daemon run through
+    /// `wrapper` (a command that execs its arguments, such as `chrt -f 50`); returns its PID.
+    pub fn start_wrapped(
+        &mut self,
+        i: usize,
+        env: &[(&str, &str)],
+        wrapper: &[&str],
+    ) -> Result<u32> {
+        let log = self.node_dir(i).join("stderr.log");
+        // `env` and the wrapper exec in place, so the PID is still the daemon's.
+        let mut args: Vec<String> =
+            vec!["-c".into(), format!("exec \"$0\" \"$@\" >>{} 2>&1", log.display()), "env".into()];
+        args.extend(env.iter().map(|(k, v)| format!("{k}={v}")));
+        args.extend(wrapper.iter().map(|w| w.to_string()));
+        args.push(self.bin.display().to_string());
+        args.push("--foreground".into());
+        args.extend(self.daemon_args(i));
+        let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+        let pid = self.net.spawn_in(self.net.node(i), "sh", &argv)?;
+        self.pids[i] = Some(pid);
+        Ok(pid)
+    }
+
+    /// Node `i`'s `ha-log` (when `ha.cf` says `logfile {dir}/ha-log`) so far.
+    pub fn ha_log(&self, i: usize) -> String {
+        std::fs::read_to_string(self.node_dir(i).join("ha-log")).unwrap_or_default()
+    }
 }
 
 impl Drop for Cluster {
