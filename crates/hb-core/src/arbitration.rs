@@ -79,6 +79,7 @@ impl Node {
             return;
         }
         self.peers[i].fence = Fence::Pending;
+        self.peers[i].must_fence = self.cfg.fencing;
         let node = self.name(i);
         self.push_output(Output::Fence { node });
     }
@@ -93,6 +94,7 @@ impl Node {
         }
         if ok {
             self.peers[i].fence = Fence::None;
+            self.peers[i].must_fence = false;
             self.emit(Event::Fenced { node: node.to_owned() });
             self.retake_after_unblock();
         } else {
@@ -101,9 +103,14 @@ impl Node {
         }
     }
 
-    /// A peer is alive again: whatever fencing state it had is moot.
+    /// A peer is alive again: no takeover from it is pending, so nothing is blocked on it. If
+    /// it was never fenced, its next death still needs a fence (`must_fence` stays). Groups
+    /// left orphaned meanwhile are looked at again.
     pub(crate) fn clear_fence(&mut self, i: usize) {
-        self.peers[i].fence = Fence::None;
+        if self.peers[i].fence != Fence::None {
+            self.peers[i].fence = Fence::None;
+            self.retake_after_unblock();
+        }
     }
 
     fn retake_after_unblock(&mut self) {
@@ -113,6 +120,9 @@ impl Node {
             || self.rsc != RscState::Stable
         {
             return;
+        }
+        if !self.is_nice() {
+            self.legacy_claim_own();
         }
         self.takeover_orphans(OwnershipReason::NodeDead, false);
         self.after_settle();

@@ -16,10 +16,20 @@ const IP_REQUEST_RETRY: Duration = Duration::from_secs(1);
 impl Node {
     pub(crate) fn legacy_on_comm_up(&mut self) {
         self.rsc = RscState::Stable;
+        self.legacy_claim_own();
+        self.takeover_orphans(OwnershipReason::NodeDead, false);
+    }
+
+    /// Asks for (peers alive) or takes (alone) our own groups that we do not run; nothing
+    /// while takeovers are blocked (no ping node, a fence outstanding).
+    pub(crate) fn legacy_claim_own(&mut self) {
+        if self.takeover_blocked() {
+            return;
+        }
         let others_alive = self.other_indices().any(|i| self.peers[i].is_alive());
         let me = self.name(self.me);
         for g in 0..self.groups.len() {
-            if self.pref(g) != self.me {
+            if self.pref(g) != self.me || self.groups[g].want || self.ip_requested[g] {
                 continue;
             }
             let key = self.cfg.groups[g].name.clone();
@@ -32,7 +42,6 @@ impl Node {
                 self.set_want(g, true, OwnershipReason::Startup);
             }
         }
-        self.takeover_orphans(OwnershipReason::NodeDead, false);
     }
 
     /// After a partition heals we cannot know what the peer holds: ask for our own groups
@@ -51,7 +60,10 @@ impl Node {
             }
         }
         for g in 0..self.groups.len() {
-            if self.pref(g) == self.me && self.groups[g].want {
+            // Also the ones we do not run: a group released meanwhile (isolation, a failed
+            // fence) must be asked for again, or it runs nowhere.
+            let ask = self.groups[g].want || !self.takeover_blocked();
+            if self.pref(g) == self.me && ask {
                 self.ip_requested[g] = true;
                 let key = self.cfg.groups[g].name.clone();
                 self.send(wire_msg::ip_request(&key));
@@ -83,6 +95,9 @@ impl Node {
 
     /// The peers we were asking died: stop asking and take what is ours to take.
     pub(crate) fn legacy_take_requested(&mut self) {
+        if self.takeover_blocked() {
+            return;
+        }
         self.timers.stop(Timer::IpRequest);
         for g in 0..self.groups.len() {
             if std::mem::take(&mut self.ip_requested[g]) && !self.groups[g].want {
@@ -110,7 +125,7 @@ impl Node {
             return;
         }
         let Some(g) = self.cfg.groups.iter().position(|c| c.name == key) else { return };
-        if std::mem::take(&mut self.ip_requested[g]) {
+        if std::mem::take(&mut self.ip_requested[g]) && !self.takeover_blocked() {
             self.set_want(g, true, OwnershipReason::IpRequest);
         }
     }

@@ -47,6 +47,9 @@ pub(crate) struct Peer {
     pub(crate) shutdone: bool,
     /// Fencing state (see `arbitration`).
     pub(crate) fence: crate::arbitration::Fence,
+    /// It died without a clean hand-over and was never fenced since; seeing it alive again
+    /// (same generation) does not clear this, only a fence or a restart does.
+    pub(crate) must_fence: bool,
 }
 
 impl Peer {
@@ -65,6 +68,7 @@ impl Peer {
             acked_ours: 0,
             holds: ResourceSet::None,
             fence: crate::arbitration::Fence::None,
+            must_fence: false,
             claims: None,
             stable: false,
             stable_log: std::collections::VecDeque::new(),

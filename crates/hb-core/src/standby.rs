@@ -41,6 +41,10 @@ impl Node {
     pub(crate) fn handle_admin(&mut self, cmd: AdminCommand) {
         match cmd {
             AdminCommand::Standby(set) => self.start_standby(set),
+            AdminCommand::Takeover(_) if self.takeover_blocked() => self.emit(Event::StandbyRefused {
+                reason: "takeovers are blocked: no ping node answers or a fence is outstanding"
+                    .to_owned(),
+            }),
             AdminCommand::Takeover(set) => match self.standby_refusal(false) {
                 Some(reason) => self.emit(Event::StandbyRefused { reason: reason.to_owned() }),
                 None => {
@@ -109,6 +113,7 @@ impl Node {
         match info {
             "me" => {
                 let ok = self.standby == Standby::Not
+                    && !self.takeover_blocked()
                     && self.rsc == RscState::Stable
                     && self.shutdown == Shutdown::None
                     && self.peers[i].stable_at(seq);
@@ -180,7 +185,11 @@ impl Node {
                     let take: Vec<usize> = self
                         .groups_in(set, i)
                         .into_iter()
-                        .filter(|&g| !self.groups[g].want && self.partner_should_take(g, i))
+                        .filter(|&g| {
+                            !self.groups[g].want
+                                && self.partner_should_take(g, i)
+                                && !self.takeover_blocked()
+                        })
                         .collect();
                     self.standby = Standby::Acquiring { set, from: i };
                     self.claim_flags = self.claim_flags.union(set.mirror());

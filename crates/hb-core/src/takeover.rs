@@ -53,8 +53,12 @@ impl Node {
     pub(crate) fn on_peer_dead(&mut self, i: usize, had_heard: bool) {
         self.cancel_standby_with(i);
         let p = &self.peers[i];
-        let fencing_needed =
-            !(had_heard && (p.shutdone || (self.is_nice() && p.holds == ResourceSet::None)));
+        let fencing_needed = p.must_fence
+            || !(had_heard && (p.shutdone || (self.is_nice() && p.holds == ResourceSet::None)));
+        // Fence even before our own comm-up: otherwise comm-up would take its groups unfenced.
+        if fencing_needed && self.shutdown == Shutdown::None {
+            self.request_fence(i);
+        }
         let p = &mut self.peers[i];
         p.holds = ResourceSet::None;
         p.claims = None;
@@ -67,9 +71,6 @@ impl Node {
         let name = self.name(i);
         let result = if fencing_needed { "n_stnth" } else { "unneeded" };
         self.send(wire_msg::stonith(&name, result));
-        if fencing_needed {
-            self.request_fence(i);
-        }
         self.take_after_loss(OwnershipReason::NodeDead);
         self.check_isolation();
     }
@@ -122,6 +123,7 @@ impl Node {
         p.stable_log.clear();
         p.shutdone = false;
         p.was_dead = false;
+        p.must_fence = false;
         if self.comm == Comm::Up && self.shutdown == Shutdown::None && self.rsc == RscState::Stable
         {
             self.takeover_orphans(OwnershipReason::NodeDead, false);
