@@ -7,6 +7,7 @@
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
+use hb_sim::arbitration::FenceModel;
 use hb_sim::faults::ScheduledFault;
 use hb_sim::mutants::Mutation;
 use hb_sim::scenario::FailbackMode;
@@ -27,6 +28,7 @@ struct Args {
 fn usage() -> &'static str {
     "usage: vopr [--seed S | --seeds N [--first F]] [--time-budget SECS] [--nodes N] [--media M] \
      [--failback on|off|legacy] [--safety-secs S] [--heal-secs S] [--quiet] [--model] \
+     [--arbitration] [--ping on|off] [--fencing OK_PPM:MIN_MS:MAX_MS] [--groups G] \
      [--fault AT_MS:KIND[:ARGS]]... [--no-faults] [--mutant NAME:NODE] [-v] [--log] [--emit-known] [--minimize]"
 }
 
@@ -64,6 +66,16 @@ fn parse() -> Result<Args, String> {
                 })
             }
             "--quiet" => a.knobs.quiet = true,
+            "--arbitration" => a.knobs.arbitration = true,
+            "--ping" => {
+                a.knobs.ping = Some(match value("--ping")?.as_str() {
+                    "on" => true,
+                    "off" => false,
+                    other => return Err(format!("--ping on|off, not {other}")),
+                })
+            }
+            "--fencing" => a.knobs.fencing = Some(FenceModel::parse_arg(&value("--fencing")?)?),
+            "--groups" => a.knobs.groups = Some(num(value("--groups")?)? as usize),
             "--model" => a.knobs.model = true,
             "--fault" => {
                 let f = ScheduledFault::parse_arg(&value("--fault")?)?;
@@ -189,7 +201,15 @@ fn main() -> ExitCode {
 /// tests/known_core_failures/mod.rs for the diagnoses); only a hint for whoever updates the list.
 fn category(sc: &Scenario, f: &hb_sim::Failure) -> &'static str {
     let legacy = sc.failback == FailbackMode::Legacy;
+    let fence_may_fail = sc.arbitration.fencing.is_some_and(|m| m.success_ppm < 1_000_000);
+    let arbitrated = sc.arbitration.ping_nodes || sc.arbitration.fencing.is_some();
     match (f.invariant, legacy) {
+        ("convergence", _) if arbitrated && f.detail.contains("runs nowhere") && fence_may_fail => {
+            "K"
+        }
+        ("convergence", _) if arbitrated && f.detail.contains("runs nowhere") => "L",
+        ("no-isolated-takeover", _) => "J",
+        ("fence-before-takeover", _) => "M",
         ("convergence", _) if f.detail.contains("runs nowhere") => "D",
         ("convergence", _) if f.detail.contains("preferred") => "C",
         ("single-owner", true) => "B",

@@ -1,0 +1,52 @@
+//! Minimal reproductions of hb-core arbitration and fencing bugs the simulator found
+//! (diagnoses in `known_arbitration_failures/mod.rs`). Each asserts the correct behaviour and
+//! is ignored while it fails: run them with `cargo test -p hb-sim --test
+//! regression_arbitration -- --ignored` and un-ignore each once the core is fixed.
+
+use hb_sim::faults::ScheduledFault;
+use hb_sim::scenario::FailbackMode;
+use hb_sim::{run_seed, Knobs, RunOptions};
+
+fn check(seed: u64, knobs: &Knobs) {
+    if let Err(f) = run_seed(seed, knobs, RunOptions { trace_lines: true, ..RunOptions::default() })
+    {
+        panic!("{f}");
+    }
+}
+
+fn script(faults: &[&str]) -> Option<Vec<ScheduledFault>> {
+    Some(faults.iter().map(|f| ScheduledFault::parse_arg(f).expect("valid fault")).collect())
+}
+
+#[test]
+#[ignore = "known hb-core failure J: groups are handed back to a node whose ping nodes are lost"]
+fn no_failback_to_a_node_without_ping_nodes() {
+    let k = Knobs {
+        nodes: Some(2),
+        groups: Some(1),
+        failback: Some(FailbackMode::On),
+        quiet: true,
+        ping: Some(true),
+        script: script(&["12000:uplink-down:0", "12000:partition:1:2:two-way", "20000:heal"]),
+        ..Knobs::default()
+    };
+    check(1, &k);
+}
+
+#[test]
+#[ignore = "known hb-core failure N: a stray heartbeat after a failed fence makes the next death 'clean'"]
+fn a_peer_glimpsed_after_a_failed_fence_is_still_fenced_before_takeover() {
+    let k = Knobs {
+        nodes: Some(2),
+        media: Some(1),
+        failback: Some(FailbackMode::On),
+        arbitration: true,
+        script: script(&[
+            "7823:partition:2:1:two-way",
+            "11683:heal",
+            "19935:partition:2:1:two-way",
+        ]),
+        ..Knobs::default()
+    };
+    check(145, &k);
+}
