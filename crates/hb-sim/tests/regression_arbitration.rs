@@ -50,3 +50,40 @@ fn a_peer_glimpsed_after_a_failed_fence_is_still_fenced_before_takeover() {
     };
     check(145, &k);
 }
+
+fn pinned(nodes: usize, media: usize, failback: FailbackMode, faults: &[&str]) -> Knobs {
+    Knobs {
+        nodes: Some(nodes),
+        media: Some(media),
+        failback: Some(failback),
+        quiet: true,
+        arbitration: true,
+        script: script(faults),
+        ..Knobs::default()
+    }
+}
+
+#[test]
+#[ignore = "known hb-core failure K: a group released or orphaned while fencing failed is never re-acquired"]
+fn groups_are_acquired_again_after_failed_fences_and_isolation() {
+    let faults = ["16424:uplink-down:0", "19555:link-down:0:0", "20110:uplink-up:0"];
+    check(1265, &pinned(2, 1, FailbackMode::Legacy, &faults));
+}
+
+#[test]
+#[ignore = "known hb-core failure M: a peer that dies before our comm-up is never fenced"]
+fn a_peer_dying_during_our_start_up_is_fenced_before_takeover() {
+    let faults = [
+        "11630:crash:1",
+        "14136:partition:4:3:two-way",
+        "15090:restart:1",
+        "17272:partition:1:6:two-way",
+    ];
+    check(1564, &pinned(3, 2, FailbackMode::Legacy, &faults));
+}
+
+#[test]
+#[ignore = "known hb-core failure O: hb_takeover starts a peer's groups after fencing it failed"]
+fn hb_takeover_does_not_bypass_a_failed_fence() {
+    check(1763, &pinned(3, 1, FailbackMode::On, &["27972:link-down:0:0", "29609:takeover:1:all"]));
+}

@@ -209,7 +209,8 @@ fn category(sc: &Scenario, f: &hb_sim::Failure) -> &'static str {
         }
         ("convergence", _) if arbitrated && f.detail.contains("runs nowhere") => "L",
         ("no-isolated-takeover", _) => "J",
-        ("fence-before-takeover", _) => "M",
+        ("fence-before-takeover", _) => "N",
+        ("fence-failure-blocks", _) => "O",
         ("convergence", _) if f.detail.contains("runs nowhere") => "D",
         ("convergence", _) if f.detail.contains("preferred") => "C",
         ("single-owner", true) => "B",

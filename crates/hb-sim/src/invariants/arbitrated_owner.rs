@@ -3,7 +3,8 @@
 //! live peer heard) and the rest of the live nodes reach their ping nodes and each other, the
 //! ping nodes decide, without waiting for the partition to heal: once nothing has changed for
 //! `initdead`/`deadtime`/`deadping` plus fencing and scripts, every group is held by exactly
-//! one node, a reachable one, and runs there. (`single-owner` only judges connected clusters;
+//! one node, a reachable one, and runs there (not judged during a start-up, whose exchanges
+//! wait longer). (`single-owner` only judges connected clusters;
 //! here the isolated side must give up and the reachable side take over.) The takeover half is
 //! only promised when scripts and fencing cannot fail.
 
@@ -63,6 +64,12 @@ impl Invariant for ArbitratedOwner {
             }
         }
         if view.now.since(self.last_change) < Self::bound_us(view, self.last_change) {
+            return Ok(());
+        }
+        // Nodes started together wait for each other (heartbeat's RQSTDELAY, 10 s) before
+        // anyone takes groups.
+        let startup_ms = sc.timing.initdead_ms + 12_000;
+        if view.last_boot.iter().flatten().any(|b| view.now < b.plus_millis(startup_ms)) {
             return Ok(());
         }
         let Some(reach) = Self::reachable_side(view) else { return Ok(()) };
