@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use hb_sim::arbitration::FenceModel;
 use hb_sim::faults::ScheduledFault;
+use hb_sim::invariants::standard;
 use hb_sim::mutants::Mutation;
 use hb_sim::scenario::FailbackMode;
 use hb_sim::{Knobs, RunOptions, Scenario};
@@ -23,13 +24,16 @@ struct Args {
     log: bool,
     emit_known: bool,
     minimize: bool,
+    /// Checkers left out (to look past a known failure that hides others).
+    skip: Vec<String>,
 }
 
 fn usage() -> &'static str {
     "usage: vopr [--seed S | --seeds N [--first F]] [--time-budget SECS] [--nodes N] [--media M] \
      [--failback on|off|legacy] [--safety-secs S] [--heal-secs S] [--quiet] [--model] \
      [--arbitration] [--ping on|off] [--fencing OK_PPM:MIN_MS:MAX_MS] [--groups G] \
-     [--fault AT_MS:KIND[:ARGS]]... [--no-faults] [--mutant NAME:NODE] [-v] [--log] [--emit-known] [--minimize]"
+     [--fault AT_MS:KIND[:ARGS]]... [--no-faults] [--mutant NAME:NODE] [--skip-checker NAME]... [-v] [--log] \
+     [--emit-known] [--minimize]"
 }
 
 fn parse() -> Result<Args, String> {
@@ -43,6 +47,7 @@ fn parse() -> Result<Args, String> {
         log: false,
         emit_known: false,
         minimize: false,
+        skip: Vec::new(),
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -95,6 +100,7 @@ fn parse() -> Result<Args, String> {
             "--log" => a.log = true,
             "--emit-known" => a.emit_known = true,
             "--minimize" => a.minimize = true,
+            "--skip-checker" => a.skip.push(value("--skip-checker")?),
             "-h" | "--help" => return Err(usage().to_string()),
             other => return Err(format!("unknown argument {other}\n{}", usage())),
         }
@@ -145,7 +151,9 @@ fn main() -> ExitCode {
             println!("explicit faults: {}", faults.join(" "));
         }
         ran += 1;
-        match hb_sim::run(&scenario, factory.as_ref(), opts) {
+        let checkers =
+            standard().into_iter().filter(|c| !args.skip.iter().any(|s| s == c.name())).collect();
+        match hb_sim::run_with(&scenario, factory.as_ref(), opts, checkers) {
             Ok(report) => {
                 node_ms += report.node_ms;
                 if checks.is_empty() {

@@ -17,6 +17,12 @@
 //!   group 0 at about 20.05 s although its ping nodes are still unreachable (the group was
 //!   running fine on node2, which reaches them). Seeds 173 (nice, failback at heal), 76
 //!   (legacy start-up after a restart), 78 (`hb_takeover local` on the ping-less node).
+//!   Worse in legacy mode: a node that boots cut off from everything starts its own groups at
+//!   comm up (ping nodes already reported lost, every peer dead) and, since nothing checks
+//!   isolation again, keeps them for good (`isolated-releases` once `no-isolated-takeover` is
+//!   left out with `vopr --skip-checker`): `--seed 2728 --nodes 2 --media 1 --failback legacy
+//!   --quiet --fault 14001:uplink-down:0 --fault 21900:crash:0 --fault
+//!   24168:partition:2:1:two-way --fault 24215:restart:0 --arbitration` (also 1131, 3771).
 //! N (`fence-before-takeover`): fencing is defeated by a peer that briefly reappears. node2
 //!   fences node1 after a partition and the fence fails (no takeover, correct); then one stray
 //!   heartbeat of node1 crosses the partition (a replayed datagram; a flickering link does the
