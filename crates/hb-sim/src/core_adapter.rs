@@ -68,7 +68,7 @@ pub fn engine_config(sc: &Scenario, node: usize, generation: u64) -> Result<Engi
         generation: u32::try_from(generation).map_err(|_| "generation overflow".to_string())?,
         uuid,
         max_rexmit_delay: ms(250),
-        fencing: false,
+        fencing: sc.arbitration.fencing.is_some(),
         nodes,
     })
 }
@@ -115,10 +115,10 @@ impl CoreEngine {
             }),
             Output::PersistGeneration(g) => EngineOutput::PersistGeneration(u64::from(g)),
             Output::Event(ev) => EngineOutput::Observe(self.observation(ev)),
-            // Scenarios configure no fencing, so the engine never asks.
-            Output::Fence { node } => {
-                EngineOutput::Observe(Observation::Other(format!("fence {node}")))
-            }
+            Output::Fence { node } => match self.node_index(&node) {
+                Some(target) => EngineOutput::Fence { target },
+                None => EngineOutput::Observe(Observation::Other(format!("fence {node}?"))),
+            },
         }
     }
 
@@ -191,6 +191,16 @@ impl Engine for CoreEngine {
 
     fn handle_wall_step(&mut self, now: LocalTime) {
         self.inner.handle_input(instant(now), Input::WallClock(wall_secs(now)));
+    }
+
+    fn handle_ping_reach(&mut self, now: LocalTime, reachable: bool) {
+        self.inner.handle_input(instant(now), Input::PingReach(reachable));
+    }
+
+    fn handle_fence_done(&mut self, now: LocalTime, target: usize, ok: bool) {
+        let Some(node) = self.names.get(target).cloned() else { return };
+        let detail = if ok { "powered off" } else { "simulated fencing failure" }.to_string();
+        self.inner.handle_input(instant(now), Input::FenceDone { node, ok, detail });
     }
 
     fn poll_output(&mut self) -> Option<EngineOutput> {

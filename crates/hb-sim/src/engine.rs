@@ -87,6 +87,11 @@ pub enum EngineOutput {
     Observe(Observation),
     /// Persist this generation number before sending anything more.
     PersistGeneration(u64),
+    /// Fence (power off) this node, then report with [`Engine::handle_fence_done`].
+    Fence {
+        /// The node to fence.
+        target: usize,
+    },
     /// The engine finished a graceful shutdown and is inert. `restart` is true when it stopped
     /// in order to restart (heartbeat's partition-heal self-restart), so the shell starts a new
     /// process at once; false when an operator stopped it.
@@ -112,6 +117,15 @@ pub trait Engine {
     /// The wall clock was stepped (`now.wall_us` is the new reading).
     fn handle_wall_step(&mut self, now: LocalTime) {
         let _ = now;
+    }
+    /// The simulated pinger reports whether any ping node answers (only in scenarios with
+    /// ping nodes; an engine assumes `true` until told otherwise).
+    fn handle_ping_reach(&mut self, now: LocalTime, reachable: bool) {
+        let _ = (now, reachable);
+    }
+    /// A fence request for `target` ended: `ok` when the target is powered off for sure.
+    fn handle_fence_done(&mut self, now: LocalTime, target: usize, ok: bool) {
+        let _ = (now, target, ok);
     }
     /// The next output, if any.
     fn poll_output(&mut self) -> Option<EngineOutput>;

@@ -71,6 +71,11 @@ pub enum Fault {
         /// Jump in seconds, negative = backwards.
         secs: i64,
     },
+    /// A node loses its uplink: no ping node answers it any more (heartbeat links are
+    /// separate interfaces and unaffected).
+    UplinkDown(usize),
+    /// That node's ping nodes answer again.
+    UplinkUp(usize),
     /// An admin command on a node.
     Admin {
         /// The node it runs on.
@@ -92,7 +97,7 @@ pub struct ScheduledFault {
 impl ScheduledFault {
     /// The `vopr --fault` spelling: `AT_MS:KIND[:ARGS]`, e.g. `12000:crash:0`,
     /// `5000:link-down:0:1`, `9000:partition:1:2:two-way`, `14000:heal`,
-    /// `8000:standby:1:all`.
+    /// `8000:standby:1:all`, `7000:uplink-down:1`.
     pub fn to_arg(&self) -> String {
         let at = self.at.millis();
         let set = |s: ResourceSet| match s {
@@ -114,6 +119,8 @@ impl ScheduledFault {
             Fault::LinkDown { node, medium } => format!("{at}:link-down:{node}:{medium}"),
             Fault::LinkUp { node, medium } => format!("{at}:link-up:{node}:{medium}"),
             Fault::ClockStep { node, secs } => format!("{at}:clock-step:{node}:{secs}"),
+            Fault::UplinkDown(n) => format!("{at}:uplink-down:{n}"),
+            Fault::UplinkUp(n) => format!("{at}:uplink-up:{n}"),
             Fault::Admin { node, cmd: AdminCmd::Standby(s) } => {
                 format!("{at}:standby:{node}:{}", set(s))
             }
@@ -155,6 +162,8 @@ impl ScheduledFault {
                     parts.get(3).and_then(|p| p.parse().ok()).ok_or(format!("bad step {arg:?}"))?;
                 Fault::ClockStep { node: node()?, secs }
             }
+            Some("uplink-down") => Fault::UplinkDown(node()?),
+            Some("uplink-up") => Fault::UplinkUp(node()?),
             Some("standby") => Fault::Admin { node: node()?, cmd: AdminCmd::Standby(set(3)?) },
             Some("takeover") => Fault::Admin { node: node()?, cmd: AdminCmd::Takeover(set(3)?) },
             Some("shutdown") => Fault::Admin { node: node()?, cmd: AdminCmd::Shutdown },
@@ -291,6 +300,10 @@ mod tests {
             for f in Scenario::generate(seed, &Knobs::default()).faults {
                 assert_eq!(ScheduledFault::parse_arg(&f.to_arg()), Ok(f));
             }
+        }
+        for arg in ["7000:uplink-down:1", "9000:uplink-up:0"] {
+            let f = ScheduledFault::parse_arg(arg).expect("valid");
+            assert_eq!(f.to_arg(), arg);
         }
         assert!(ScheduledFault::parse_arg("100:explode:1").is_err());
         assert!(ScheduledFault::parse_arg("x:crash:1").is_err());

@@ -7,7 +7,10 @@
 //! file in [`invariants`]). A run is a safety phase with faults, then a heal phase that must
 //! converge. A violation comes back as a [`Failure`] whose text names the seed and the exact
 //! `vopr` command that replays it; success gives a [`RunReport`] with the trace hash.
+//! Scenarios may opt in to ping nodes and fencing ([`arbitration`]): the world then models
+//! each node's uplink, a pinger and a fencing device, and five more checkers judge them.
 
+pub mod arbitration;
 pub mod core_adapter;
 pub mod engine;
 pub mod faults;

@@ -1,7 +1,8 @@
 //! Deliberately wrong engines, built by wrapping a correct one on one node, to show that the
 //! checkers catch real mistakes: declaring a peer dead (and taking its groups) at warntime
 //! instead of deadtime, losing the completion of group starts, restarting groups for no
-//! reason, ignoring operator requests, and never taking over a peer's groups.
+//! reason, ignoring operator requests, never taking over a peer's groups, and three ways of
+//! defeating ping-node arbitration and fencing.
 
 use crate::engine::{
     ActionKind, ActionOutcome, ActionReq, Engine, EngineFactory, EngineOutput, LocalTime,
@@ -25,16 +26,25 @@ pub enum Mutation {
     NoForeignStart,
     /// Never ask the shell to persist the generation (a restart would reuse it).
     ForgetGeneration,
+    /// Never hear that the ping nodes stopped answering.
+    IgnorePingLoss,
+    /// Answer its own fence requests with success at once, without fencing anything.
+    SkipFence,
+    /// Hear every fencing failure as a success.
+    IgnoreFenceFailure,
 }
 
 /// Every mutation, for parsing and tests.
-pub const ALL_MUTATIONS: [Mutation; 6] = [
+pub const ALL_MUTATIONS: [Mutation; 9] = [
     Mutation::DeadAtWarntime,
     Mutation::DropStartDone,
     Mutation::Flap,
     Mutation::IgnoreAdmin,
     Mutation::NoForeignStart,
     Mutation::ForgetGeneration,
+    Mutation::IgnorePingLoss,
+    Mutation::SkipFence,
+    Mutation::IgnoreFenceFailure,
 ];
 
 /// Token marking actions the mutant itself injected (their completions are swallowed).
@@ -53,6 +63,9 @@ impl Mutation {
             Mutation::IgnoreAdmin => "ignore-admin",
             Mutation::NoForeignStart => "no-foreign-start",
             Mutation::ForgetGeneration => "forget-generation",
+            Mutation::IgnorePingLoss => "ignore-ping-loss",
+            Mutation::SkipFence => "skip-fence",
+            Mutation::IgnoreFenceFailure => "ignore-fence-failure",
         }
     }
 
@@ -96,6 +109,7 @@ impl EngineFactory for Mutant {
             declared: vec![false; sc.nodes],
             extra: Vec::new(),
             next_flap_us: now.mono_us + FLAP_AFTER_US,
+            last_now: now,
         }))
     }
 }
@@ -111,6 +125,8 @@ struct MutantEngine {
     declared: Vec<bool>,
     extra: Vec<EngineOutput>,
     next_flap_us: u64,
+    /// The time of the latest input (for answers the mutant gives itself).
+    last_now: LocalTime,
 }
 
 impl MutantEngine {
@@ -124,6 +140,7 @@ impl MutantEngine {
 
 impl Engine for MutantEngine {
     fn handle_message(&mut self, now: LocalTime, medium: usize, msg: hb_wire::Verified) {
+        self.last_now = now;
         if msg.msg_type() == Some("status") {
             if let Some(p) = msg.get_str("src").and_then(|s| self.names.iter().position(|n| n == s))
             {
@@ -135,6 +152,7 @@ impl Engine for MutantEngine {
     }
 
     fn handle_timeout(&mut self, now: LocalTime) {
+        self.last_now = now;
         if self.mutation == Mutation::DeadAtWarntime {
             for p in 0..self.names.len() {
                 let due = self.last_heard[p].is_some_and(|t| now.mono_us >= t + self.warntime_us);
@@ -175,6 +193,7 @@ impl Engine for MutantEngine {
     }
 
     fn handle_admin(&mut self, now: LocalTime, cmd: AdminCmd) {
+        self.last_now = now;
         if self.mutation == Mutation::IgnoreAdmin && cmd != AdminCmd::Shutdown {
             return;
         }
@@ -182,6 +201,7 @@ impl Engine for MutantEngine {
     }
 
     fn handle_action_done(&mut self, now: LocalTime, req: &ActionReq, outcome: ActionOutcome) {
+        self.last_now = now;
         if req.token == INJECTED {
             // Our own flap: bring the group back after stopping it.
             if req.kind == ActionKind::Stop {
@@ -197,11 +217,27 @@ impl Engine for MutantEngine {
     }
 
     fn handle_link_state(&mut self, now: LocalTime, medium: usize, up: bool) {
+        self.last_now = now;
         self.inner.handle_link_state(now, medium, up);
     }
 
     fn handle_wall_step(&mut self, now: LocalTime) {
+        self.last_now = now;
         self.inner.handle_wall_step(now);
+    }
+
+    fn handle_ping_reach(&mut self, now: LocalTime, reachable: bool) {
+        self.last_now = now;
+        if self.mutation == Mutation::IgnorePingLoss && !reachable {
+            return;
+        }
+        self.inner.handle_ping_reach(now, reachable);
+    }
+
+    fn handle_fence_done(&mut self, now: LocalTime, target: usize, ok: bool) {
+        self.last_now = now;
+        let ok = ok || self.mutation == Mutation::IgnoreFenceFailure;
+        self.inner.handle_fence_done(now, target, ok);
     }
 
     fn poll_output(&mut self) -> Option<EngineOutput> {
@@ -213,6 +249,11 @@ impl Engine for MutantEngine {
             if self.mutation == Mutation::ForgetGeneration
                 && matches!(out, EngineOutput::PersistGeneration(_))
             {
+                continue;
+            }
+            if let (Mutation::SkipFence, EngineOutput::Fence { target }) = (self.mutation, &out) {
+                let (now, target) = (self.last_now, *target);
+                self.inner.handle_fence_done(now, target, true);
                 continue;
             }
             if let EngineOutput::RunAction(req) = &out {

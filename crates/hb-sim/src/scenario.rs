@@ -2,6 +2,7 @@
 //! resource groups, timers, failback mode, auth method), the network's misbehaviour, the
 //! resource scripts' misbehaviour, each clock's drift, and the schedule of faults.
 
+use crate::arbitration::{self, Arbitration, FenceModel};
 use crate::faults::{self, ScheduledFault};
 use crate::mutants::Mutation;
 use crate::rng::SimRng;
@@ -121,6 +122,15 @@ pub struct Knobs {
     pub mutant: Option<(Mutation, usize)>,
     /// Run the simulator's reference model engine instead of `hb-core`.
     pub model: bool,
+    /// Opt in to ping nodes and fencing: draw their options and extra uplink, isolation,
+    /// crash and partition episodes from the seed (see [`crate::arbitration`]).
+    pub arbitration: bool,
+    /// Force ping nodes on or off.
+    pub ping: Option<bool>,
+    /// Force fencing on, with this device model.
+    pub fencing: Option<FenceModel>,
+    /// Force the number of resource groups (1..=nodes + 1).
+    pub groups: Option<usize>,
 }
 
 impl Knobs {
@@ -164,6 +174,18 @@ impl Knobs {
         if self.model {
             s.push_str(" --model");
         }
+        if self.arbitration {
+            s.push_str(" --arbitration");
+        }
+        if let Some(p) = self.ping {
+            s.push_str(if p { " --ping on" } else { " --ping off" });
+        }
+        if let Some(f) = self.fencing {
+            s.push_str(&format!(" --fencing {}", f.to_arg()));
+        }
+        if let Some(g) = self.groups {
+            s.push_str(&format!(" --groups {g}"));
+        }
         s
     }
 }
@@ -196,6 +218,8 @@ pub struct Scenario {
     /// A node that seals its datagrams in the classic (pre-netstring) format, as an older peer
     /// would; receivers must accept both.
     pub classic_node: Option<usize>,
+    /// Ping nodes and fencing.
+    pub arbitration: Arbitration,
     /// Faults of the safety phase, sorted by time.
     pub faults: Vec<ScheduledFault>,
     /// Safety phase length in ms.
@@ -225,7 +249,8 @@ impl Scenario {
         });
         let auth = [AuthChoice::Crc, AuthChoice::Sha1, AuthChoice::Md5][rng.index(3)];
         let mut groups = Vec::new();
-        let group_count = 1 + rng.below(nodes as u64 + 1) as usize;
+        let drawn_groups = 1 + rng.below(nodes as u64 + 1) as usize;
+        let group_count = knobs.groups.map_or(drawn_groups, |g| g.clamp(1, nodes + 1));
         for g in 0..group_count {
             let members = 1 + rng.below(3) as usize;
             let resources = (0..members)
@@ -250,7 +275,9 @@ impl Scenario {
         let drift_ppm = (0..nodes)
             .map(|_| rng.range(0, 2 * MAX_DRIFT_PPM as u64) as i64 - MAX_DRIFT_PPM)
             .collect();
-        let safety_ms = knobs.safety_secs.unwrap_or(20) * 1000;
+        // Opted-in arbitration runs get room for an isolation to be decided before it heals.
+        let default_safety = if knobs.arbitration { 30 } else { 20 };
+        let safety_ms = knobs.safety_secs.unwrap_or(default_safety) * 1000;
         let heal_ms = knobs.heal_secs.unwrap_or(35) * 1000;
         let mut scenario = Scenario {
             seed,
@@ -273,6 +300,22 @@ impl Scenario {
                 let mut crng = SimRng::new(seed ^ 0xc1a5_51c0);
                 (crng.below(4) == 0).then(|| crng.index(nodes))
             },
+            // Own stream, drawn only when asked for, so default scenarios keep their runs.
+            arbitration: {
+                let mut arng = SimRng::new(seed ^ 0xa4b1_7a71_0e55_f00d);
+                let mut a = if knobs.arbitration {
+                    Arbitration::draw(&mut arng, deadtime_ms)
+                } else {
+                    Arbitration::off(deadtime_ms)
+                };
+                if let Some(p) = knobs.ping {
+                    a.ping_nodes = p;
+                }
+                if knobs.fencing.is_some() {
+                    a.fencing = knobs.fencing;
+                }
+                a
+            },
             faults: Vec::new(),
             safety_ms,
             heal_ms,
@@ -283,6 +326,15 @@ impl Scenario {
         } else if !knobs.quiet {
             let mut frng = rng.fork(1);
             scenario.faults = faults::schedule(&mut frng, &scenario);
+            if knobs.arbitration {
+                let mut arng = SimRng::new(seed ^ 0x0a4b_1e95_5c4e_d01e);
+                // Half of them without the background faults, so that isolations get decided.
+                if arng.below(2) == 0 {
+                    scenario.faults.clear();
+                }
+                scenario.faults.extend(arbitration::schedule(&mut arng, &scenario));
+                scenario.faults.sort_by_key(|f| f.at);
+            }
         }
         scenario
     }
@@ -338,9 +390,24 @@ impl Scenario {
             FailbackMode::Off => "off",
             FailbackMode::Legacy => "legacy",
         };
+        let a = &self.arbitration;
+        let arb = match (a.ping_nodes, a.fencing) {
+            (false, None) => String::new(),
+            (ping, fence) => format!(
+                ", ping nodes {}, deadping {} ms, fencing {}",
+                if ping { "on" } else { "off" },
+                a.deadping_ms,
+                fence.map_or("off".to_string(), |f| format!(
+                    "{}% ok in {}..{} ms",
+                    f.success_ppm / 10_000,
+                    f.min_ms,
+                    f.max_ms
+                ))
+            ),
+        };
         format!(
             "{} nodes, {} media, {} groups, auto_failback {failback}, {:?}, keepalive {} ms, \
-             deadtime {} ms, loss {}%, {} faults",
+             deadtime {} ms, loss {}%, {} faults{arb}",
             self.nodes,
             self.media,
             self.groups.len(),

@@ -16,6 +16,7 @@ use crate::scenario::{ActionProfile, AuthChoice, Scenario};
 use crate::time::{NodeClock, SimTime};
 use crate::trace::Trace;
 
+mod arbitration;
 mod drive;
 mod lifecycle;
 
@@ -78,6 +79,8 @@ enum Ev {
     ActionDone { node: usize, boot: u64, req: ActionReq, outcome: ActionOutcome },
     Fault(Fault),
     Reboot { node: usize },
+    PingReport { node: usize, boot: u64, reachable: bool },
+    FenceDone { node: usize, boot: u64, target: usize, ok: bool },
     Heal,
     Tick,
     End,
@@ -109,7 +112,16 @@ struct World<'a> {
     rng: SimRng,
     net_rng: SimRng,
     action_rng: SimRng,
+    fence_rng: SimRng,
     net: Network,
+    /// Ground truth: whose machine reaches its ping nodes.
+    uplink: Vec<bool>,
+    /// Since when each uplink has been in its current state.
+    uplink_since: Vec<SimTime>,
+    /// What the simulated pinger last told each node's current engine (`None`: nothing yet).
+    ping_reported: Vec<Option<bool>>,
+    /// `hears[from][to]`: a datagram from `from` can reach `to` on some medium.
+    hears: Vec<Vec<bool>>,
     actions: ActionProfile,
     nodes: Vec<NodeSlot>,
     auth: Authenticator,
@@ -121,6 +133,8 @@ struct World<'a> {
     last_fresh: Vec<Vec<Option<SimTime>>>,
     alive: Vec<bool>,
     booted_at: Vec<Option<SimTime>>,
+    /// When each node last booted (kept while it is down).
+    last_boot: Vec<Option<SimTime>>,
     healed: bool,
     events: u64,
     node_ms: u64,
@@ -141,6 +155,7 @@ impl<'a> World<'a> {
         let net_rng = rng.fork(1);
         let action_rng = rng.fork(2);
         let mut clock_rng = rng.fork(3);
+        let fence_rng = rng.fork(4);
         let nodes = (0..sc.nodes)
             .map(|n| NodeSlot {
                 engine: None,
@@ -166,7 +181,12 @@ impl<'a> World<'a> {
             rng,
             net_rng,
             action_rng,
+            fence_rng,
             net: Network::new(sc.nodes, sc.media, sc.net),
+            uplink: vec![true; sc.nodes],
+            uplink_since: vec![SimTime::ZERO; sc.nodes],
+            ping_reported: vec![None; sc.nodes],
+            hears: vec![vec![true; sc.nodes]; sc.nodes],
             actions: sc.actions,
             nodes,
             auth,
@@ -182,6 +202,7 @@ impl<'a> World<'a> {
             last_fresh: vec![vec![None; sc.nodes]; sc.nodes],
             alive: vec![false; sc.nodes],
             booted_at: vec![None; sc.nodes],
+            last_boot: vec![None; sc.nodes],
             healed: false,
             events: 0,
             node_ms: 0,
@@ -226,6 +247,12 @@ impl<'a> World<'a> {
                     }
                 }
                 Ev::Heal => self.heal()?,
+                Ev::PingReport { node, boot, reachable } => {
+                    self.ping_report(node, boot, reachable)?
+                }
+                Ev::FenceDone { node, boot, target, ok } => {
+                    self.fence_done(node, boot, target, ok)?
+                }
                 Ev::Tick => {
                     self.check_gaps();
                     self.fact(&Fact::Tick)?;
@@ -284,6 +311,10 @@ impl<'a> World<'a> {
             connected: self.connected(),
             last_fresh: &self.last_fresh,
             booted_at: &self.booted_at,
+            last_boot: &self.last_boot,
+            uplink: &self.uplink,
+            ping_reported: &self.ping_reported,
+            hears: &self.hears,
         }
     }
 

@@ -3,6 +3,9 @@
 //! network delay and clock-drift slack), counted from the crash or from the last status of the
 //! dead node still delivered after it (packets in flight outlive their sender, and a reordered
 //! one may be accepted as filling a gap), unless something else disturbs the cluster first.
+//! With ping nodes the promise needs every live node to reach its ping nodes (and to have been
+//! told so); with fencing the budget includes the fencing device's delay (a fence that will
+//! fail is a disturbance).
 
 use super::{Fact, Invariant, View};
 use crate::time::SimTime;
@@ -35,13 +38,18 @@ impl Invariant for FailoverDeadline {
                 // promise; so does a crash that leaves nobody to take over.
                 let settled = view.now.since(*quiet_since) >= view.safety_settle_us();
                 let survivors = view.alive.iter().enumerate().any(|(n, a)| *a && n != *node);
+                let pinging = !view.scenario.arbitration.ping_nodes
+                    || (0..view.scenario.nodes).all(|n| {
+                        !view.alive[n] || (view.uplink[n] && view.ping_reported[n] != Some(false))
+                    });
                 // Anything already pending is moot: this crash is a new disturbance.
                 self.pending.clear();
-                if settled && view.connected && survivors {
+                if settled && view.connected && survivors && pinging {
                     let sc = view.scenario;
                     let members: usize = held.iter().map(|g| sc.groups[*g].resources.len()).sum();
                     let budget_ms = sc.timing.deadtime_ms
                         + sc.timing.keepalive_ms
+                        + sc.arbitration.fence_max_ms()
                         + members as u64 * sc.actions.max_ms;
                     let slack_us =
                         sc.net.delay_max_us + sc.timing.deadtime_ms * 1000 * 5 / 1000 + 5_000;

@@ -5,17 +5,27 @@
 //! so a sweep can show that no checker passes vacuously.
 
 mod admin_completes;
+mod arbitrated_owner;
 mod convergence;
 mod failover_deadline;
+mod fence_before_takeover;
+mod fence_failure_blocks;
+mod isolated_releases;
 mod no_false_death;
 mod no_flapping;
+mod no_isolated_takeover;
 mod single_owner;
 
 pub use admin_completes::AdminCompletes;
+pub use arbitrated_owner::ArbitratedOwner;
 pub use convergence::Convergence;
 pub use failover_deadline::FailoverDeadline;
+pub use fence_before_takeover::FenceBeforeTakeover;
+pub use fence_failure_blocks::FenceFailureBlocks;
+pub use isolated_releases::IsolatedReleases;
 pub use no_false_death::NoFalseDeath;
 pub use no_flapping::NoFlapping;
+pub use no_isolated_takeover::NoIsolatedTakeover;
 pub use single_owner::SingleOwner;
 
 use crate::engine::Observation;
@@ -86,6 +96,29 @@ pub enum Fact {
         /// The group.
         group: usize,
     },
+    /// The simulated pinger told a node's engine whether its ping nodes answer.
+    PingReported {
+        /// The node.
+        node: usize,
+        /// What it was told.
+        reachable: bool,
+    },
+    /// A node's engine asked for `target` to be fenced.
+    FenceRequested {
+        /// The requester.
+        by: usize,
+        /// The node to fence.
+        target: usize,
+    },
+    /// A fence request ended and its requester was told; `ok`: the target is powered off.
+    FenceDone {
+        /// The requester.
+        by: usize,
+        /// The fenced node.
+        target: usize,
+        /// Success.
+        ok: bool,
+    },
     /// The heal phase began: faults repaired, network clean from now on.
     HealStart,
     /// Periodic check point.
@@ -112,6 +145,14 @@ pub struct View<'a> {
     pub last_fresh: &'a [Vec<Option<SimTime>>],
     /// When each node's current engine booted (None while crashed).
     pub booted_at: &'a [Option<SimTime>],
+    /// When each node last booted (kept while it is down).
+    pub last_boot: &'a [Option<SimTime>],
+    /// Whose uplink reaches its ping nodes (ground truth).
+    pub uplink: &'a [bool],
+    /// What each node's current engine was last told about its ping nodes.
+    pub ping_reported: &'a [Option<bool>],
+    /// `hears[from][to]`: datagrams from `from` can reach `to` on some medium.
+    pub hears: &'a [Vec<bool>],
 }
 
 impl View<'_> {
@@ -132,6 +173,44 @@ impl View<'_> {
     /// standby exchange) with slack.
     pub fn quiet_settle_us(&self) -> u64 {
         self.scenario.quiet_settle_ms() * 1000
+    }
+
+    /// Whether `node` is cut off from everything: alive, its uplink down, and no live peer's
+    /// datagrams reach it.
+    pub fn isolated(&self, node: usize) -> bool {
+        self.alive.get(node).copied().unwrap_or(false)
+            && !self.uplink.get(node).copied().unwrap_or(true)
+            && (0..self.scenario.nodes).all(|p| {
+                p == node
+                    || !self.alive[p]
+                    || !self.hears.get(p).and_then(|r| r.get(node)).copied().unwrap_or(false)
+            })
+    }
+
+    /// The dead interval peers may apply to a heartbeat heard at `at`: heartbeat advertises
+    /// `deadtime` + 2 s during its first 5 s, and peers honour the advertised value.
+    pub fn dead_interval_ms(&self, at: SimTime) -> u64 {
+        let bumped = self.last_boot.iter().flatten().any(|b| at < b.plus_millis(5_000));
+        self.scenario.timing.deadtime_ms + if bumped { 2_000 } else { 0 }
+    }
+
+    /// Slack for arbitration deadlines: datagrams still in flight when a cut happens (delay,
+    /// reordering, duplicates), clock drift on the timers, fencing, and each group's scripts
+    /// twice (a start under way, then its stop), plus one second.
+    pub fn arbitration_slack_us(&self) -> u64 {
+        let sc = self.scenario;
+        let t = &sc.timing;
+        let timers_ms = t.keepalive_ms + sc.arbitration.fence_max_ms();
+        // Groups run their scripts in parallel, members one after another; a script only runs
+        // to the shell's timeout when scripts may hang.
+        let a = &sc.actions;
+        let per_action_ms =
+            if a.start_hang_ppm > 0 { a.max_ms.max(a.timeout_ms) } else { a.max_ms };
+        let members = sc.groups.iter().map(|g| g.resources.len()).max().unwrap_or(0) as u64;
+        3 * sc.net.delay_max_us
+            + crate::net::REORDER_MAX_US
+            + (t.deadtime_ms.max(t.initdead_ms) + sc.arbitration.deadping_ms) * 5
+            + (timers_ms + 2 * members * per_action_ms + 1_000) * 1000
     }
 
     /// `deadtime` shortened by the worst clock drift: no correct node can time a peer out in
@@ -166,5 +245,10 @@ pub fn standard() -> Vec<Box<dyn Invariant>> {
         Box::new(NoFalseDeath::default()),
         Box::new(AdminCompletes::default()),
         Box::new(Convergence::default()),
+        Box::new(NoIsolatedTakeover::default()),
+        Box::new(FenceFailureBlocks::default()),
+        Box::new(FenceBeforeTakeover::default()),
+        Box::new(IsolatedReleases::default()),
+        Box::new(ArbitratedOwner::default()),
     ]
 }

@@ -212,6 +212,7 @@ impl World<'_> {
                 self.fact(&Fact::Observed { node, obs })?;
             }
             EngineOutput::Exited { restart } => self.exit(node, restart)?,
+            EngineOutput::Fence { target } => self.fence_request(node, target)?,
             EngineOutput::PersistGeneration(g) => {
                 let old = self.nodes[node].generation;
                 if g <= old {

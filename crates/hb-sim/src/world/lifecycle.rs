@@ -19,6 +19,12 @@ impl World<'_> {
                 }
             }
         }
+        self.refresh_hears();
+        for n in 0..self.sc.nodes {
+            if !self.uplink[n] {
+                self.set_uplink(n, true);
+            }
+        }
         self.actions = ActionProfile { start_fail_ppm: 0, start_hang_ppm: 0, ..self.actions };
         self.trace.record_line(self.now, "heal", 0, &[], || "heal phase starts".into());
         self.disturb();
@@ -43,15 +49,21 @@ impl World<'_> {
             }
             Fault::Partition { from, to, two_way } => {
                 self.net.partition(from, to, two_way);
+                self.refresh_hears();
                 self.disturb();
             }
             Fault::HealPartitions => {
                 self.net.heal_partitions();
+                self.refresh_hears();
                 self.disturb();
+            }
+            Fault::UplinkDown(node) | Fault::UplinkUp(node) => {
+                self.set_uplink(node, matches!(fault, Fault::UplinkUp(_)));
             }
             Fault::LinkDown { node, medium } | Fault::LinkUp { node, medium } => {
                 let up = matches!(fault, Fault::LinkUp { .. });
                 self.net.set_link(node, medium, up);
+                self.refresh_hears();
                 self.disturb();
                 // A carrier change on the node's own interface is visible to it, sometimes.
                 if self.rng.below(2) == 0 {
@@ -155,6 +167,7 @@ impl World<'_> {
             .factory
             .boot(self.sc, n, generation, seed, now)
             .map_err(|e| ("engine-boot", format!("node{} failed to boot: {e}", n + 1)))?;
+        self.ping_reported[n] = None;
         let slot = &mut self.nodes[n];
         slot.engine = Some(engine);
         slot.boots += 1;
@@ -164,11 +177,13 @@ impl World<'_> {
         slot.wake = None;
         self.alive[n] = true;
         self.booted_at[n] = Some(self.now);
+        self.last_boot[n] = Some(self.now);
         let boots = slot.boots;
         self.trace.record_line(self.now, "boot", n, &boots.to_le_bytes(), || {
             format!("boot #{boots}, state file generation {generation}")
         });
         self.fact(&Fact::Booted(n))?;
+        self.start_pinger(n);
         self.drain(n)
     }
 }
