@@ -173,11 +173,11 @@ impl Node {
     pub(crate) fn set_status(&mut self, i: usize, status: NodeStatus) {
         if self.peers[i].status != status {
             self.peers[i].status = status;
+            let node = self.peers[i].name.clone();
+            self.emit(Event::NodeStatus { node, status });
             if status != NodeStatus::Dead {
                 self.clear_fence(i);
             }
-            let node = self.peers[i].name.clone();
-            self.emit(Event::NodeStatus { node, status });
         }
     }
 

@@ -41,10 +41,12 @@ impl Node {
     pub(crate) fn handle_admin(&mut self, cmd: AdminCommand) {
         match cmd {
             AdminCommand::Standby(set) => self.start_standby(set),
-            AdminCommand::Takeover(_) if self.takeover_blocked() => self.emit(Event::StandbyRefused {
-                reason: "takeovers are blocked: no ping node answers or a fence is outstanding"
-                    .to_owned(),
-            }),
+            AdminCommand::Takeover(_) if self.takeover_blocked() => {
+                self.emit(Event::StandbyRefused {
+                    reason: "takeovers are blocked: no ping node answers or a fence is outstanding"
+                        .to_owned(),
+                })
+            }
             AdminCommand::Takeover(set) => match self.standby_refusal(false) {
                 Some(reason) => self.emit(Event::StandbyRefused { reason: reason.to_owned() }),
                 None => {

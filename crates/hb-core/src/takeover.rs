@@ -53,10 +53,15 @@ impl Node {
     pub(crate) fn on_peer_dead(&mut self, i: usize, had_heard: bool) {
         self.cancel_standby_with(i);
         let p = &self.peers[i];
-        let fencing_needed = p.must_fence
-            || !(had_heard && (p.shutdone || (self.is_nice() && p.holds == ResourceSet::None)));
-        // Fence even before our own comm-up: otherwise comm-up would take its groups unfenced.
-        if fencing_needed && self.shutdown == Shutdown::None {
+        // Heartbeat's rule, for the `stonith` message: no fencing for a clean exit or a peer
+        // that held nothing.
+        let fencing_needed =
+            !(had_heard && (p.shutdone || (self.is_nice() && p.holds == ResourceSet::None)));
+        // Our fencing is stricter: what a peer holds may have changed since its last statement
+        // reached us, so every death but a clean hand-over is fenced. Even before our own
+        // comm-up: otherwise comm-up would take its groups unfenced.
+        let must_fence = p.must_fence || !(had_heard && p.shutdone);
+        if must_fence && self.shutdown == Shutdown::None {
             self.request_fence(i);
         }
         let p = &mut self.peers[i];

@@ -19,7 +19,6 @@ fn script(faults: &[&str]) -> Option<Vec<ScheduledFault>> {
 }
 
 #[test]
-#[ignore = "known hb-core failure J: groups are handed back to a node whose ping nodes are lost"]
 fn no_failback_to_a_node_without_ping_nodes() {
     let k = Knobs {
         nodes: Some(2),
@@ -34,7 +33,6 @@ fn no_failback_to_a_node_without_ping_nodes() {
 }
 
 #[test]
-#[ignore = "known hb-core failure N: a stray heartbeat after a failed fence makes the next death 'clean'"]
 fn a_peer_glimpsed_after_a_failed_fence_is_still_fenced_before_takeover() {
     let k = Knobs {
         nodes: Some(2),
@@ -64,14 +62,12 @@ fn pinned(nodes: usize, media: usize, failback: FailbackMode, faults: &[&str]) -
 }
 
 #[test]
-#[ignore = "known hb-core failure K: a group released or orphaned while fencing failed is never re-acquired"]
 fn groups_are_acquired_again_after_failed_fences_and_isolation() {
     let faults = ["16424:uplink-down:0", "19555:link-down:0:0", "20110:uplink-up:0"];
     check(1265, &pinned(2, 1, FailbackMode::Legacy, &faults));
 }
 
 #[test]
-#[ignore = "known hb-core failure M: a peer that dies before our comm-up is never fenced"]
 fn a_peer_dying_during_our_start_up_is_fenced_before_takeover() {
     let faults = [
         "11630:crash:1",
@@ -83,13 +79,11 @@ fn a_peer_dying_during_our_start_up_is_fenced_before_takeover() {
 }
 
 #[test]
-#[ignore = "known hb-core failure O: hb_takeover starts a peer's groups after fencing it failed"]
 fn hb_takeover_does_not_bypass_a_failed_fence() {
     check(1763, &pinned(3, 1, FailbackMode::On, &["27972:link-down:0:0", "29609:takeover:1:all"]));
 }
 
 #[test]
-#[ignore = "known hb-core failure J: a legacy node booting cut off from everything takes and keeps its groups"]
 fn legacy_node_booting_isolated_takes_nothing() {
     let faults =
         ["14001:uplink-down:0", "21900:crash:0", "24168:partition:2:1:two-way", "24215:restart:0"];
