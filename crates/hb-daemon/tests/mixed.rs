@@ -143,9 +143,11 @@ fn graceful_stop(pref: Preferred, key: Key) {
     let Some(mut m) = Mixed::start(pref, key, Timers::fast(true)) else { return };
     m.check_startup();
     let (n1, n2) = (0, 1);
+    let cap = hbcap::Capture::start(&m.c.net, m.c.net.client(), "stop").expect("dumpcap runs");
     let prober = Prober::start(&m.c.net, m.vip).expect("prober");
     std::thread::sleep(Duration::from_millis(300));
     let at = prober.now();
+    let wall = unix_now();
     stop(&mut m, n1);
     let stopped = prober.now() - at;
     m.wait_sole_owner(n2, Duration::from_secs(20), "graceful stop of n1");
@@ -154,6 +156,31 @@ fn graceful_stop(pref: Preferred, key: Key) {
     let view = m.nodestatus(n2, n1);
     std::thread::sleep(Duration::from_millis(300));
     let log = prober.stop();
+    let msgs = cap.stop(&m.c.net);
+    let flow: Vec<String> = msgs
+        .iter()
+        .filter(|s| s.at >= wall && !matches!(s.get("t"), Some("status" | "NS_ackmsg")))
+        .map(|s| {
+            let f = |k: &str| s.get(k).map(|v| format!(" {k}={v}")).unwrap_or_default();
+            format!(
+                "+{:.3} {}: {}{}{}{}",
+                s.at - wall,
+                s.get("src").unwrap_or("?"),
+                s.get("t").unwrap_or("?"),
+                f("rsc_hold"),
+                f("isstable"),
+                f("info")
+            )
+        })
+        .take(12)
+        .collect();
+    say(&format!(
+        "mixed {pref:?} {key:?}: messages after the stop command:\n  {}",
+        flow.join("\n  ")
+    ));
+    let i = flow.iter().position(|l| l.contains("n1: resource rsc_hold=none"));
+    let j = flow.iter().position(|l| l.contains("n1: shutdone"));
+    assert!(i.is_some() && i < j, "n1 announces `resource none` before `shutdone`: {flow:?}");
     let (first, outage) = takeover(&m, &log, at, n2);
     say(&format!(
         "mixed {pref:?} {key:?}: graceful stop of {} (took {stopped:.3?}): VIP on {} {first:.3?} \
@@ -187,6 +214,12 @@ fn graceful_stop(pref: Preferred, key: Key) {
     ));
     m.hold_steady(n1, m.timers.deadtime() + Duration::from_secs(1), "stop of the non-holder");
     assert_shutdown_seen(&m, n1, n2, false);
+}
+
+fn unix_now() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
 }
 
 fn stop(m: &mut Mixed, i: usize) {

@@ -39,8 +39,9 @@ impl Capture {
         let path = std::env::temp_dir().join(format!("{}-{name}.pcap", host.netns));
         let _ = std::fs::remove_file(&path);
         let p = path.display().to_string();
-        let args = ["-q", "-P", "-i", "eth0", "-f", "udp port 694", "-w", &p];
-        let pid = net.spawn_in(host, "dumpcap", &args).ok()?;
+        // `exec` keeps the PID dumpcap's; its chatter on stderr would clutter the test output.
+        let script = "exec dumpcap -q -P -i eth0 -f 'udp port 694' -w \"$1\" 2>/dev/null";
+        let pid = net.spawn_in(host, "sh", &["-c", script, "sh", &p]).ok()?;
         // dumpcap needs a moment before it captures.
         let ready = hb_testnet::peers::wait_for(Duration::from_secs(5), || {
             std::fs::metadata(&path).is_ok_and(|m| m.len() >= 24)
@@ -52,11 +53,15 @@ impl Capture {
     pub fn stop(self, net: &Testnet) -> Vec<Seen> {
         let _ = net.signal(self.pid, Signal::SIGINT);
         hb_testnet::peers::wait_for(Duration::from_secs(5), || !net.is_running(self.pid));
-        let bytes = std::fs::read(&self.path).unwrap_or_default();
+        parse_pcap(&std::fs::read(&self.path).unwrap_or_default())
+    }
+}
+
+impl Drop for Capture {
+    fn drop(&mut self) {
         if std::env::var_os("HB_KEEP_TEST_DIRS").is_none() {
             let _ = std::fs::remove_file(&self.path);
         }
-        parse_pcap(&bytes)
     }
 }
 

@@ -92,7 +92,7 @@ pub fn hacf(t: Timers) -> String {
 /// One real and one of ours. Field order matters: the real daemon (in a namespace of `c.net`)
 /// drops before the cluster and its network.
 pub struct Mixed {
-    /// The real heartbeat (None while "rebooting").
+    /// The real heartbeat.
     pub real: RealHeartbeat,
     /// Our node(s) and the network.
     pub c: Cluster,
@@ -124,6 +124,12 @@ impl Mixed {
             return None;
         }
         let net = skip_or(Testnet::new(2))?;
+        // Not a skip: `cargo test --workspace` builds it; a missing tool is a build problem.
+        assert!(
+            hbctl_path().exists(),
+            "{} missing: build it first (cargo build -p hb-ctl)",
+            hbctl_path().display()
+        );
         let vip = net.addr(50);
         let spec = ClusterSpec {
             hacf: format!("logfile {{dir}}/ha-log\n{}", hacf(timers)),
