@@ -303,6 +303,68 @@ fn lossy_link(pref: Preferred) {
     }
 }
 
+/// A partition and its heal: n1's link is cut (it keeps its VIP on its side), n2 takes over;
+/// when the link returns, the double ownership is resolved and, with `auto_failback on`, the
+/// preferred n1 ends up the only holder, both nodes seeing each other active. (heartbeat
+/// restarts itself on seeing a peer return after a partition; ours re-announces instead.)
+fn partition_heal(pref: Preferred, key: Key) {
+    let Some(m) = Mixed::start(pref, key, Timers::fast(true)) else { return };
+    m.check_startup();
+    let (n1, n2) = (0, 1);
+    let prober = Prober::start(&m.c.net, m.vip).expect("prober");
+    std::thread::sleep(Duration::from_millis(300));
+    let cut_at = prober.now();
+    m.c.net.link_down(m.c.host(n1)).expect("link down");
+    let mac2 = m.mac(n2);
+    let moved = wait_for(m.timers.deadtime() + FAILOVER_MARGIN, || {
+        m.c.holds(n2, m.vip).unwrap_or(false) && m.vip_answer() == Some(mac2)
+    });
+    assert!(moved, "{} never took the VIP during the partition\n{}", m.who(n2), m.logs());
+    std::thread::sleep(Duration::from_secs(2));
+    let healed_at = prober.now();
+    m.c.net.link_up(m.c.host(n1)).expect("link up");
+    // heartbeat restarts itself 2 s after a peer returns from a partition (spec §7.5): wait
+    // for it to go down and come back before judging the outcome.
+    let restarting = wait_for(Duration::from_secs(15), || {
+        m.real.log_text().contains("Heartbeat shutdown in progress")
+    });
+    assert!(restarting, "the real node did not restart after the heal\n{}", m.logs());
+    let restarted = wait_for(Duration::from_secs(60), || {
+        m.real.log_text().matches("Configuration validated. Starting heartbeat").count() >= 2
+            && m.real.wait_active(Duration::from_millis(100))
+    });
+    assert!(restarted, "the real node did not come back\n{}", m.logs());
+    let back_at = prober.now();
+    m.wait_sole_owner(n1, Duration::from_secs(60), "after the heal");
+    m.wait_settled(Duration::from_secs(60));
+    m.hold_steady(n1, Duration::from_secs(3), "settled after the heal");
+    let log = prober.stop();
+    let (first, _) = takeover(&m, &log, cut_at, n2);
+    let spans: Vec<String> = log
+        .timeline()
+        .iter()
+        .filter(|s| s.last > healed_at)
+        .map(|s| {
+            let who = if s.mac == m.mac(n1) { "n1" } else { "n2" };
+            format!("{who} {:.1?}..{:.1?}", s.first.saturating_sub(healed_at), s.last - healed_at)
+        })
+        .collect();
+    let both = spans.len();
+    let outage = log
+        .longest_outage_after(healed_at, log.default_threshold())
+        .map_or(Duration::ZERO, |o| o.duration);
+    say(&format!(
+        "mixed {pref:?} {key:?}: partition of {}: {} answered {first:.3?} after the cut; the \
+         real node was back {:.1?} after the heal; longest outage after the heal {outage:.3?}; \
+         {both} answer spans (alternating = both answered), first/last: {:?} / {:?}",
+        m.who(n1),
+        m.who(n2),
+        back_at - healed_at,
+        spans.first(),
+        spans.last()
+    ));
+}
+
 /// Retransmission requests from one node to another in a capture.
 #[derive(Debug, Default)]
 struct Rexmits {
@@ -374,6 +436,8 @@ matrix! {
     graceful_stop_real_preferred_md5 => graceful_stop(Preferred::Real, Key::Md5);
     graceful_stop_ours_preferred_sha1 => graceful_stop(Preferred::Ours, Key::Sha1);
     graceful_stop_ours_preferred_crc => graceful_stop(Preferred::Ours, Key::Crc);
+    partition_heal_real_preferred_sha1 => partition_heal(Preferred::Real, Key::Sha1);
+    partition_heal_ours_preferred_md5 => partition_heal(Preferred::Ours, Key::Md5);
     lossy_link_real_preferred => lossy_link(Preferred::Real);
     lossy_link_ours_preferred => lossy_link(Preferred::Ours);
 }
