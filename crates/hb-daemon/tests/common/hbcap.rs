@@ -34,7 +34,24 @@ impl Seen {
 }
 
 impl Capture {
-    /// Starts `dumpcap` on `host`'s `eth0` (killed with the harness if the test fails).
+    /// Starts `dumpcap` on `host`'s `eth0` (killed with the harness if the test fails), or
+    /// says "skipped" and returns `None` when dumpcap is not installed (package `tshark` or
+    /// `wireshark-common`). Panics if it is installed but does not start.
+    pub fn start_if_installed(net: &Testnet, host: &Host, name: &str) -> Option<Capture> {
+        let installed = std::env::var_os("PATH")
+            .is_some_and(|paths| std::env::split_paths(&paths).any(|d| d.join("dumpcap").exists()));
+        if !installed {
+            use std::io::Write;
+            let _ = writeln!(
+                std::io::stderr(),
+                "skipped: capture checks ({name}): dumpcap missing (apt-get install tshark)"
+            );
+            return None;
+        }
+        Some(Capture::start(net, host, name).expect("dumpcap starts"))
+    }
+
+    /// Starts `dumpcap` on `host`'s `eth0`; `None` if it did not start within 5 s.
     pub fn start(net: &Testnet, host: &Host, name: &str) -> Option<Capture> {
         let path = std::env::temp_dir().join(format!("{}-{name}.pcap", host.netns));
         let _ = std::fs::remove_file(&path);
