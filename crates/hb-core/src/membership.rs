@@ -12,7 +12,10 @@ use crate::wire_msg;
 impl Node {
     pub(crate) fn on_status(&mut self, i: usize, m: &Message, returned: bool, restarted: bool) {
         let now = self.now;
-        if let Some(last) = self.peers[i].last_status {
+        // A new generation: heartbeat forgets the node's timestamps (spec §6.2 step 4), so the
+        // silence of the restart is not a late heartbeat.
+        let last_status = if restarted { None } else { self.peers[i].last_status };
+        if let Some(last) = last_status {
             let gap = now.saturating_duration_since(last);
             if gap > self.cfg.warntime {
                 let late_by = gap.saturating_sub(self.cfg.keepalive);

@@ -61,8 +61,14 @@ struct Daemon {
     info: StaticInfo,
     bad_packets: u64,
     send_failures: u64,
-    /// Per medium: whether the last send on it worked (a change is reported to the engine).
+    /// Per medium: whether it is reported to the engine as working.
     link_ok: Vec<bool>,
+    /// Per medium: since when every send on it has failed (None after a success).
+    link_failing_since: Vec<Option<Instant>>,
+    /// How long sends on a medium must keep failing before it is reported down (`deadtime`).
+    /// heartbeat itself only logs send errors; a lone failure (a full socket buffer, a
+    /// firewall drop answered with EPERM) must not flap the link.
+    link_fail_grace: Duration,
     notify: crate::notify::Notifier,
     run_dir: PathBuf,
     /// Outputs taken from the engine early (to see a refusal) and not yet executed.
@@ -280,6 +286,8 @@ impl Daemon {
             bad_packets: 0,
             send_failures: 0,
             link_ok: vec![true; plan.specs.len()],
+            link_failing_since: vec![None; plan.specs.len()],
+            link_fail_grace: config.hacf.timers.deadtime,
             notify: crate::notify::Notifier::from_env(),
             run_dir: opts.paths.run_dir.clone(),
             pending: VecDeque::new(),
@@ -585,13 +593,21 @@ impl Daemon {
                     tracing::warn!("send on {name} failed (#{}): {e}", self.send_failures);
                 }
             }
-            if self.link_ok.get(l).copied() != Some(ok) {
+            let now = self.now();
+            let Some(since) = self.link_failing_since.get_mut(l) else { continue };
+            let report = if ok {
+                *since = None;
+                true
+            } else {
+                let first = *since.get_or_insert(now);
+                now.saturating_duration_since(first) < self.link_fail_grace
+            };
+            if self.link_ok.get(l).copied() != Some(report) {
                 if let Some(slot) = self.link_ok.get_mut(l) {
-                    *slot = ok;
+                    *slot = report;
                 }
-                let now = self.now();
                 let link = LinkId(u16::try_from(l).unwrap_or(u16::MAX));
-                self.node.handle_input(now, Input::LinkState { link, up: ok });
+                self.node.handle_input(now, Input::LinkState { link, up: report });
             }
         }
     }

@@ -265,3 +265,20 @@ fn restarted_peer_is_seen_as_a_new_incarnation() {
     assert_eq!(c.running_on(0), [0]);
     assert_eq!(c.running_on(1), [1]);
 }
+
+/// Real heartbeat 3.0.6 forgets a peer's timestamps when it sees a new generation, so a peer
+/// that restarts within deadtime is not reported late (seen in the mixed interop tests: ours
+/// logged "Late heartbeat" right after "node n1 restarted", the real node did not).
+#[test]
+fn restart_within_deadtime_is_not_a_late_heartbeat() {
+    let mut c = settled(1, AutoFailback::On);
+    c.crash(0);
+    let t = c.now;
+    c.secs(7);
+    c.start(0);
+    c.secs(3);
+    let ev = c.events_since(1, t);
+    assert!(ev.iter().any(|e| matches!(e, Event::PeerRestarted { .. })), "{ev:?}");
+    assert!(!ev.iter().any(|e| matches!(e, Event::LateHeartbeat { .. })), "{ev:?}");
+    assert!(!ev.iter().any(|e| matches!(e, Event::NodeStatus { status: NodeStatus::Dead, .. })));
+}
