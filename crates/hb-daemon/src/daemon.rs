@@ -397,7 +397,7 @@ impl Daemon {
             );
             return Ok(Exit::Restart);
         }
-        tracing::info!("{} Heartbeat shutdown complete.", self.local_node);
+        tracing::debug!("{}: run loop finished", self.local_node);
         Ok(Exit::Stopped)
     }
 
