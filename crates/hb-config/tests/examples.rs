@@ -214,7 +214,7 @@ fn drbd_nfs_missing_scripts_are_named_and_syntax_only_passes() {
     assert_eq!(
         e,
         format!(
-            "haresources:1:36: unknown resource script `drbddisk`: not found in {} or {}; expected a script there, IPaddr/IPaddr2, or an ocf:PROVIDER:AGENT",
+            "haresources:1:36: unknown resource script `drbddisk`: not found in {} or {}; expected a script there, IPaddr/IPaddr2, MailTo, or an ocf:PROVIDER:AGENT",
             s.opts.roots.resource_d.display(),
             s.opts.roots.init_d.display()
         )

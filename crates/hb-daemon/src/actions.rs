@@ -36,6 +36,10 @@ pub struct Runner {
     pub garp: GarpConfig,
     /// Pause between stop attempts (tests shorten it).
     pub stop_retry_pause: Duration,
+    /// This node's name (for MailTo).
+    pub node: String,
+    /// The mailer for MailTo.
+    pub sendmail: std::path::PathBuf,
 }
 
 impl Runner {
@@ -163,6 +167,10 @@ impl Runner {
                 Ok(())
             }
             Resource::Script(r) => self.run_script(r, script::Action::Start).await,
+            Resource::MailTo(m) => {
+                self.mail(m, true).await;
+                Ok(())
+            }
         }
     }
 
@@ -180,6 +188,17 @@ impl Runner {
                 Ok(())
             }
             Resource::Script(r) => self.run_script(r, script::Action::Stop).await,
+            Resource::MailTo(m) => {
+                self.mail(m, false).await;
+                Ok(())
+            }
+        }
+    }
+
+    async fn mail(&self, m: &crate::mailto::MailTo, start: bool) {
+        match m.send(&self.sendmail, start, &self.node).await {
+            Ok(()) => tracing::info!("MailTo {}: mail handed to the mailer", m.to.join(",")),
+            Err(e) => tracing::warn!("MailTo {}: no mail sent: {e}", m.to.join(",")),
         }
     }
 

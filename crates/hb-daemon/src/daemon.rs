@@ -234,6 +234,8 @@ impl Daemon {
             scripts: Arc::new(scripts),
             garp: opts.garp,
             stop_retry_pause: crate::actions::STOP_RETRY_PAUSE,
+            node: local.clone(),
+            sendmail: crate::mailto::SENDMAIL.into(),
         };
         let (events, _) = broadcast::channel(1024);
         let preferred = config

@@ -24,6 +24,8 @@ pub enum Resource {
     },
     /// A `resource.d`/`init.d` script or an OCF agent.
     Script(ResourceRef),
+    /// `MailTo::ADDRESSES[::SUBJECT]`, built in.
+    MailTo(crate::mailto::MailTo),
 }
 
 impl Resource {
@@ -32,6 +34,7 @@ impl Resource {
         match self {
             Resource::Vip { text, .. } => text.clone(),
             Resource::Script(r) => r.display_name(),
+            Resource::MailTo(m) => format!("MailTo::{}", m.to.join(",")),
         }
     }
 }
@@ -114,6 +117,15 @@ pub fn group_resources(config: &Config) -> anyhow::Result<Vec<Vec<Resource>>> {
                                 format!("haresources {}: {}", r.location, r.spec)
                             })?;
                             Resource::Vip { spec, text: r.spec.clone() }
+                        }
+                        ResourceKind::Script { name, args } if name == "MailTo" => {
+                            let m = crate::mailto::MailTo::from_args(args).with_context(|| {
+                                format!(
+                                    "haresources {}: {}: MailTo needs an address",
+                                    r.location, r.spec
+                                )
+                            })?;
+                            Resource::MailTo(m)
                         }
                         ResourceKind::Script { .. } | ResourceKind::Ocf { .. } => {
                             let rr: ResourceRef = r.spec.parse().with_context(|| {
@@ -213,7 +225,8 @@ mod tests {
     fn resources_parse_into_vips_and_scripts() {
         let c = config(
             "bcast eth0\nnode a\nnode b\n",
-            "a 10.0.0.9/24/eth0 IPaddr2::10.0.0.10/24 httpd ocf:heartbeat:Dummy::state=/x\n",
+            "a 10.0.0.9/24/eth0 IPaddr2::10.0.0.10/24 httpd ocf:heartbeat:Dummy::state=/x \
+             MailTo::ops@example.org::web\n",
         );
         let groups = group_resources(&c).expect("groups");
         assert_eq!(groups.len(), 1);
@@ -226,5 +239,6 @@ mod tests {
         );
         assert_eq!(g[2].name(), "httpd");
         assert_eq!(g[3].name(), "ocf:heartbeat:Dummy");
+        assert!(matches!(&g[4], Resource::MailTo(m) if m.subject == "web"));
     }
 }

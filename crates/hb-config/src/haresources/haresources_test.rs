@@ -118,6 +118,9 @@ fn resolution_prefers_resource_d_then_init_d() {
     assert_eq!(paths[0], &ScriptPath::Builtin);
     assert_eq!(paths[1], &ScriptPath::Found(rd.join("both")));
     assert_eq!(paths[2], &ScriptPath::Found(id.join("httpd")));
+    let mut h = parse("a MailTo::ops@example.org\n").unwrap();
+    resolve_scripts(&mut h, &roots).unwrap();
+    assert_eq!(h.groups[0].resources[0].script, ScriptPath::Builtin, "MailTo is built in");
     let mut h = parse("a 10.0.0.1\nb   missing::x\n").unwrap();
     let e = resolve_scripts(&mut h, &roots).unwrap_err().to_string();
     assert!(

@@ -28,11 +28,12 @@ impl Default for ScriptRoots {
 }
 
 /// Sets [`Resource::script`] of every resource, or names the first resource whose program is
-/// missing or not executable. `IPaddr`/`IPaddr2` are built in.
+/// missing or not executable. `IPaddr`/`IPaddr2` and `MailTo` are built in.
 pub fn resolve_scripts(res: &mut Haresources, roots: &ScriptRoots) -> Result<(), ConfigError> {
     for r in res.groups.iter_mut().flat_map(|g| g.resources.iter_mut()) {
         r.script = match &r.kind {
             ResourceKind::IpAddr { .. } => ScriptPath::Builtin,
+            ResourceKind::Script { name, .. } if name == "MailTo" => ScriptPath::Builtin,
             ResourceKind::Script { name, .. } => {
                 let candidates = [roots.resource_d.join(name), roots.init_d.join(name)];
                 match candidates.iter().find(|p| p.is_file()) {
@@ -42,7 +43,7 @@ pub fn resolve_scripts(res: &mut Haresources, roots: &ScriptRoots) -> Result<(),
                             r.location.clone(),
                             format!(
                                 "unknown resource script `{name}`: not found in {} or {}; expected \
-                                 a script there, IPaddr/IPaddr2, or an ocf:PROVIDER:AGENT",
+                                 a script there, IPaddr/IPaddr2, MailTo, or an ocf:PROVIDER:AGENT",
                                 roots.resource_d.display(),
                                 roots.init_d.display()
                             ),
