@@ -8,7 +8,7 @@ use anyhow::{bail, Result};
 use hb_testnet::probe::{Mac, ProbeLog, Prober};
 use serde::Serialize;
 
-use crate::lab::{cpu_ticks, rss_kib, wait, Bins, Lab, Setting};
+use crate::lab::{cpu_ticks, pss_kib, rss_kib, wait, Bins, Lab, Setting};
 
 /// Clock ticks per second of `/proc/PID/stat` (USER_HZ, 100 on Linux/x86).
 const TICKS_PER_SEC: f64 = 100.0;
@@ -400,6 +400,7 @@ pub fn mass(setting: &Setting, bins: &Bins, count: usize, run: usize) -> Result<
     let t_up = Instant::now();
     bring_up(&mut lab, 600)?;
     s.set("startup", ms(t_up.elapsed()));
+    s.set("count", count as f64);
     let (first, last) = (lab.vips[0], lab.vips[count - 1]);
     let m2 = lab.mac(1)?;
     let p_first = Prober::start(lab.net(), first)?;
@@ -475,6 +476,8 @@ pub fn footprint(settings: &[Setting], bins: &Bins, secs: u64) -> Vec<Sample> {
             let rss: u64 = now.keys().map(|&p| rss_kib(p)).sum();
             s.set(&format!("cpu_s_n{}", i + 1), used as f64 / TICKS_PER_SEC);
             s.set(&format!("rss_kib_n{}", i + 1), rss as f64);
+            let pss: u64 = now.keys().map(|&p| pss_kib(p)).sum();
+            s.set(&format!("pss_kib_n{}", i + 1), pss as f64);
             s.set(&format!("procs_n{}", i + 1), now.len() as f64);
         }
         s.set("secs", secs as f64);

@@ -197,10 +197,11 @@ pub fn markdown(
 
     let masses: Vec<&Sample> = samples.iter().filter(|x| x.case == "mass").collect();
     if !masses.is_empty() {
-        s.push_str(&format!(
-            "\n**Mass takeover**: {} addresses in one group (heartbeats: {} `IPaddr` resources; keepalived: {} `virtual_ipaddress` entries); owner's link cut, then killed. Times after the cut:\n\n",
-            info.mass_count, info.mass_count, info.mass_count
-        ));
+        s.push_str(
+            "\n**Mass takeover**: many addresses (heartbeats: `IPaddr` resources in groups of at \
+             most 64, all preferring n1; keepalived: `virtual_ipaddress` entries of one instance); \
+             owner's link cut, then killed. Times after the cut:\n\n",
+        );
         let mut rows = Vec::new();
         for st in mass {
             let v = of(samples, &st.label(), "mass");
@@ -208,8 +209,10 @@ pub fn markdown(
                 continue;
             }
             let c = |k: &str| cell(&values(&v, k).0, values(&v, k).1);
+            let n = v.iter().find_map(|x| x.metrics.get("count")).copied().unwrap_or(0.0);
             rows.push(vec![
                 st.label(),
+                format!("{n:.0}"),
                 c("first_vip"),
                 c("last_vip"),
                 c("last_garp"),
@@ -220,6 +223,7 @@ pub fn markdown(
         s.push_str(&table(
             &[
                 "daemon @ setting",
+                "addresses",
                 "first address answers",
                 "last address answers",
                 "last address GARP",
@@ -253,6 +257,7 @@ pub fn markdown(
                 x.setting.clone(),
                 format!("{:.0} / {:.0}", g("procs_n1"), g("procs_n2")),
                 format!("{:.1} / {:.1} MiB", g("rss_kib_n1") / 1024.0, g("rss_kib_n2") / 1024.0),
+                format!("{:.1} / {:.1} MiB", g("pss_kib_n1") / 1024.0, g("pss_kib_n2") / 1024.0),
                 format!("{:.2} / {:.2} s", g("cpu_s_n1"), g("cpu_s_n2")),
                 format!(
                     "{:.2} %",
@@ -265,6 +270,7 @@ pub fn markdown(
                 "daemon @ setting",
                 "processes n1 / n2",
                 "RSS n1 / n2",
+                "PSS n1 / n2",
                 "CPU n1 / n2",
                 "mean CPU per node",
             ],
@@ -308,6 +314,9 @@ fn behind(matrix: &[Setting], samples: &[Sample]) -> String {
             })
             .min_by(|a, b| a.0.total_cmp(&b.0))
     };
+    if matrix.is_empty() {
+        return String::new();
+    }
     let mut lines = Vec::new();
     for (case, head) in CASE_HEAD {
         let Some((ours, ours_at)) = best(Kind::Ours, case) else { continue };
