@@ -148,11 +148,16 @@ pub fn bring_up(lab: &mut Lab, extra_s: u64) -> Result<()> {
             lab.log_tail(0, 1500)
         );
     }
-    std::thread::sleep(Duration::from_millis(500));
+    let settle = AFTER_START.saturating_sub(lab.since_start(1).min(lab.since_start(0)));
+    std::thread::sleep(Duration::from_millis(500).max(settle));
     Ok(())
 }
 
-/// Brings the lab back to "n1 owns alone", restarting n1 if needed.
+/// Both heartbeats advertise deadtime + 2 s during their first 5 s (so a peer that just
+/// restarted is declared dead late); cases start only after this much time since a start.
+const AFTER_START: Duration = Duration::from_secs(6);
+
+/// Waits until n1 alone holds the VIP again and n1 was started at least [`AFTER_START`] ago.
 fn restore(lab: &mut Lab) -> Result<()> {
     if lab.wait_holders(&[0], limit(lab, 3, 40)).is_none() {
         bail!(
@@ -161,7 +166,8 @@ fn restore(lab: &mut Lab) -> Result<()> {
             lab.log_tail(0, 1500)
         );
     }
-    std::thread::sleep(Duration::from_millis(300));
+    let settle = AFTER_START.saturating_sub(lab.since_start(0));
+    std::thread::sleep(Duration::from_millis(300).max(settle));
     Ok(())
 }
 
@@ -380,6 +386,9 @@ pub fn false_failover(setting: &Setting, bins: &Bins, secs: u64) -> Result<Sampl
     lab.kill_spawned(busy)?;
     lab.net().set_loss(&n1, 0)?;
     s.set("owner_changes", log.owner_changes().len() as f64);
+    let (episodes, foreign) = foreign_episodes(&log);
+    s.set("episodes", episodes as f64);
+    s.set("foreign", ms(foreign));
     s.set("holder_changes", holder_changes as f64);
     s.set("both_hold", ms(shared));
     let (_, longest) = silence_after(&log, Duration::ZERO);
@@ -390,6 +399,24 @@ pub fn false_failover(setting: &Setting, bins: &Bins, secs: u64) -> Result<Sampl
         s.note(&format!("final holders {last:?}"));
     }
     Ok(s)
+}
+
+/// Episodes in which a MAC other than the first one answered (answers less than 100 ms apart
+/// are one episode), and how long it answered in total (first to last reply of each run of
+/// its replies, plus one probe interval).
+fn foreign_episodes(log: &ProbeLog) -> (usize, Duration) {
+    let Some(owner) = log.replies.first().map(|r| r.mac) else { return (0, Duration::ZERO) };
+    let mut episodes = 0;
+    let mut total = Duration::ZERO;
+    let mut last_end: Option<Duration> = None;
+    for span in log.timeline().into_iter().filter(|s| s.mac != owner) {
+        total += span.last - span.first + log.interval;
+        if last_end.is_none_or(|e| span.first.saturating_sub(e) > Duration::from_millis(100)) {
+            episodes += 1;
+        }
+        last_end = Some(span.last);
+    }
+    (episodes, total)
 }
 
 /// Mass takeover: `count` addresses in one group; the owner's link is cut and its daemon
@@ -503,4 +530,56 @@ pub fn failed_run(setting: &Setting, case: &str, run: usize, err: &anyhow::Error
 
 fn first_lines(text: &str, n: usize) -> String {
     text.lines().take(n).collect::<Vec<_>>().join(" | ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hb_testnet::probe::ArpSeen;
+
+    fn log(replies: &[(u64, u8)]) -> ProbeLog {
+        let at = |t: u64| Duration::from_millis(t);
+        ProbeLog {
+            target: std::net::Ipv4Addr::new(10, 99, 1, 50),
+            interval: at(1),
+            duration: at(replies.last().map_or(0, |r| r.0) + 1),
+            sent: replies.len() as u64,
+            max_send_gap: at(1),
+            replies: replies
+                .iter()
+                .map(|&(t, m)| ArpSeen { at: at(t), mac: Mac([2, 0, 0, 0, 0, m]), op: 2 })
+                .collect(),
+            garps: vec![],
+            truncated: false,
+        }
+    }
+
+    #[test]
+    fn episodes_merge_alternations_and_split_on_quiet() {
+        // Owner 1; node 2 answers alongside it at 10..=12 ms, and again at 500 ms.
+        let l = log(&[(1, 1), (10, 2), (10, 1), (11, 2), (11, 1), (12, 2), (13, 1), (500, 2)]);
+        let (episodes, total) = foreign_episodes(&l);
+        assert_eq!(episodes, 2);
+        assert_eq!(total, Duration::from_millis(4));
+        assert_eq!(foreign_episodes(&log(&[(1, 1), (2, 1)])), (0, Duration::ZERO));
+    }
+
+    #[test]
+    fn handover_measures_gap_dual_and_changes() {
+        let (a, b) = (Mac([2, 0, 0, 0, 0, 1]), Mac([2, 0, 0, 0, 0, 2]));
+        let l = log(&[(1, 1), (2, 1), (3, 1), (40, 2), (41, 2), (200, 1), (201, 2)]);
+        let mut s = Sample::default();
+        handover(&mut s, &l, Duration::from_millis(2), a, b);
+        assert!(!s.failed);
+        assert_eq!(s.metrics.get("outage").copied(), Some(37.0));
+        assert_eq!(s.metrics.get("new_owner").copied(), Some(38.0));
+        assert_eq!(s.metrics.get("dual").copied(), Some(160.0));
+        assert_eq!(s.metrics.get("owner_changes").copied(), Some(3.0));
+        assert!(s.note.contains("both answer"));
+        let mut s = Sample::default();
+        handover(&mut s, &log(&[(1, 1)]), Duration::ZERO, a, b);
+        assert!(s.failed);
+        let (sum, longest) = silence_after(&l, Duration::from_millis(2));
+        assert_eq!((sum, longest), (Duration::from_millis(196), Duration::from_millis(159)));
+    }
 }

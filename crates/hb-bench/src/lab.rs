@@ -122,6 +122,7 @@ pub struct Lab {
     pub vips: Vec<Ipv4Addr>,
     bins: Bins,
     partitioned: bool,
+    started: [Option<Instant>; 2],
 }
 
 const AUTHKEYS: &str = "auth 1\n1 sha1 hb-bench-secret\n";
@@ -229,7 +230,14 @@ impl Lab {
                 Nodes::Keepalived(Vec::new(), confs, net)
             }
         };
-        Ok(Lab { nodes, setting: setting.clone(), vips, bins: bins.clone(), partitioned: false })
+        Ok(Lab {
+            nodes,
+            setting: setting.clone(),
+            vips,
+            bins: bins.clone(),
+            partitioned: false,
+            started: [None; 2],
+        })
     }
 
     /// The network.
@@ -258,6 +266,7 @@ impl Lab {
 
     /// Starts node `i` for the first time, or again after a kill, crash or stop.
     pub fn start(&mut self, i: usize) -> Result<()> {
+        self.started[i] = Some(Instant::now());
         let host = self.host(i);
         match &mut self.nodes {
             Nodes::Ours(c) => {
@@ -279,6 +288,11 @@ impl Lab {
             }
         }
         Ok(())
+    }
+
+    /// How long ago node `i` was last started.
+    pub fn since_start(&self, i: usize) -> Duration {
+        self.started[i].map_or(Duration::MAX, |t| t.elapsed())
     }
 
     /// `kill -9` of node `i`'s main daemon process (children are left to react).

@@ -178,6 +178,8 @@ pub fn markdown(
                 } else {
                     format!("{}", g("owner_changes").unwrap_or(0.0))
                 },
+                g("episodes").map_or("–".into(), |e| format!("{e}")),
+                g("foreign").map_or("–".into(), fmt_ms),
                 format!("{}", g("holder_changes").unwrap_or(0.0)),
                 g("both_hold").map_or("–".into(), fmt_ms),
                 g("longest_outage").map_or("–".into(), fmt_ms),
@@ -186,7 +188,9 @@ pub fn markdown(
         s.push_str(&table(
             &[
                 "daemon @ setting",
-                "owner changes seen by client",
+                "MAC changes seen by the client",
+                "episodes (other node answering)",
+                "time the other node answered",
                 "holder-set changes (5/s poll)",
                 "time both held the VIP",
                 "longest outage",
@@ -307,7 +311,8 @@ fn behind(matrix: &[Setting], samples: &[Sample]) -> String {
             .filter_map(|st| {
                 let v = of(samples, &st.label(), case);
                 let (vals, failed) = values(&v, "outage");
-                if failed > 0 {
+                let dual = v.iter().any(|s| s.metrics.get("dual").is_some_and(|d| *d > 50.0));
+                if failed > 0 || dual {
                     return None;
                 }
                 crate::stats::summarize(&vals).map(|s| (s.median, st.name.clone()))
@@ -338,7 +343,7 @@ fn behind(matrix: &[Setting], samples: &[Sample]) -> String {
             .into();
     }
     format!(
-        "\nWhere another daemon's best median outage is below heartbeat-rs's best (computed; lower is not always better, see ‡):\n\n{}\n",
+        "\nWhere another daemon's best median outage is below heartbeat-rs's best (computed from the table; ‡ cells, where two nodes answered, are left out):\n\n{}\n",
         lines.join("\n")
     )
 }
