@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Result};
 use hb_testnet::probe::{Mac, ProbeLog, Prober};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::lab::{cpu_ticks, pss_kib, rss_kib, wait, Bins, Lab, Setting};
 
@@ -20,7 +20,7 @@ pub const FAILOVER_CASES: [&str; 7] =
     ["standby", "stop", "failback", "kill9", "kill9-restart", "partition", "crash"];
 
 /// One measurement.
-#[derive(Debug, Clone, Serialize, Default)]
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
 pub struct Sample {
     /// `daemon @ setting`.
     pub setting: String,

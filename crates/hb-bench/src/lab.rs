@@ -13,10 +13,10 @@ use hb_testnet::probe::Mac;
 use hb_testnet::{Host, Testnet};
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Which daemon.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 pub enum Kind {
     /// heartbeat-rs (this project).
     Ours,
@@ -38,7 +38,7 @@ impl Kind {
 }
 
 /// One timing setting of one daemon.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Setting {
     /// Short name (`--setting` selects by it).
     pub name: String,

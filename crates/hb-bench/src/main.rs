@@ -81,6 +81,9 @@ struct Args {
     /// Also replace the "Performance" section of this README with the tables.
     #[arg(long)]
     readme: Option<PathBuf>,
+    /// Run nothing: render the Markdown (and `--readme`) again from a results JSON file.
+    #[arg(long)]
+    from_json: Option<PathBuf>,
     /// heartbeat-rs daemon binary (default: `heartbeat` next to this executable).
     #[arg(long)]
     heartbeat_bin: Option<PathBuf>,
@@ -137,8 +140,32 @@ fn footprint_settings() -> Vec<Setting> {
         .collect()
 }
 
+/// What the JSON file holds.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Results {
+    info: report::RunInfo,
+    settings: Vec<Setting>,
+    samples: Vec<Sample>,
+}
+
+/// `--from-json`: renders `<file>.md` and the README section from a results file.
+fn rerender(path: &std::path::Path, readme: Option<&std::path::Path>) -> Result<()> {
+    let r: Results = serde_json::from_str(&std::fs::read_to_string(path)?)?;
+    let md = report::markdown(&r.info, &r.settings, &mass_settings(), &r.samples);
+    std::fs::write(path.with_extension("md"), &md)?;
+    if let Some(readme) = readme {
+        let text = std::fs::read_to_string(readme)?;
+        std::fs::write(readme, stats::replace_section(&text, "Performance", &md))?;
+    }
+    println!("{md}");
+    Ok(())
+}
+
 fn main() -> Result<()> {
     let mut args = Args::parse();
+    if let Some(path) = &args.from_json {
+        return rerender(path, args.readme.as_deref());
+    }
     if !nix::unistd::geteuid().is_root() {
         bail!("hb-bench needs root (network namespaces)");
     }
@@ -303,11 +330,7 @@ fn main() -> Result<()> {
     let md = report::markdown(&info, &matrix, &mass_settings(), &samples);
     std::fs::create_dir_all(&args.out)?;
     let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string();
-    let json = serde_json::to_string_pretty(&serde_json::json!({
-        "info": info,
-        "settings": matrix,
-        "samples": samples,
-    }))?;
+    let json = serde_json::to_string_pretty(&Results { info, settings: matrix, samples })?;
     for name in [stamp.as_str(), "latest"] {
         std::fs::write(args.out.join(format!("{name}.json")), &json)?;
         std::fs::write(args.out.join(format!("{name}.md")), &md)?;
