@@ -120,7 +120,8 @@ pub enum Exit {
 /// (pid file, readiness notification); an `Err` before that is a start-up failure.
 pub fn run(opts: Options, ready: impl FnOnce()) -> anyhow::Result<Exit> {
     let config = setup::load(&opts.paths.config_dir)?;
-    let log = log_targets(&config, &opts);
+    let mut log = setup::log_targets(&config, opts.stderr_log);
+    log.debug = log.debug.max(opts.debug);
     hb_platform::logging::init(log.clone(), "heartbeat", &opts.node_name)
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     for w in &config.warnings {
@@ -159,24 +160,6 @@ pub fn run(opts: Options, ready: impl FnOnce()) -> anyhow::Result<Exit> {
     }
     // On an error the guard is dropped armed: the guardian removes our addresses.
     result
-}
-
-fn log_targets(config: &hb_config::Config, opts: &Options) -> LogTargets {
-    let l = &config.hacf.logging;
-    let mut facility = l.facility.as_deref().and_then(|f| f.parse().ok());
-    if facility.is_none() && l.logfile.is_none() && l.debugfile.is_none() && !opts.stderr_log {
-        // Nothing configured: heartbeat then logs through its logging daemon to syslog; a
-        // background daemon that logs nowhere would be impossible to operate.
-        facility = "daemon".parse().ok();
-    }
-    LogTargets {
-        logfile: l.logfile.clone(),
-        debugfile: l.debugfile.clone(),
-        facility,
-        stderr: opts.stderr_log,
-        debug: l.debug_level.max(opts.debug),
-        syslog_socket: None,
-    }
 }
 
 impl Daemon {
@@ -749,15 +732,10 @@ fn set_of(scope: Scope) -> ResourceSet {
 /// Removes addresses of our groups that are configured here at start-up: a previous instance
 /// that died (kill -9, crash) may have left them, and we own nothing until the cluster says so.
 async fn remove_leftover_addresses(netlink: &Netlink, groups: &[Vec<Resource>]) {
-    for res in groups.iter().flatten() {
-        if let Resource::Vip { spec, text } = res {
-            match netlink.release(spec).await {
-                Ok(hb_platform::ipaddr::Change::Done) => {
-                    tracing::warn!("{text}: address left over from a previous run; removed")
-                }
-                Ok(_) => {}
-                Err(e) => tracing::error!("{text}: cannot remove a leftover address: {e}"),
-            }
+    for (text, result) in setup::release_vips(netlink, groups).await {
+        match result {
+            Ok(()) => tracing::warn!("{text}: address left over from a previous run; removed"),
+            Err(e) => tracing::error!("{text}: cannot remove a leftover address: {e}"),
         }
     }
 }

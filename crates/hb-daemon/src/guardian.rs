@@ -11,7 +11,7 @@ use std::io::{Read, Write};
 use std::path::Path;
 use std::process::{Child, ChildStdin, Command, Stdio};
 
-use crate::setup::{self, Resource};
+use crate::setup;
 
 /// What a daemon that stops gracefully writes to its guardian.
 pub const GRACEFUL: &[u8] = b"graceful\n";
@@ -74,14 +74,7 @@ pub fn release_addresses(config_dir: &Path) -> i32 {
             return 1;
         }
     };
-    let log = hb_platform::logging::LogTargets {
-        logfile: config.hacf.logging.logfile.clone(),
-        debugfile: config.hacf.logging.debugfile.clone(),
-        facility: config.hacf.logging.facility.as_deref().and_then(|f| f.parse().ok()),
-        stderr: true,
-        debug: 0,
-        syslog_socket: None,
-    };
+    let log = hb_platform::logging::LogTargets { debug: 0, ..setup::log_targets(&config, true) };
     let host =
         nix::unistd::gethostname().ok().and_then(|h| h.into_string().ok()).unwrap_or_default();
     let _ = hb_platform::logging::init(log, "heartbeat", &host);
@@ -103,21 +96,18 @@ pub fn release_addresses(config_dir: &Path) -> i32 {
                 return 1;
             }
         };
-        let mut failed = 0;
-        for res in groups.iter().flatten() {
-            if let Resource::Vip { spec, text } = res {
-                match netlink.release(spec).await {
-                    Ok(hb_platform::ipaddr::Change::Done) => tracing::error!(
-                        "heartbeat died without stopping its resources: removed {text}"
-                    ),
-                    Ok(_) => {}
-                    Err(e) => {
-                        failed += 1;
-                        tracing::error!("heartbeat died; cannot remove {text}: {e}");
-                    }
+        let mut failed = false;
+        for (text, result) in setup::release_vips(&netlink, &groups).await {
+            match result {
+                Ok(()) => {
+                    tracing::error!("heartbeat died without stopping its resources: removed {text}")
+                }
+                Err(e) => {
+                    failed = true;
+                    tracing::error!("heartbeat died; cannot remove {text}: {e}");
                 }
             }
         }
-        i32::from(failed > 0)
+        i32::from(failed)
     })
 }

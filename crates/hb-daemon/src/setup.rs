@@ -171,6 +171,44 @@ pub fn authenticator(keys: &AuthKeys) -> anyhow::Result<Authenticator> {
         .map_err(|e| anyhow::anyhow!("authkeys: {e}"))
 }
 
+/// Log targets from ha.cf's `logfile`/`debugfile`/`logfacility`/`debug`, plus stderr if asked.
+pub fn log_targets(config: &Config, stderr: bool) -> hb_platform::logging::LogTargets {
+    let l = &config.hacf.logging;
+    let mut facility = l.facility.as_deref().and_then(|f| f.parse().ok());
+    if facility.is_none() && l.logfile.is_none() && l.debugfile.is_none() && !stderr {
+        // Nothing configured: heartbeat then logs through its logging daemon to syslog; a
+        // background daemon that logs nowhere would be impossible to operate.
+        facility = "daemon".parse().ok();
+    }
+    hb_platform::logging::LogTargets {
+        logfile: l.logfile.clone(),
+        debugfile: l.debugfile.clone(),
+        facility,
+        stderr,
+        debug: l.debug_level,
+        syslog_socket: None,
+    }
+}
+
+/// Removes every configured address from this host and reports, per address that was present
+/// or could not be removed, its `haresources` text and the outcome.
+pub async fn release_vips(
+    netlink: &hb_platform::ipaddr::Netlink,
+    groups: &[Vec<Resource>],
+) -> Vec<(String, Result<(), hb_platform::PlatformError>)> {
+    let mut out = Vec::new();
+    for res in groups.iter().flatten() {
+        if let Resource::Vip { spec, text } = res {
+            match netlink.release(spec).await {
+                Ok(hb_platform::ipaddr::Change::Done) => out.push((text.clone(), Ok(()))),
+                Ok(_) => {}
+                Err(e) => out.push((text.clone(), Err(e))),
+            }
+        }
+    }
+    out
+}
+
 /// Where things live, from the command line.
 #[derive(Debug, Clone)]
 pub struct Paths {
