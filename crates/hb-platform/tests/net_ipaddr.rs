@@ -249,3 +249,75 @@ fn ipv6_address_and_unsolicited_neighbour_advertisement() {
         assert!(nas.iter().all(|(_, m, flags)| mac_text(*m) == mac && *flags == 0x20));
     });
 }
+
+/// Many addresses in one batch: all added and announced in order, a duplicate is "already
+/// present", a failing spec stops the batch there, and status and release work on the batch.
+#[test]
+fn batch_take_over_status_and_release() {
+    let Some(net) = skip_or(Testnet::new(1)) else { return };
+    let node = net.node(0).clone();
+    let vips: Vec<Ipv4Addr> = (100..=249).map(|i| net.addr(i)).collect();
+    let mut specs: Vec<VipSpec> = vips.iter().map(|v| spec(&v.to_string())).collect();
+    specs.push(spec(&vips[0].to_string()));
+    let no_garp = GarpConfig { rounds: 1, interval: Duration::ZERO };
+    let out = net.run_in(&node, || {
+        runtime().block_on(async {
+            let nl = Netlink::new()?;
+            let batch = nl.take_over_all(&specs, no_garp).await;
+            let held = nl.holds_all(&specs).await?;
+            // A spec that cannot resolve stops the batch: the ones before it are added.
+            let broken = [
+                spec(&net.addr(250).to_string()),
+                spec("10.99.251.1/24/nosuchif"),
+                spec(&net.addr(251).to_string()),
+            ];
+            let partial = nl.take_over_all(&broken, no_garp).await;
+            let partial_held = nl.holds_all(&broken).await?;
+            let released = nl.release_all(&specs).await?;
+            let released_again = nl.release_all(&specs).await?;
+            let held_after = nl.holds_all(&specs).await?;
+            Ok::<_, hb_platform::PlatformError>((
+                batch,
+                held,
+                partial,
+                partial_held,
+                released,
+                released_again,
+                held_after,
+            ))
+        })
+    });
+    let (batch, held, partial, partial_held, released, released_again, held_after) = match out {
+        Ok(Ok(v)) => v,
+        Ok(Err(e)) => panic!("platform: {e}"),
+        Err(e) => panic!("netns: {e}"),
+    };
+    assert!(batch.failed.is_none(), "{:?}", batch.failed);
+    assert_eq!(batch.done.len(), specs.len());
+    let changes: Vec<Change> = batch.done.iter().map(|t| t.change).collect();
+    assert!(changes[..vips.len()].iter().all(|c| *c == Change::Done));
+    assert_eq!(changes[vips.len()], Change::AlreadyInState, "the duplicate");
+    assert!(batch.done.iter().all(|t| t.announced == 2 && t.vip.link.name == "eth0"));
+    assert!(held.iter().all(|h| *h));
+    match &partial.failed {
+        Some((1, e)) => assert!(e.to_string().contains("nosuchif"), "{e}"),
+        other => panic!("expected a failure at index 1, got {other:?}"),
+    }
+    assert_eq!(partial.done.len(), 1);
+    assert_eq!(partial_held, vec![true, false, false], "nothing after the failure");
+    // After the release the kernel has the node's own address and the partial batch's one.
+    let shown = net
+        .exec(&node, &["ip", "-4", "addr", "show", "dev", "eth0"])
+        .map(|o| o.stdout)
+        .unwrap_or_default();
+    let shown = String::from_utf8_lossy(&shown);
+    assert_eq!(shown.matches(" inet ").count(), 2, "{shown}");
+    assert!(shown.contains(&format!("{}/24", net.addr(250))), "{shown}");
+    assert!(!net.ping_from_client(vips[vips.len() - 1]).unwrap_or(true), "released");
+    let first: Vec<Change> =
+        released.into_iter().map(|r| r.unwrap_or_else(|e| panic!("{e}"))).collect();
+    assert!(first[..vips.len()].iter().all(|c| *c == Change::Done));
+    assert_eq!(first[vips.len()], Change::AlreadyInState, "the duplicate was already gone");
+    assert!(released_again.iter().all(|r| matches!(r, Ok(Change::AlreadyInState))));
+    assert!(held_after.iter().all(|h| !*h));
+}

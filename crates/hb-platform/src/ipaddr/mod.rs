@@ -18,7 +18,7 @@ use netlink_packet_route::address::{
 use netlink_packet_route::link::{LinkAttribute, LinkFlags};
 
 pub use spec::{ipv4_broadcast, same_subnet, valid_ifname, VipSpec};
-pub use takeover::Takeover;
+pub use takeover::{Batch, Takeover};
 
 use crate::{PlatformError, Result};
 
@@ -147,6 +147,11 @@ impl Netlink {
             .ok_or_else(|| PlatformError::NoSuchInterface(name.to_string()))
     }
 
+    /// The link and address tables, one dump each.
+    async fn tables(&self) -> Result<(Vec<LinkInfo>, Vec<AddrInfo>)> {
+        Ok((self.links().await?, self.addresses().await?))
+    }
+
     /// All addresses of all interfaces.
     pub async fn addresses(&self) -> Result<Vec<AddrInfo>> {
         Ok(self.address_messages().await?.iter().filter_map(addr_info).collect())
@@ -190,6 +195,11 @@ impl Netlink {
         if self.find(vip.addr).await?.is_some() {
             return Ok(Change::AlreadyInState);
         }
+        self.add_absent(vip).await
+    }
+
+    /// Adds an address the caller found absent (EEXIST, from a race, is still success).
+    async fn add_absent(&self, vip: &ResolvedVip) -> Result<Change> {
         let mut req = self.handle.address().add(vip.link.index, vip.addr, vip.prefix);
         let msg = req.message_mut();
         if let Some(b) = vip.broadcast {
@@ -216,12 +226,18 @@ impl Netlink {
 
     /// Removes `addr` from every interface that has it; success if it is absent.
     pub async fn remove(&self, addr: IpAddr) -> Result<Change> {
+        let msgs = self.address_messages().await?;
+        self.delete_matching(addr, &msgs).await
+    }
+
+    /// Deletes the entries of `msgs` (an address dump) that are `addr`.
+    async fn delete_matching(&self, addr: IpAddr, msgs: &[AddressMessage]) -> Result<Change> {
         let mut change = Change::AlreadyInState;
-        for msg in self.address_messages().await? {
-            if addr_info(&msg).map(|a| a.addr) != Some(addr) {
+        for msg in msgs {
+            if addr_info(msg).map(|a| a.addr) != Some(addr) {
                 continue;
             }
-            match self.handle.address().del(msg).execute().await {
+            match self.handle.address().del(msg.clone()).execute().await {
                 Ok(()) => change = Change::Done,
                 Err(e) if errno(&e) == Some(EADDRNOTAVAIL) => {}
                 Err(e) => return Err(PlatformError::netlink(format!("remove {addr}"), e)),
@@ -295,6 +311,15 @@ pub fn resolve_with(spec: &VipSpec, links: &[LinkInfo], addrs: &[AddrInfo]) -> R
         link: link.clone(),
         broadcast,
         label: spec.label.clone(),
+    })
+}
+
+/// [`Netlink::holds`] on given tables (pure): `spec`'s address is configured, on its
+/// interface if it names one.
+pub fn holds_with(spec: &VipSpec, links: &[LinkInfo], addrs: &[AddrInfo]) -> bool {
+    addrs.iter().filter(|a| a.addr == spec.addr).any(|a| match &spec.iface {
+        None => true,
+        Some(name) => links.iter().any(|l| &l.name == name && l.index == a.index),
     })
 }
 
