@@ -2,12 +2,11 @@
 //! heartbeat's `ResourceManager` does. Addresses are handled natively (netlink + gratuitous
 //! ARP); everything else runs as a script with a timeout.
 
-use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use hb_core::ActionResult;
-use hb_platform::garp::{self, GarpConfig};
+use hb_platform::garp::GarpConfig;
 use hb_platform::ipaddr::{Change, Netlink, VipSpec};
 use hb_platform::script::{self, ScriptOutcome, ScriptRunner};
 
@@ -43,10 +42,15 @@ pub struct Runner {
 }
 
 impl Runner {
-    /// Starts every resource left to right; stops at the first failure.
+    /// Starts every resource left to right; stops at the first failure. Consecutive addresses
+    /// are taken over as one batch (one kernel dump for all of them).
     pub async fn start(&self, group: &[Resource]) -> ActionResult {
-        for res in group {
-            if let Err(reason) = self.start_one(res).await {
+        for run in runs(group) {
+            let outcome = match run {
+                Run::Vips(vips) => self.start_vips(vips).await,
+                Run::One(res) => self.start_one(res).await.map_err(|e| (res, e)),
+            };
+            if let Err((res, reason)) = outcome {
                 tracing::error!("Resource {} failed to start: {reason}", res.name());
                 return reason.into_result();
             }
@@ -55,29 +59,24 @@ impl Runner {
     }
 
     /// Stops every resource right to left, each retried; reports the first failure but still
-    /// tries to stop the rest.
+    /// tries to stop the rest. Consecutive addresses are released with one kernel dump; those
+    /// that fail are retried one by one.
     pub async fn stop(&self, group: &[Resource]) -> ActionResult {
+        let reversed: Vec<Resource> = group.iter().rev().cloned().collect();
         let mut first_failure = None;
-        for res in group.iter().rev() {
-            let mut attempt = 1;
-            loop {
-                match self.stop_one(res).await {
-                    Ok(()) => break,
-                    Err(reason) if attempt >= STOP_ATTEMPTS => {
-                        tracing::error!(
-                            "Resource {} failed to stop after {attempt} attempts: {reason}",
-                            res.name()
-                        );
-                        first_failure.get_or_insert(reason);
-                        break;
+        for run in runs(&reversed) {
+            match run {
+                Run::Vips(vips) => {
+                    for (res, first) in vips.iter().zip(self.release_vips(vips).await) {
+                        if let Err(reason) = self.stop_retrying(res, first).await {
+                            first_failure.get_or_insert(reason);
+                        }
                     }
-                    Err(reason) => {
-                        tracing::warn!(
-                            "Resource {} failed to stop (attempt {attempt}): {reason}; retrying",
-                            res.name()
-                        );
-                        attempt += 1;
-                        tokio::time::sleep(self.stop_retry_pause).await;
+                }
+                Run::One(res) => {
+                    let first = self.stop_one(res).await;
+                    if let Err(reason) = self.stop_retrying(res, first).await {
+                        first_failure.get_or_insert(reason);
                     }
                 }
             }
@@ -88,84 +87,155 @@ impl Runner {
         }
     }
 
+    /// Retries a failed stop (`first` is the first attempt's outcome) up to [`STOP_ATTEMPTS`].
+    async fn stop_retrying(
+        &self,
+        res: &Resource,
+        first: Result<(), Failure>,
+    ) -> Result<(), Failure> {
+        let mut outcome = first;
+        let mut attempt = 1;
+        loop {
+            match outcome {
+                Ok(()) => return Ok(()),
+                Err(reason) if attempt >= STOP_ATTEMPTS => {
+                    tracing::error!(
+                        "Resource {} failed to stop after {attempt} attempts: {reason}",
+                        res.name()
+                    );
+                    return Err(reason);
+                }
+                Err(reason) => {
+                    tracing::warn!(
+                        "Resource {} failed to stop (attempt {attempt}): {reason}; retrying",
+                        res.name()
+                    );
+                    attempt += 1;
+                    tokio::time::sleep(self.stop_retry_pause).await;
+                    outcome = self.stop_one(res).await;
+                }
+            }
+        }
+    }
+
     /// Announces again (gratuitous ARP / unsolicited NA) the addresses of `group` that this
     /// host holds, now and once more after [`REANNOUNCE_AFTER`]. Never adds an address, so it
     /// cannot undo a release that runs meanwhile. Used when we keep a group that the peer also
     /// held during a partition: the peer's announcements moved the neighbours' caches to its
     /// MAC, and its release sends nothing.
     pub async fn reannounce(&self, group: &[Resource]) {
+        let (specs, texts) = vip_specs(group.iter());
         for round in 0..2 {
             if round > 0 {
                 tokio::time::sleep(REANNOUNCE_AFTER).await;
             }
-            for res in group {
-                let Resource::Vip { spec, text } = res else { continue };
+            let sent = {
                 let _netlink = self.netlink_lock.lock().await;
-                match self.netlink.holds(spec).await {
-                    Ok(true) => {}
-                    Ok(false) => continue,
-                    Err(e) => {
-                        tracing::warn!("{text}: cannot tell whether we hold it: {e}");
-                        continue;
-                    }
+                self.netlink.announce_held(&specs, self.garp).await
+            };
+            let sent = match sent {
+                Ok(s) => s,
+                Err(e) => {
+                    tracing::warn!("cannot tell which addresses we hold: {e}");
+                    continue;
                 }
-                match self.announce(spec).await {
-                    Ok(n) if round == 0 => {
+            };
+            for (text, outcome) in texts.iter().zip(sent) {
+                match outcome {
+                    None => {}
+                    Some(Ok(n)) if round == 0 => {
                         tracing::info!("{text}: announced again ({n} frames): we keep it");
                     }
-                    Ok(_) => {}
-                    Err(e) => tracing::warn!("{text}: cannot announce it again: {e}"),
+                    Some(Ok(_)) => {}
+                    Some(Err(e)) => tracing::warn!("{text}: cannot announce it again: {e}"),
                 }
             }
         }
     }
 
-    async fn announce(&self, spec: &VipSpec) -> hb_platform::Result<u32> {
-        let vip = self.netlink.resolve(spec).await?;
-        match (vip.addr, vip.link.mac) {
-            (IpAddr::V4(a), Some(mac)) => {
-                garp::announce_ipv4(vip.link.index, mac, a, self.garp).await
-            }
-            (IpAddr::V6(a), Some(mac)) => {
-                garp::announce_ipv6(&vip.link.name, vip.link.index, mac, a, self.garp).await
-            }
-            (_, None) => Ok(0),
+    /// Takes over consecutive address resources as one batch; then, after
+    /// [`REANNOUNCE_AFTER`], announces again those still held.
+    async fn start_vips<'a>(&self, vips: &'a [Resource]) -> Result<(), (&'a Resource, Failure)> {
+        let (specs, texts) = vip_specs(vips.iter());
+        let batch = {
+            let _netlink = self.netlink_lock.lock().await;
+            self.netlink.take_over_all(&specs, self.garp).await
+        };
+        for t in &batch.done {
+            let how = match t.change {
+                Change::Done => "added",
+                Change::AlreadyInState => "already present",
+            };
+            tracing::info!(
+                "IP address {}/{} on {}: {how}; {} announcement frames sent",
+                t.vip.addr,
+                t.vip.prefix,
+                t.vip.link.name,
+                t.announced
+            );
         }
+        if !batch.done.is_empty() {
+            let done = batch.done.len();
+            let (netlink, garp, lock) =
+                (self.netlink.clone(), self.garp, self.netlink_lock.clone());
+            let specs = specs[..done].to_vec();
+            tokio::spawn(async move {
+                tokio::time::sleep(REANNOUNCE_AFTER).await;
+                let _netlink = lock.lock().await;
+                // Only those we still hold: a release in between must not be undone.
+                match netlink.announce_held(&specs, garp).await {
+                    Ok(sent) => {
+                        for (spec, outcome) in specs.iter().zip(sent) {
+                            if let Some(Err(e)) = outcome {
+                                tracing::warn!("second announcement of {}: {e}", spec.addr);
+                            }
+                        }
+                    }
+                    Err(e) => tracing::warn!("second announcement: {e}"),
+                }
+            });
+        }
+        match batch.failed {
+            None => Ok(()),
+            Some((i, e)) => Err((&vips[i], Failure::Failed(format!("{}: {e}", texts[i])))),
+        }
+    }
+
+    /// Releases consecutive address resources with one dump; one outcome per resource.
+    async fn release_vips(&self, vips: &[Resource]) -> Vec<Result<(), Failure>> {
+        let (specs, texts) = vip_specs(vips.iter());
+        let released = {
+            let _netlink = self.netlink_lock.lock().await;
+            self.netlink.release_all(&specs).await
+        };
+        let released = match released {
+            Ok(r) => r,
+            Err(e) => {
+                return texts.iter().map(|t| Err(Failure::Failed(format!("{t}: {e}")))).collect()
+            }
+        };
+        specs
+            .iter()
+            .zip(texts)
+            .zip(released)
+            .map(|((spec, text), r)| match r {
+                Ok(change) => {
+                    if change == Change::Done {
+                        tracing::info!("IP address {} released", spec.addr);
+                    }
+                    Ok(())
+                }
+                Err(e) => Err(Failure::Failed(format!("{text}: {e}"))),
+            })
+            .collect()
     }
 
     async fn start_one(&self, res: &Resource) -> Result<(), Failure> {
         match res {
-            Resource::Vip { spec, text } => {
-                let t = {
-                    let _netlink = self.netlink_lock.lock().await;
-                    self.netlink.take_over(spec, self.garp).await
-                }
-                .map_err(|e| Failure::Failed(format!("{text}: {e}")))?;
-                let how = match t.change {
-                    Change::Done => "added",
-                    Change::AlreadyInState => "already present",
-                };
-                tracing::info!(
-                    "IP address {}/{} on {}: {how}; {} announcement frames sent",
-                    t.vip.addr,
-                    t.vip.prefix,
-                    t.vip.link.name,
-                    t.announced
-                );
-                let (netlink, spec, garp) = (self.netlink.clone(), spec.clone(), self.garp);
-                let lock = self.netlink_lock.clone();
-                tokio::spawn(async move {
-                    tokio::time::sleep(REANNOUNCE_AFTER).await;
-                    let _netlink = lock.lock().await;
-                    // Only if we still hold it: a release in between must not be undone.
-                    if netlink.holds(&spec).await.unwrap_or(false) {
-                        if let Err(e) = netlink.take_over(&spec, garp).await {
-                            tracing::warn!("second announcement of {}: {e}", spec.addr);
-                        }
-                    }
-                });
-                Ok(())
-            }
+            Resource::Vip { .. } => match self.start_vips(std::slice::from_ref(res)).await {
+                Ok(()) => Ok(()),
+                Err((_, reason)) => Err(reason),
+            },
             Resource::Script(r) => self.run_script(r, script::Action::Start).await,
             Resource::MailTo(m) => {
                 self.mail(m, true).await;
@@ -254,6 +324,72 @@ impl std::fmt::Display for Failure {
     }
 }
 
+/// A stretch of a group: consecutive address resources, or one other resource.
+enum Run<'a> {
+    Vips(&'a [Resource]),
+    One(&'a Resource),
+}
+
+/// Splits `group` into [`Run`]s, in order.
+fn runs(group: &[Resource]) -> Vec<Run<'_>> {
+    let mut out = Vec::new();
+    let mut rest = group;
+    while let Some(first) = rest.first() {
+        let n = rest.iter().take_while(|r| matches!(r, Resource::Vip { .. })).count();
+        if n == 0 {
+            out.push(Run::One(first));
+            rest = &rest[1..];
+        } else {
+            out.push(Run::Vips(&rest[..n]));
+            rest = &rest[n..];
+        }
+    }
+    out
+}
+
+/// The address specs of the address resources among `resources`, and their texts.
+fn vip_specs<'a>(resources: impl Iterator<Item = &'a Resource>) -> (Vec<VipSpec>, Vec<&'a str>) {
+    resources
+        .filter_map(|r| match r {
+            Resource::Vip { spec, text } => Some((spec.clone(), text.as_str())),
+            _ => None,
+        })
+        .unzip()
+}
+
 fn last_line(text: &str) -> &str {
     text.lines().last().unwrap_or(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mailto::MailTo;
+
+    fn vip(s: &str) -> Resource {
+        Resource::Vip { spec: s.parse().unwrap_or_else(|e| panic!("{s}: {e}")), text: s.into() }
+    }
+
+    fn mail() -> Resource {
+        Resource::MailTo(MailTo { to: vec!["root".into()], subject: "x".into() })
+    }
+
+    /// Addresses are batched only while consecutive: the group's order, and so the order
+    /// against scripts, is kept.
+    #[test]
+    fn runs_batch_consecutive_addresses_only() {
+        let group = [vip("10.0.0.1"), vip("10.0.0.2"), mail(), vip("10.0.0.3"), mail(), mail()];
+        let shape: Vec<String> = runs(&group)
+            .iter()
+            .map(|r| match r {
+                Run::Vips(v) => format!("vips{}", v.len()),
+                Run::One(r) => r.name(),
+            })
+            .collect();
+        assert_eq!(shape, ["vips2", "MailTo::root", "vips1", "MailTo::root", "MailTo::root"]);
+        assert!(runs(&[]).is_empty());
+        let (specs, texts) = vip_specs(group.iter());
+        assert_eq!(texts, ["10.0.0.1", "10.0.0.2", "10.0.0.3"]);
+        assert_eq!(specs.len(), 3);
+    }
 }

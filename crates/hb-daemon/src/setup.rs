@@ -196,17 +196,39 @@ pub async fn release_vips(
     netlink: &hb_platform::ipaddr::Netlink,
     groups: &[Vec<Resource>],
 ) -> Vec<(String, Result<(), hb_platform::PlatformError>)> {
-    let mut out = Vec::new();
-    for res in groups.iter().flatten() {
-        if let Resource::Vip { spec, text } = res {
-            match netlink.release(spec).await {
-                Ok(hb_platform::ipaddr::Change::Done) => out.push((text.clone(), Ok(()))),
-                Ok(_) => {}
-                Err(e) => out.push((text.clone(), Err(e))),
-            }
-        }
+    let (specs, texts): (Vec<_>, Vec<_>) = groups
+        .iter()
+        .flatten()
+        .filter_map(|r| match r {
+            Resource::Vip { spec, text } => Some((spec.clone(), text.clone())),
+            _ => None,
+        })
+        .unzip();
+    if specs.is_empty() {
+        return Vec::new();
     }
-    out
+    // One dump for all of them: the crash guardian's latency is this call.
+    let released = match netlink.release_all(&specs).await {
+        Ok(r) => r,
+        Err(e) => {
+            // The dump failed: one by one, each with its own dump and its own error.
+            tracing::warn!("cannot list addresses ({e}); releasing one by one");
+            let mut each = Vec::with_capacity(specs.len());
+            for spec in &specs {
+                each.push(netlink.release(spec).await);
+            }
+            each
+        }
+    };
+    texts
+        .into_iter()
+        .zip(released)
+        .filter_map(|(text, r)| match r {
+            Ok(hb_platform::ipaddr::Change::Done) => Some((text, Ok(()))),
+            Ok(_) => None,
+            Err(e) => Some((text, Err(e))),
+        })
+        .collect()
 }
 
 /// Where things live, from the command line.
