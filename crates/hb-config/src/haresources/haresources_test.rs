@@ -177,3 +177,28 @@ proptest! {
         let _ = parse_haresources(Path::new("h"), &text);
     }
 }
+
+/// A line of `n` address resources, eight per physical line (continued with `\`).
+fn address_group(n: usize) -> String {
+    let mut s = "n1".to_string();
+    for i in 0..n {
+        if i > 0 && i % 8 == 0 {
+            s.push_str(" \\\n ");
+        }
+        s.push_str(&format!(" IPaddr::10.99.{}.{}/24/eth0", 1 + i / 200, 1 + i % 200));
+    }
+    s.push('\n');
+    s
+}
+
+#[test]
+fn large_groups_up_to_the_limit() {
+    let h = parse(&address_group(MAX_RESOURCES_PER_GROUP)).unwrap();
+    assert_eq!(h.groups.len(), 1);
+    assert_eq!(h.groups[0].resources.len(), MAX_RESOURCES_PER_GROUP);
+    let e = err(&address_group(MAX_RESOURCES_PER_GROUP + 1));
+    assert!(e.contains("too many resources in one group; at most 1024"), "{e}");
+    // The error points at the first resource over the limit: resource 1025 is the first on
+    // physical line 129 (eight per line).
+    assert!(e.starts_with("haresources:129:"), "{e}");
+}

@@ -8,8 +8,10 @@ use crate::error::Location;
 
 /// Most resource groups accepted.
 pub const MAX_GROUPS: usize = 256;
-/// Most resources in one group.
-pub const MAX_RESOURCES_PER_GROUP: usize = 64;
+/// Most resources in one group. Heartbeat has no such limit (its `ResourceManager` takes any
+/// line); ours bounds memory against a runaway file while leaving room for the large address
+/// groups of hosting setups (hundreds of `IPaddr` resources on one line, continued with `\`).
+pub const MAX_RESOURCES_PER_GROUP: usize = 1024;
 
 /// All resource groups, in file order.
 #[derive(Debug, Clone, PartialEq, Eq)]
