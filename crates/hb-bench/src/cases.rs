@@ -136,21 +136,23 @@ fn limit(lab: &Lab, factor: u32, extra_s: u64) -> Duration {
 }
 
 /// Starts both nodes and waits until n1 alone holds the group.
-pub fn bring_up(lab: &mut Lab, extra_s: u64) -> Result<()> {
+pub fn bring_up(lab: &mut Lab, extra_s: u64) -> Result<Duration> {
+    let began = Instant::now();
     lab.start(0)?;
     lab.start(1)?;
     let lim = limit(lab, 3, extra_s);
     let n = lab.vips.len();
-    if wait(lim, || lab.count_vips(0, None) == n && lab.count_vips(1, None) == 0).is_none() {
+    let Some(_) = wait(lim, || lab.count_vips(0, None) == n && lab.count_vips(1, None) == 0) else {
         bail!(
             "n1 never held all {n} addresses alone within {lim:?} (holders {:?})\n{}",
             lab.holders(),
             lab.log_tail(0, 1500)
         );
-    }
+    };
+    let all_up = began.elapsed();
     let settle = AFTER_START.saturating_sub(lab.since_start(1).min(lab.since_start(0)));
     std::thread::sleep(Duration::from_millis(500).max(settle));
-    Ok(())
+    Ok(all_up)
 }
 
 /// Both heartbeats advertise deadtime + 2 s during their first 5 s (so a peer that just
@@ -424,9 +426,8 @@ fn foreign_episodes(log: &ProbeLog) -> (usize, Duration) {
 pub fn mass(setting: &Setting, bins: &Bins, count: usize, run: usize) -> Result<Sample> {
     let mut lab = Lab::new(setting, count, bins)?;
     let mut s = Sample::new(&lab, "mass", run);
-    let t_up = Instant::now();
-    bring_up(&mut lab, 600)?;
-    s.set("startup", ms(t_up.elapsed()));
+    let all_up = bring_up(&mut lab, 600)?;
+    s.set("startup", ms(all_up));
     s.set("count", count as f64);
     let (first, last) = (lab.vips[0], lab.vips[count - 1]);
     let m2 = lab.mac(1)?;
@@ -471,7 +472,7 @@ pub fn footprint(settings: &[Setting], bins: &Bins, secs: u64) -> Vec<Sample> {
     let mut labs = Vec::new();
     let mut out = Vec::new();
     for st in settings {
-        let made = Lab::new(st, 1, bins).and_then(|mut l| bring_up(&mut l, 60).map(|()| l));
+        let made = Lab::new(st, 1, bins).and_then(|mut l| bring_up(&mut l, 60).map(|_| l));
         match made {
             Ok(l) => labs.push(l),
             Err(e) => {

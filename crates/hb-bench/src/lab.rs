@@ -155,23 +155,17 @@ fn hacf(setting: &Setting, ours: bool) -> String {
     )
 }
 
-/// Resources per group: heartbeat-rs accepts at most 64 per haresources line, so larger sets
-/// are split into several groups, all preferring n1 (both heartbeats get the same file).
-pub const GROUP_SIZE: usize = 64;
-
+/// One group holding every address, preferred node n1 (both heartbeats read the same file).
 fn haresources(vips: &[Ipv4Addr]) -> String {
-    let mut s = String::new();
-    for group in vips.chunks(GROUP_SIZE) {
-        s.push_str("n1");
-        for (i, v) in group.iter().enumerate() {
-            // Continuation lines keep each line short.
-            if i > 0 && i % 8 == 0 {
-                s.push_str(" \\\n  ");
-            }
-            s.push_str(&format!(" IPaddr::{v}/24/eth0"));
+    let mut s = String::from("n1");
+    for (i, v) in vips.iter().enumerate() {
+        // Continuation lines keep each line short.
+        if i > 0 && i % 8 == 0 {
+            s.push_str(" \\\n  ");
         }
-        s.push('\n');
+        s.push_str(&format!(" IPaddr::{v}/24/eth0"));
     }
+    s.push('\n');
     s
 }
 

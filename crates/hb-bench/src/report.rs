@@ -206,9 +206,11 @@ pub fn markdown(
     let masses: Vec<&Sample> = samples.iter().filter(|x| x.case == "mass").collect();
     if !masses.is_empty() {
         s.push_str(
-            "\n**Mass takeover**: many addresses (heartbeats: `IPaddr` resources in groups of at \
-             most 64, all preferring n1; keepalived: `virtual_ipaddress` entries of one instance); \
-             owner's link cut, then killed. Times after the cut:\n\n",
+            "\n**Mass takeover**: many addresses in one group (heartbeats: one `haresources` line \
+             of `IPaddr` resources preferring n1; keepalived: `virtual_ipaddress` entries of one \
+             instance); owner's link cut, then killed. Times after the cut; start-up is from \
+             starting both nodes until n1 holds every address (both heartbeats wait 10 s \
+             (`RQSTDELAY`) when started together):\n\n",
         );
         let mut rows = Vec::new();
         for st in mass {
