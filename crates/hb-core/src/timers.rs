@@ -32,9 +32,11 @@ pub(crate) enum Timer {
     Liveness,
     /// Earliest retransmission request.
     Rexmit,
+    /// Send the last `status` again, unchanged (see `Node::send_status`).
+    StatusEcho,
 }
 
-const ALL: [Timer; 13] = [
+const ALL: [Timer; 14] = [
     Timer::Keepalive,
     Timer::DtBumpEnd,
     Timer::ReqNodes,
@@ -48,6 +50,7 @@ const ALL: [Timer; 13] = [
     Timer::StartRetry,
     Timer::Liveness,
     Timer::Rexmit,
+    Timer::StatusEcho,
 ];
 
 /// Deadlines indexed by [`Timer`].

@@ -2,6 +2,7 @@
 
 mod arbitration;
 mod capture;
+mod echo;
 mod failover;
 mod harness;
 mod legacy;
