@@ -196,7 +196,11 @@ impl Node {
                     self.standby = Standby::Acquiring { set, from: i };
                     self.claim_flags = self.claim_flags.union(set.mirror());
                     for g in take {
-                        self.groups[g].needs_failback = false;
+                        // Owed back to its preferred node unless that node is the one going
+                        // standby (or us): a group passed on from a third node's hands (its
+                        // owner was dead or cut off then) goes home once the owner is stable.
+                        let pref = self.pref(g);
+                        self.groups[g].needs_failback = pref != self.me && pref != i;
                         self.set_want(g, true, OwnershipReason::Standby);
                         let own = self.pref(g) == self.me;
                         if own {
