@@ -93,8 +93,9 @@ pub struct Node {
     /// Legacy mode: requester to answer once a group is stopped.
     pub(crate) ip_answer: Vec<Option<usize>>,
     pub(crate) drops: [u64; 8],
-    /// The last regular `status`, to be sent once more half a keepalive later.
-    status_echo: Option<hb_wire::Message>,
+    /// The last regular `status` and the `next_seq` after it, to be sent once more half a
+    /// keepalive later if nothing sequenced went out meanwhile.
+    status_echo: Option<(hb_wire::Message, u32)>,
     /// Some ping node answered recently (always true without ping nodes).
     pub(crate) ping_ok: bool,
 }
@@ -217,8 +218,13 @@ impl Node {
                 Timer::Liveness => self.check_liveness(),
                 Timer::Rexmit => self.send_rexmit_requests(),
                 Timer::StatusEcho => {
-                    if let Some(msg) = self.status_echo.take() {
-                        self.resend(msg);
+                    // Only while it is still our latest message: a copy arriving after a
+                    // higher `seq` would be an old message to the receiver (dropped, or worse
+                    // taken for a status older than what it has).
+                    if let Some((msg, next)) = self.status_echo.take() {
+                        if next == self.next_seq {
+                            self.resend(msg);
+                        }
                     }
                 }
             }
@@ -259,14 +265,16 @@ impl Node {
     /// and at 10 ms / 30 ms two lost statuses and a late third are enough (5 % loss made that
     /// happen every few seconds). A copy with the same `seq` is what heartbeat sees with two
     /// media: the first that arrives is accepted, the other is a duplicate that only refreshes
-    /// the link. With the echo, five copies in a row must be lost.
+    /// the link. With the echo, five copies in a row must be lost. The copy is skipped when
+    /// another sequenced message went out in between, so it never arrives after a higher
+    /// `seq` (sim seed 50126 `--nodes 3`: a peer that had just restarted dropped it as old).
     pub(crate) fn send_status(&mut self) {
         let st = if self.comm == Comm::Up { "active" } else { "up" };
         let dt = self.advertised_dt();
         self.send(wire_msg::status(st, dt));
         if self.cfg.deadtime < self.cfg.keepalive * ECHO_BELOW_KEEPALIVES {
             if let Some(Output::Transmit { msg, .. }) = self.out.back() {
-                self.status_echo = Some(msg.clone());
+                self.status_echo = Some((msg.clone(), self.next_seq));
                 self.timers.set(Timer::StatusEcho, self.now + self.cfg.keepalive / 2);
             }
         }

@@ -100,3 +100,23 @@ fn losing_one_copy_of_every_status_kills_nobody_with_the_echo() {
     let mut c = cluster(100, 1000);
     assert!(lose_first_copies(&mut c, Duration::from_secs(3)), "n1 should have been lost");
 }
+
+/// The copy never follows a higher `seq`: when something else was sent after the status, the
+/// copy is skipped.
+#[test]
+fn no_copy_after_a_later_message() {
+    let mut c = cluster(10, 30);
+    let t = c.now;
+    // An admin request makes n1 send sequenced messages between statuses.
+    c.input(0, crate::Input::Admin(crate::AdminCommand::Standby(crate::ResourceSet::All)));
+    c.run_for(Duration::from_secs(1));
+    let mut highest = 0;
+    for m in c.sent_since(0, t) {
+        let Some(seq) = m.get_str("seq").and_then(|s| u32::from_str_radix(s, 16).ok()) else {
+            continue;
+        };
+        assert!(seq >= highest || m.get_str("t") != Some("status"), "status {seq} after {highest}");
+        highest = highest.max(seq);
+    }
+    assert!(highest > 0);
+}
