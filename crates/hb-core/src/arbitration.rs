@@ -122,6 +122,12 @@ impl Node {
             return;
         }
         if !self.is_nice() {
+            // An `ip-request` still unanswered when we got blocked: its retry timer stopped
+            // there (every peer dead, nothing to take while blocked). Ask again now, or take
+            // the group if nobody is left to ask; `legacy_claim_own` skips requested groups.
+            if self.ip_requested.iter().any(|&r| r) {
+                self.on_ip_request_timer();
+            }
             self.legacy_claim_own();
         }
         self.takeover_orphans(OwnershipReason::NodeDead, false);
