@@ -60,8 +60,9 @@ fn split_brain_after_restart_during_partition_is_resolved() {
     check(0, &scripted(2, FailbackMode::On, RESTART_DURING_PARTITION));
 }
 
+/// Finding C, fixed: a group handed on by standby from a node that was not its owner is still
+/// owed back to its owner.
 #[test]
-#[ignore = "known hb-core failure C: three nodes, auto_failback gives up after shutdown and crash"]
 fn three_node_failback_after_shutdown_and_crash() {
     let k = scripted(3, FailbackMode::On, &["6319:shutdown:0", "14936:crash:1", "16949:restart:1"]);
     check(52189, &Knobs { media: Some(1), quiet: false, ..k });
@@ -128,8 +129,10 @@ fn three_node_group_whose_start_failed_after_split_brain_is_started_again() {
     check(50978, &Knobs { media: Some(1), quiet: false, ..k });
 }
 
+/// Finding B's first reproduction passes since the status echo changed this seed's message
+/// timing; B itself is not fixed (its other reproduction, seed 52771 `--nodes 3`, still
+/// fails), so this may fail again after an unrelated change.
 #[test]
-#[ignore = "known hb-core failure B: three nodes, legacy, partition then shutdown leaves two holders"]
 fn legacy_three_node_partition_then_shutdown_leaves_one_holder() {
     let mut k =
         scripted(3, FailbackMode::Legacy, &["15195:partition:1:6:two-way", "19834:shutdown:1"]);

@@ -38,7 +38,9 @@
 //! 11111:shutdown:1 --fault 21687:crash:0 --fault 24759:restart:0`; 101766: D).
 //! A sweep of 3,000 three-node seeds (`--nodes 3 --first 50000`) at 0568fad fails 6: 51827
 //! and 52771 (B), 52189 and 51009 (C; 51009 first shows as "runs nowhere"), 52996 (D), 52889
-//! (E).
+//! (E). With the status echo and the standby fix (C: a group handed on by a node that was
+//! not its owner now stays owed back to its owner; 52189 and 100445 pass) the same sweep
+//! fails 4: 51009, 52169 ("runs nowhere", not diagnosed), 52771 (B), 52996 (D).
 //!
 //! Found and since fixed in hb-core (kept as regression tests in `regression_core.rs`):
 //! legacy `ip-request` sent before the peer was up never answered (61 of 1000 seeds at
