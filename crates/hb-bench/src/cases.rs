@@ -156,10 +156,11 @@ pub fn bring_up(lab: &mut Lab, extra_s: u64) -> Result<Duration> {
 }
 
 /// Both heartbeats advertise deadtime + 2 s during their first 5 s (so a peer that just
-/// restarted is declared dead late); cases start only after this much time since a start.
+/// restarted is declared dead late): the cases that measure failure detection (kill -9,
+/// crash) start only this long after n1's last start.
 const AFTER_START: Duration = Duration::from_secs(6);
 
-/// Waits until n1 alone holds the VIP again and n1 was started at least [`AFTER_START`] ago.
+/// Waits until n1 alone holds the VIP again.
 fn restore(lab: &mut Lab) -> Result<()> {
     if lab.wait_holders(&[0], limit(lab, 3, 40)).is_none() {
         bail!(
@@ -168,9 +169,14 @@ fn restore(lab: &mut Lab) -> Result<()> {
             lab.log_tail(0, 1500)
         );
     }
-    let settle = AFTER_START.saturating_sub(lab.since_start(0));
-    std::thread::sleep(Duration::from_millis(300).max(settle));
+    std::thread::sleep(Duration::from_millis(300));
     Ok(())
+}
+
+/// Before a case that measures failure detection: waits until n1 was started at least
+/// [`AFTER_START`] ago.
+fn settle_after_start(lab: &Lab) {
+    std::thread::sleep(AFTER_START.saturating_sub(lab.since_start(0)));
 }
 
 /// Runs the selected failover cases on a fresh lab; one sample per case.
@@ -238,6 +244,7 @@ pub fn failover_run(
         restore(&mut lab)?;
     }
     if has("kill9") {
+        settle_after_start(&lab);
         say(&format!("{} run {run}: kill -9 of the owner's daemon", setting.label()));
         let mut s = Sample::new(&lab, "kill9", run);
         let lim = limit(&lab, 2, 20);
@@ -331,6 +338,7 @@ pub fn failover_run(
         restore(&mut lab)?;
     }
     if has("crash") {
+        settle_after_start(&lab);
         say(&format!("{} run {run}: owner crash (link cut, then kill)", setting.label()));
         let mut s = Sample::new(&lab, "crash", run);
         let lim = limit(&lab, 2, 30);
