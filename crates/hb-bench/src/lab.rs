@@ -156,14 +156,19 @@ fn hacf(setting: &Setting, ours: bool) -> String {
 }
 
 /// One group holding every address, preferred node n1 (both heartbeats read the same file).
+/// One address is an `IPaddr` resource, as in the tutorials; many are `IPaddr2`: heartbeat
+/// 3.0.6's `IPaddr` script searches the `eth0:N` aliases for a free one with one `ifconfig`
+/// per candidate, so its cost grows with the count (about 1.5 s per address at 256, 7 minutes
+/// each way), where `IPaddr2` adds a plain secondary address.
 fn haresources(vips: &[Ipv4Addr]) -> String {
+    let agent = if vips.len() > 1 { "IPaddr2" } else { "IPaddr" };
     let mut s = String::from("n1");
     for (i, v) in vips.iter().enumerate() {
         // Continuation lines keep each line short.
         if i > 0 && i % 8 == 0 {
             s.push_str(" \\\n  ");
         }
-        s.push_str(&format!(" IPaddr::{v}/24/eth0"));
+        s.push_str(&format!(" {agent}::{v}/24/eth0"));
     }
     s.push('\n');
     s

@@ -207,7 +207,7 @@ pub fn markdown(
     if !masses.is_empty() {
         s.push_str(
             "\n**Mass takeover**: many addresses in one group (heartbeats: one `haresources` line \
-             of `IPaddr` resources preferring n1; keepalived: `virtual_ipaddress` entries of one \
+             of `IPaddr2` resources preferring n1; keepalived: `virtual_ipaddress` entries of one \
              instance); owner's link cut, then killed. Times after the cut; start-up is from \
              starting both nodes until n1 holds every address (both heartbeats wait 10 s \
              (`RQSTDELAY`) when started together):\n\n",
