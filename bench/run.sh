@@ -1,6 +1,6 @@
 #!/bin/sh
 # The failover benchmark lab, from a fresh Debian/Ubuntu machine, in one command (as root):
-#   bench/run.sh                 # the default run (see bench/README.md), ~20 min
+#   bench/run.sh                 # the default run (see bench/README.md), ~20 min + build
 #   bench/run.sh --quick         # one run of each case, short soak; ~8 min
 #   bench/run.sh --daemon ours --case crash --runs 5   # any hb-bench flags
 # Installs the reference daemons and tools, builds release binaries, runs hb-bench, writes
