@@ -307,6 +307,51 @@ fn lossy_link(pref: Preferred) {
     }
 }
 
+/// Deadtime 5 × keepalive, where ours sends every status twice (the status echo): the real
+/// heartbeat takes the copies as duplicates. Under 10 % loss for 20 s nobody fails over, the
+/// real log has no replay or loss complaints, and the capture shows ours repeating statuses
+/// with the same `seq` while the real node does not.
+fn status_echo_with_real_peer(pref: Preferred) {
+    let timers = Timers { keepalive_ms: 100, deadtime_ms: 500, failback: true };
+    let Some(m) = Mixed::start(pref, Key::Sha1, timers) else { return };
+    m.check_startup();
+    let cap = hbcap::Capture::start_if_installed(&m.c.net, m.c.net.client(), "echo");
+    m.c.net.set_loss(m.c.host(1), 10).expect("loss on");
+    m.hold_steady(0, Duration::from_secs(20), "10 % loss at 100 ms / 500 ms");
+    m.c.net.set_loss(m.c.host(1), 0).expect("loss off");
+    std::thread::sleep(Duration::from_secs(1));
+    if let Some(cap) = cap {
+        let msgs = cap.stop(&m.c.net);
+        let repeats = |node: &str| {
+            let mut seen = std::collections::BTreeMap::<String, usize>::new();
+            for s in
+                msgs.iter().filter(|s| s.get("t") == Some("status") && s.get("src") == Some(node))
+            {
+                *seen.entry(s.get("seq").unwrap_or("").to_owned()).or_default() += 1;
+            }
+            (seen.len(), seen.values().filter(|&&n| n >= 2).count())
+        };
+        let (ours, ours_twice) = repeats(&Mixed::name(m.ours_i));
+        let (real, real_twice) = repeats(&Mixed::name(m.real_i));
+        say(&format!(
+            "mixed {pref:?} echo: ours {ours} statuses, {ours_twice} seen twice; real {real}, \
+             {real_twice} seen twice"
+        ));
+        assert!(ours > 50 && ours_twice * 2 > ours, "ours: {ours} statuses, {ours_twice} twice");
+        // The real node repeats a status only when asked to retransmit it (10 % loss).
+        assert!(real > 50 && real_twice * 3 < real, "real: {real} statuses, {real_twice} twice");
+    }
+    let real = m.real.log_text();
+    for bad in ["replay", "Irretrievably lost packet", ": is dead", ":eth0 dead"] {
+        assert!(!real.contains(bad), "real log has {bad:?}\n{}", m.logs());
+    }
+    for i in 0..2 {
+        for j in 0..2 {
+            assert_eq!(m.nodestatus(i, j), "active", "{} on n{}\n{}", m.who(i), j + 1, m.logs());
+        }
+    }
+}
+
 /// A partition and its heal: n1's link is cut (it keeps its VIP on its side), n2 takes over;
 /// when the link returns, the double ownership is resolved and, with `auto_failback on`, the
 /// preferred n1 ends up the only holder, both nodes seeing each other active. (heartbeat
@@ -444,4 +489,5 @@ matrix! {
     partition_heal_ours_preferred_md5 => partition_heal(Preferred::Ours, Key::Md5);
     lossy_link_real_preferred => lossy_link(Preferred::Real);
     lossy_link_ours_preferred => lossy_link(Preferred::Ours);
+    status_echo_real_preferred => status_echo_with_real_peer(Preferred::Real);
 }
