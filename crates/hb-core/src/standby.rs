@@ -202,8 +202,7 @@ impl Node {
                         let pref = self.pref(g);
                         self.groups[g].needs_failback = pref != self.me && pref != i;
                         self.set_want(g, true, OwnershipReason::Standby);
-                        let own = self.pref(g) == self.me;
-                        if own {
+                        if pref == self.me {
                             self.groups[g].reason = Some(OwnershipReason::Failback);
                         }
                     }

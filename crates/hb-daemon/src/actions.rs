@@ -348,7 +348,9 @@ fn runs(group: &[Resource]) -> Vec<Run<'_>> {
 }
 
 /// The address specs of the address resources among `resources`, and their texts.
-fn vip_specs<'a>(resources: impl Iterator<Item = &'a Resource>) -> (Vec<VipSpec>, Vec<&'a str>) {
+pub(crate) fn vip_specs<'a>(
+    resources: impl Iterator<Item = &'a Resource>,
+) -> (Vec<VipSpec>, Vec<&'a str>) {
     resources
         .filter_map(|r| match r {
             Resource::Vip { spec, text } => Some((spec.clone(), text.as_str())),

@@ -196,14 +196,7 @@ pub async fn release_vips(
     netlink: &hb_platform::ipaddr::Netlink,
     groups: &[Vec<Resource>],
 ) -> Vec<(String, Result<(), hb_platform::PlatformError>)> {
-    let (specs, texts): (Vec<_>, Vec<_>) = groups
-        .iter()
-        .flatten()
-        .filter_map(|r| match r {
-            Resource::Vip { spec, text } => Some((spec.clone(), text.clone())),
-            _ => None,
-        })
-        .unzip();
+    let (specs, texts) = crate::actions::vip_specs(groups.iter().flatten());
     if specs.is_empty() {
         return Vec::new();
     }
@@ -224,9 +217,9 @@ pub async fn release_vips(
         .into_iter()
         .zip(released)
         .filter_map(|(text, r)| match r {
-            Ok(hb_platform::ipaddr::Change::Done) => Some((text, Ok(()))),
+            Ok(hb_platform::ipaddr::Change::Done) => Some((text.to_owned(), Ok(()))),
             Ok(_) => None,
-            Err(e) => Some((text, Err(e))),
+            Err(e) => Some((text.to_owned(), Err(e))),
         })
         .collect()
 }

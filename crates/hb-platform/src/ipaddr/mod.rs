@@ -185,8 +185,7 @@ impl Netlink {
 
     /// Fills in interface, prefix and broadcast of `spec` (see the module doc).
     pub async fn resolve(&self, spec: &VipSpec) -> Result<ResolvedVip> {
-        let links = self.links().await?;
-        let addrs = self.addresses().await?;
+        let (links, addrs) = self.tables().await?;
         resolve_with(spec, &links, &addrs)
     }
 
