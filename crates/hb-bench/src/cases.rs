@@ -179,6 +179,28 @@ fn settle_after_start(lab: &Lab) {
     std::thread::sleep(AFTER_START.saturating_sub(lab.since_start(0)));
 }
 
+/// A planned hand-over (standby, graceful stop, failback): runs `action` and waits until node
+/// `to` alone holds the VIP; the outage is measured from the MAC `macs.0` to `macs.1`.
+fn planned(
+    lab: &mut Lab,
+    case: &str,
+    run: usize,
+    action: impl FnOnce(&mut Lab) -> Result<()>,
+    to: usize,
+    lim: Duration,
+    macs: (Mac, Mac),
+) -> Result<Sample> {
+    let mut s = Sample::new(lab, case, run);
+    let (log, t0, done) =
+        observe(lab, action, |l| l.holders() == [to], lim, Duration::from_secs(1))?;
+    handover(&mut s, &log, t0, macs.0, macs.1);
+    if !done {
+        s.failed = true;
+        s.note(&format!("holders {:?} after {lim:?}", lab.holders()));
+    }
+    Ok(s)
+}
+
 /// Runs the selected failover cases on a fresh lab; one sample per case.
 pub fn failover_run(
     setting: &Setting,
@@ -194,21 +216,8 @@ pub fn failover_run(
     if has("standby") {
         say(&format!("{} run {run}: standby", setting.label()));
         lab.settle(Duration::from_secs(40));
-        let mut s = Sample::new(&lab, "standby", run);
         let lim = limit(&lab, 2, 30);
-        let (log, t0, done) = observe(
-            &mut lab,
-            |l| l.standby(0),
-            |l| l.holders() == [1],
-            lim,
-            Duration::from_secs(1),
-        )?;
-        handover(&mut s, &log, t0, m1, m2);
-        if !done {
-            s.failed = true;
-            s.note(&format!("holders {:?} after {lim:?}", lab.holders()));
-        }
-        out.push(s);
+        out.push(planned(&mut lab, "standby", run, |l| l.standby(0), 1, lim, (m1, m2))?);
         lab.settle(Duration::from_secs(40));
         lab.takeover(0)?;
         restore(&mut lab)?;
@@ -216,28 +225,14 @@ pub fn failover_run(
     }
     if has("stop") || has("failback") {
         say(&format!("{} run {run}: graceful stop", setting.label()));
-        let mut s = Sample::new(&lab, "stop", run);
         let lim = limit(&lab, 2, 60);
-        let (log, t0, done) =
-            observe(&mut lab, |l| l.stop(0), |l| l.holders() == [1], lim, Duration::from_secs(1))?;
-        handover(&mut s, &log, t0, m1, m2);
-        if !done {
-            s.failed = true;
-            s.note(&format!("holders {:?}", lab.holders()));
-        }
+        let s = planned(&mut lab, "stop", run, |l| l.stop(0), 1, lim, (m1, m2))?;
         if has("stop") {
             out.push(s);
         }
         say(&format!("{} run {run}: failback (n1 restarts)", setting.label()));
-        let mut s = Sample::new(&lab, "failback", run);
         let lim = limit(&lab, 3, 60);
-        let (log, t0, done) =
-            observe(&mut lab, |l| l.start(0), |l| l.holders() == [0], lim, Duration::from_secs(1))?;
-        handover(&mut s, &log, t0, m2, m1);
-        if !done {
-            s.failed = true;
-            s.note(&format!("holders {:?}", lab.holders()));
-        }
+        let s = planned(&mut lab, "failback", run, |l| l.start(0), 0, lim, (m2, m1))?;
         if has("failback") {
             out.push(s);
         }
