@@ -31,4 +31,4 @@ if [ -z "$deb" ]; then
     deb=$(ls -t target/debian/heartbeat-rs_*.deb | head -1)
 fi
 echo "--- deployment test with $deb"
-HB_DEB=$(readlink -f "$deb") cargo test --locked -p hb-ctl --test puppet_deploy -- --nocapture
+HB_DEB=$(readlink -f "$deb") cargo test --locked -p hb-ctl --test puppet_deploy --test puppet_seed -- --nocapture
