@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The Puppet module check (issue 17): puppet parser validate, epp validate and puppet-lint on
-# packaging/puppet/heartbeat_rs, then the netns deployment test (crates/hb-ctl/tests/
-# puppet_deploy.rs) with the .deb. Usage: .ci/puppet-check.sh [DEB] (default: build it).
+# packaging/puppet/heartbeat_rs, then the netns deployment tests with the .deb
+# (crates/hb-ctl/tests/puppet_deploy.rs: the module; puppet_seed.rs: the seed's recipe).
+# Usage: .ci/puppet-check.sh [DEB] (default: build it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 module=packaging/puppet/heartbeat_rs
@@ -31,4 +32,15 @@ if [ -z "$deb" ]; then
     deb=$(ls -t target/debian/heartbeat-rs_*.deb | head -1)
 fi
 echo "--- deployment test with $deb"
-HB_DEB=$(readlink -f "$deb") cargo test --locked -p hb-ctl --test puppet_deploy --test puppet_seed -- --nocapture
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+HB_DEB=$(readlink -f "$deb") cargo test --locked -p hb-ctl --test puppet_deploy --test puppet_seed \
+    -- --nocapture 2>&1 | tee "$out"
+# Here a skipped test is a failure: this script exists to run them.
+if grep -q '^skipped:' "$out"; then
+    echo "puppet-check: a deployment test was skipped" >&2
+    exit 1
+fi
+passed=$(grep -c ' \.\.\. ok$' "$out" || true)
+echo "puppet-check: $passed deployment tests passed"
+[ "$passed" -eq 2 ]
