@@ -22,4 +22,6 @@ mount -t tmpfs -o mode=0755 run "$root/run"
 mount -t tmpfs -o mode=1777 tmp "$root/tmp"
 cp "$deb" "$root/tmp/heartbeat-rs.deb"
 cp "$script" "$root/tmp/check.sh"
-chroot "$root" /bin/bash /tmp/check.sh /tmp/heartbeat-rs.deb
+# exec: the chroot becomes PID 1's root, so ischroot (and invoke-rc.d, which refuses to act in
+# a chroot) sees a machine, as it would on a real host.
+exec chroot "$root" /bin/bash /tmp/check.sh /tmp/heartbeat-rs.deb
