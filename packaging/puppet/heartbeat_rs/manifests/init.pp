@@ -35,6 +35,9 @@
 # @param service_enable Whether the service starts at boot.
 # @param config_dir Where the daemon reads its files.
 # @param staging_dir Where the candidate files are checked before they go live.
+#
+# Health-check monitors and keepalived (VRRP) instances come with those features: add their
+# parameters here and their files beside the three below, staged and checked the same way.
 class heartbeat_rs (
   Array[String[1], 1] $nodes,
   Array[Heartbeat_rs::Medium, 1] $media,
