@@ -58,6 +58,7 @@ for f in /lib/systemd/system/heartbeat.service /etc/logrotate.d/heartbeat \
     /usr/share/man/man1/cl_status.1.gz /usr/share/man/man1/hb_standby.1.gz \
     /usr/share/man/man1/hb_takeover.1.gz \
     /usr/share/bash-completion/completions/hbctl /usr/share/zsh/vendor-completions/_hbctl \
+    /usr/share/bash-completion/completions/heartbeat /usr/share/zsh/vendor-completions/_heartbeat \
     /usr/share/doc/heartbeat-rs/copyright; do
     check "$f is 644 root:root" mode_is "$f" 644
 done
@@ -74,7 +75,8 @@ for live in ha.cf haresources authkeys; do
     check "no live /etc/ha.d/$live in the package" sh -c "! dpkg -L heartbeat-rs | grep -qx /etc/ha.d/$live"
 done
 check "heartbeat(8) is a manual page" sh -c 'zcat /usr/share/man/man8/heartbeat.8.gz | grep -q "^.TH heartbeat 8"'
-check "the bash completion parses" bash -n /usr/share/bash-completion/completions/hbctl
+check "the bash completions parse" \
+    bash -n /usr/share/bash-completion/completions/hbctl /usr/share/bash-completion/completions/heartbeat
 check "the init script is registered (rc2.d)" sh -c 'ls /etc/rc2.d/ | grep -q "^S..heartbeat$"'
 check "heartbeat.service is enabled" test -L /etc/systemd/system/multi-user.target.wants/heartbeat.service
 

@@ -35,7 +35,7 @@ render() { # render TEMPLATE VALUES > FILE; facter's complaints about this host 
 }
 render ha.cf.epp "{ nodes => ['alpha', 'beta'], keepalive => '500ms', deadtime => 5,
     warntime => 2, initdead => 20, udpport => 694, auto_failback => 'off',
-    logfacility => 'local0', logfile => '/var/log/ha-log',
+    logfacility => 'local0', logfile => '/var/log/ha-log', use_logd => true,
     media => [{ type => 'ucast', interface => 'eth0', peer => '192.0.2.11' },
               { type => 'bcast', interface => 'eth1' },
               { type => 'mcast', interface => 'eth2', group => '239.0.0.43', port => 694, ttl => 1, loop => 0 }] }" \
@@ -46,7 +46,7 @@ render haresources.epp "{ groups => [{ 'node' => 'alpha', 'resources' => ['IPadd
 render authkeys.epp "{ method => 'sha1', key => 'rendered-secret' }" > "$rendered/authkeys"
 chmod 600 "$rendered/authkeys"
 for want in 'ucast eth0 192.0.2.11' 'bcast eth1' 'mcast eth2 239.0.0.43 694 1 0' 'keepalive 500ms' \
-    'node beta' 'logfile /var/log/ha-log'; do
+    'node beta' 'logfile /var/log/ha-log' 'use_logd yes'; do
     grep -qx "$want" "$rendered/ha.cf" || { echo "ha.cf lacks '$want'" >&2; cat "$rendered/ha.cf"; exit 1; }
 done
 grep -qx 'beta 192.0.2.101 MailTo::ops@example.org' "$rendered/haresources"

@@ -17,12 +17,13 @@ mkdir -p "$assets/man" "$assets/completions"
 # The generators run from the debug build (what `cargo test` already built); their output does
 # not depend on the profile.
 cargo build --locked -q -p hb-ctl
-cargo run --locked -q -p hb-daemon --example heartbeat_man -- "$assets/man" >/dev/null
+cargo run --locked -q -p hb-daemon --example heartbeat_docs -- "$assets/man" >/dev/null
+mv "$assets/man/heartbeat.bash" "$assets/man/_heartbeat" "$assets/completions/"
 target/debug/hbctl man --out-dir "$assets/man" >/dev/null
 target/debug/hbctl completions bash > "$assets/completions/hbctl.bash"
 target/debug/hbctl completions zsh > "$assets/completions/_hbctl"
 pages=$(find "$assets/man" -name '*.[18]' | wc -l)
-echo "generated $pages manual pages and 2 completion scripts"
+echo "generated $pages manual pages and $(ls "$assets/completions" | wc -l) completion scripts"
 [ "$pages" -ge 5 ] || { echo "expected at least 5 manual pages" >&2; exit 1; }
 
 # Both binaries of the package, in release: cargo-deb itself would build only hb-daemon's.

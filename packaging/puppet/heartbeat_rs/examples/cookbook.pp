@@ -10,6 +10,7 @@ class { 'heartbeat_rs':
   deadtime      => 10,
   warntime      => 5,
   auto_failback => 'on',
+  use_logd      => true,
   auth_key      => Sensitive('topsecretpassword'),
   groups        => [{ 'node' => 'cookbook', 'resources' => ['IPaddr::10.0.2.100/24/eth0:1'] }],
 }

@@ -27,6 +27,7 @@
 # @param auto_failback Whether groups return to their preferred node.
 # @param logfacility Syslog facility (ha.cf `logfacility`).
 # @param logfile Log file (ha.cf `logfile`).
+# @param use_logd Log through the logging daemon (ha.cf `use_logd yes|no`).
 # @param package_name The package to install.
 # @param package_ensure Its `ensure`.
 # @param package_source A .deb file to install with dpkg instead of from an apt repository.
@@ -52,6 +53,7 @@ class heartbeat_rs (
   Enum['on', 'off', 'legacy'] $auto_failback = 'on',
   Optional[String[1]] $logfacility = undef,
   Optional[Pattern[/\A\//]] $logfile = undef,
+  Optional[Boolean] $use_logd = undef,
   String[1] $package_name = 'heartbeat-rs',
   String[1] $package_ensure = 'installed',
   Optional[Pattern[/\A\/.*\.deb\z/]] $package_source = undef,
@@ -83,6 +85,7 @@ class heartbeat_rs (
     'auto_failback' => $auto_failback,
     'logfacility'   => $logfacility,
     'logfile'       => $logfile,
+    'use_logd'      => $use_logd,
   })
   $haresources = epp('heartbeat_rs/haresources.epp', { 'groups' => $groups })
   # The key stays Sensitive end to end: Puppet redacts it from logs, reports and diffs.
