@@ -77,6 +77,7 @@ done
 check "heartbeat(8) is a manual page" sh -c 'zcat /usr/share/man/man8/heartbeat.8.gz | grep -q "^.TH heartbeat 8"'
 check "the bash completions parse" \
     bash -n /usr/share/bash-completion/completions/hbctl /usr/share/bash-completion/completions/heartbeat
+check "logrotate accepts /etc/logrotate.d/heartbeat" logrotate -d /etc/logrotate.d/heartbeat
 check "the init script is registered (rc2.d)" sh -c 'ls /etc/rc2.d/ | grep -q "^S..heartbeat$"'
 check "heartbeat.service is enabled" test -L /etc/systemd/system/multi-user.target.wants/heartbeat.service
 
@@ -132,8 +133,10 @@ check "ExecStopPost keeps the address after a clean stop, removes it after an un
     "$stoppost"
 printf '# no resources\n' > /etc/ha.d/haresources
 # policy-rc.d is a CI container's "touch no service" switch (this copy's only); the package's
-# own stop on removal is what is checked here.
+# own behaviour on upgrade (keep running) and removal (stop) is what is checked here.
 [ -e /usr/sbin/policy-rc.d ] && mv /usr/sbin/policy-rc.d /usr/sbin/policy-rc.d.deb-check
+check "reinstalling the package (the upgrade path) leaves the daemon running" \
+    sh -c "dpkg -i '$deb' >/dev/null && kill -0 '$pid'"
 check "dpkg -r heartbeat-rs stops the daemon (prerm: invoke-rc.d heartbeat stop)" \
     sh -c "[ -n '$pid' ] && dpkg -r heartbeat-rs && ! kill -0 '$pid' 2>/dev/null"
 [ -e /usr/sbin/policy-rc.d.deb-check ] && mv /usr/sbin/policy-rc.d.deb-check /usr/sbin/policy-rc.d
