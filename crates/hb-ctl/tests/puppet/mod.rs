@@ -43,7 +43,9 @@ echo "$r" > "$ready"
 exec sleep infinity
 "#;
 
+/// One node: a sandbox whose main process holds the mounts of its private root.
 pub struct Node {
+    /// Its place in the harness network (hostname n1, n2).
     pub host: Host,
     sandbox: Sandbox,
     root: String,
@@ -103,15 +105,18 @@ impl Node {
         (out.status.code().unwrap_or(-1), text)
     }
 
+    /// The trimmed standard output of a shell command in the chroot.
     pub fn stdout(&self, cmd: &str) -> String {
         String::from_utf8_lossy(&self.sh(cmd).stdout).trim().to_owned()
     }
 
+    /// The running daemon's PID from its pid file ("" if none).
     pub fn daemon_pid(&self) -> String {
         self.stdout("cat /run/heartbeat.pid 2>/dev/null")
     }
 }
 
+/// Whether `host` has `vip` on its eth0.
 pub fn holds(net: &Testnet, host: &Host, vip: &str) -> bool {
     let out = net.exec(host, &["ip", "-4", "-o", "addr", "show", "dev", "eth0"]).expect("ip");
     String::from_utf8_lossy(&out.stdout).contains(&format!(" {vip}/"))
@@ -127,6 +132,7 @@ pub fn held(n: &Node) -> String {
     }
 }
 
+/// Polls `cond` until it holds; fails the test after [`SETTLE_TIMEOUT`].
 pub fn wait_for(what: &str, mut cond: impl FnMut() -> bool) {
     let deadline = Instant::now() + SETTLE_TIMEOUT;
     while !cond() {
