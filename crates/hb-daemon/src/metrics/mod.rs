@@ -210,7 +210,8 @@ impl Metrics {
             );
             r.register(
                 "heartbeat_group_transitions",
-                "Ownership changes of a group, by new owner and reason",
+                "Ownership changes of a group on this node, by reason: owner is this node when \
+                 it took the group, none when it released it",
                 s.transitions.clone(),
             );
             r.register(
