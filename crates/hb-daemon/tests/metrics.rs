@@ -97,7 +97,9 @@ fn scrapes_follow_a_failover_and_failback() {
     let t0 = Instant::now();
     let before = gaps(&scrape(&c, 1).expect("scrape"));
     std::thread::sleep(Duration::from_secs(3));
-    let after = gaps(&scrape(&c, 1).expect("scrape"));
+    let full = scrape(&c, 1).expect("scrape");
+    let after = gaps(&full);
+    eprintln!("n2's scrape with both nodes up:\n{full}");
     let rate = (after - before) / t0.elapsed().as_secs_f64();
     eprintln!(
         "inter-arrival histogram: {} heartbeats in {:?} = {rate:.1}/s",
@@ -288,4 +290,17 @@ fn relevant(t: &str) -> String {
         .filter(|l| !l.starts_with('#') && !l.contains("_bucket{") && !l.ends_with(" 0"))
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+#[test]
+fn a_broken_metrics_cf_stops_the_start_with_its_line() {
+    let Some(mut c) = metrics_cluster(hacf(&FAST, "on")) else { return };
+    let path = c.node_dir(0).join("ha.d").join("metrics.cf");
+    std::fs::write(&path, "listen 0.0.0.0:9694\nlisten_on 0.0.0.0:9695\n").expect("metrics.cf");
+    c.start(0).expect("start n1");
+    c.wait_until(Duration::from_secs(10), |c| !c.is_running(0))
+        .unwrap_or_else(|| fail(&c, "n1 runs with a broken metrics.cf"));
+    let log = c.stderr_log(0);
+    let want = format!("{}:2:1: unknown directive \"listen_on\"", path.display());
+    assert!(log.contains(&want), "no {want:?} in n1's stderr:\n{log}");
 }

@@ -156,7 +156,7 @@ impl Collector for StateCollector {
 
         let mut m = enc.encode_descriptor(
             "heartbeat_node_status",
-            "Node status as cl_status nodestatus shows it: 1 for the current status",
+            "Node status as cl_status nodestatus shows it: 1 for the current status.",
             None,
             MetricType::Gauge,
         )?;
@@ -169,7 +169,7 @@ impl Collector for StateCollector {
 
         let mut m = enc.encode_descriptor(
             "heartbeat_resources_held",
-            "What this node holds as cl_status rscstatus shows it: 1 for the current set",
+            "What this node holds as cl_status rscstatus shows it: 1 for the current set.",
             None,
             MetricType::Gauge,
         )?;
@@ -185,7 +185,7 @@ impl Collector for StateCollector {
         };
         let mut m = enc.encode_descriptor(
             "heartbeat_link_up",
-            "Whether heartbeats from the node arrive on the medium (1 up, 0 dead)",
+            "Whether heartbeats from the node arrive on the medium (1 up, 0 dead).",
             None,
             MetricType::Gauge,
         )?;
@@ -194,7 +194,7 @@ impl Collector for StateCollector {
         }
         let mut m = enc.encode_descriptor(
             "heartbeat_link_last_heard_seconds",
-            "Seconds since a packet from the node last arrived on the medium",
+            "Seconds since a packet from the node last arrived on the medium.",
             None,
             MetricType::Gauge,
         )?;
@@ -208,7 +208,7 @@ impl Collector for StateCollector {
 
         let mut m = enc.encode_descriptor(
             "heartbeat_group_owner",
-            "The group's holder as this node knows it (owner=\"none\" when nobody holds it)",
+            "The group's holder as this node knows it (owner=\"none\" when nobody holds it).",
             None,
             MetricType::Gauge,
         )?;
@@ -218,7 +218,7 @@ impl Collector for StateCollector {
         }
         let mut m = enc.encode_descriptor(
             "heartbeat_group_state",
-            "What the group is doing on this node: 1 for the current state",
+            "What the group is doing on this node: 1 for the current state.",
             None,
             MetricType::Gauge,
         )?;
@@ -231,7 +231,7 @@ impl Collector for StateCollector {
         let mut m = enc.encode_descriptor(
             "heartbeat_messages_rejected",
             "Received messages dropped, by reason (auth and malformed before the engine, the \
-             rest by the engine; duplicates are normal with several media)",
+             rest by the engine; duplicates are normal with several media).",
             None,
             MetricType::Counter,
         )?;
@@ -248,7 +248,7 @@ impl Collector for StateCollector {
 
         let mut m = enc.encode_descriptor(
             "heartbeat_late_heartbeats",
-            "Heartbeats that arrived later than warntime, per node",
+            "Heartbeats that arrived later than warntime, per node.",
             None,
             MetricType::Counter,
         )?;
@@ -258,7 +258,7 @@ impl Collector for StateCollector {
         }
         let mut m = enc.encode_descriptor(
             "heartbeat_late_heartbeat_max_seconds",
-            "The worst lateness beyond warntime seen from the node",
+            "The worst lateness beyond warntime seen from the node.",
             None,
             MetricType::Gauge,
         )?;
@@ -268,7 +268,7 @@ impl Collector for StateCollector {
 
         let m = enc.encode_descriptor(
             "heartbeat_send_failures",
-            "Sends that failed on any medium",
+            "Sends that failed on any medium.",
             None,
             MetricType::Counter,
         )?;
