@@ -23,7 +23,8 @@ impl Daemon {
 
     /// Notes a peer's `status` message before the engine sees it; `None` for anything else.
     pub(super) fn heartbeat_before(&self, msg: &hb_wire::Message) -> Option<HeartbeatIn> {
-        if !self.metrics.enabled() || msg.get_str("t") != Some("status") {
+        let is_status = msg.get_str("t").is_some_and(|t| t.eq_ignore_ascii_case("status"));
+        if !self.metrics.enabled() || !is_status {
             return None;
         }
         let node = msg.get_str("src")?.to_owned();

@@ -233,7 +233,7 @@ impl Metrics {
             r.register(
                 "heartbeat_retransmissions",
                 "Retransmission traffic: requests we sent, messages we sent again on request, \
-                 refusals we sent",
+                 refusals we sent, and status echoes (the latest status sent twice on purpose)",
                 s.retransmissions.clone(),
             );
             r.register(
@@ -346,6 +346,11 @@ impl Metrics {
                 let num = |f: &str| msg.get_str(f).and_then(|v| u32::from_str_radix(v, 16).ok());
                 let (Some(hg), Some(seq)) = (num("hg"), num("seq")) else { return };
                 match self.sent_high {
+                    // The engine's status echo: the latest status once more, same `seq`, on
+                    // purpose (short deadtimes), not a retransmission.
+                    Some(high) if (hg, seq) == high && msg.get_str("t") == Some("status") => {
+                        "status_echo"
+                    }
                     Some(high) if (hg, seq) <= high => "resent",
                     _ => {
                         self.sent_high = Some((hg, seq));

@@ -145,12 +145,15 @@ fn retransmissions_are_told_from_new_messages() {
     for (hg, seq) in [("10", "1"), ("10", "2"), ("10", "a"), ("10", "2"), ("10", "b"), ("f", "c")] {
         m.on_transmit(&msg("status", hg, seq));
     }
+    m.on_transmit(&msg("status", "10", "b"));
+    m.on_transmit(&msg("ip-request", "10", "b"));
     m.on_transmit(&msg("NS_rexmit", "10", "c"));
     m.on_transmit(&msg("NS_nak_rexmit", "10", "d"));
     let text = m.scrape().encode().expect("encode");
     let v =
         |kind: &str| value(&text, "heartbeat_retransmissions_total", &format!("kind=\"{kind}\""));
-    assert_eq!(v("resent"), Some(2.0), "seq 2 again, and an older generation: {text}");
+    assert_eq!(v("resent"), Some(3.0), "seq 2 again, an older generation, b again: {text}");
+    assert_eq!(v("status_echo"), Some(1.0), "the latest status once more");
     assert_eq!(v("request_sent"), Some(1.0));
     assert_eq!(v("nak_sent"), Some(1.0));
 }
@@ -164,4 +167,32 @@ fn other_subsystems_register_their_own_families() {
     results.get_or_create(&vec![("check", "web".into())]).inc();
     let text = m.scrape().encode().expect("encode");
     assert_eq!(value(&text, "heartbeat_check_results_total", "check=\"web\""), Some(1.0));
+}
+
+#[test]
+fn drop_reasons_follow_the_engine_counters() {
+    use hb_core::DropReason as D;
+    let order = [
+        (D::Malformed, "malformed"),
+        (D::UnknownNode, "unknown_node"),
+        (D::OwnMessage, "own"),
+        (D::Replay, "replay"),
+        (D::Duplicate, "duplicate"),
+        (D::NotForUs, "not_for_us"),
+        (D::Ignored, "ignored"),
+        (D::ShutDown, "shut_down"),
+    ];
+    for (reason, name) in order {
+        assert_eq!(DROP_REASONS[reason as usize], name, "Snapshot::drops index of {reason:?}");
+    }
+}
+
+#[test]
+fn the_flag_is_on_the_command_line() {
+    use clap::Parser;
+    let cli = crate::cli::Cli::try_parse_from(["heartbeat", "--metrics-listen", "127.0.0.1:9694"])
+        .expect("parse");
+    assert_eq!(cli.metrics_listen.as_deref(), Some("127.0.0.1:9694"));
+    let cli = crate::cli::Cli::try_parse_from(["heartbeat"]).expect("parse");
+    assert_eq!(cli.metrics_listen, None, "off by default");
 }
