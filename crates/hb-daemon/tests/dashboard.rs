@@ -71,6 +71,8 @@ fn exported() -> BTreeSet<String> {
     let mut rexmit = hb_wire::Message::new();
     rexmit.push_str("t", "NS_rexmit");
     m.on_transmit(&rexmit);
+    let published = Some(std::time::Instant::now());
+    m.publish(hb_daemon::metrics::View { published, ..Default::default() });
     let text = m.scrape().encode().expect("encode");
     let mut names = BTreeSet::new();
     for line in text.lines() {

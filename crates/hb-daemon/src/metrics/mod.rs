@@ -199,7 +199,8 @@ impl Metrics {
             r.register("heartbeat_build", "heartbeat-rs version and protocol", build);
             r.register(
                 "heartbeat_up",
-                "1 while the daemon's run loop publishes state",
+                "1 once the daemon's run loop has published its state (see \
+                 heartbeat_state_age_seconds for whether it still does)",
                 s.up.clone(),
             );
             r.register(

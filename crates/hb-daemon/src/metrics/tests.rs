@@ -29,6 +29,7 @@ fn state_comes_from_the_published_snapshot() {
     let m = Metrics::new(Duration::from_millis(100));
     let text = m.scrape().encode().expect("encode");
     assert_eq!(value(&text, "heartbeat_up", ""), Some(0.0), "nothing published yet");
+    assert_eq!(value(&text, "heartbeat_state_age_seconds", ""), None);
     assert!(text.contains("heartbeat_build_info{version=\""), "{text}");
 
     let node = two_nodes();
@@ -46,6 +47,8 @@ fn state_comes_from_the_published_snapshot() {
     let text = m.scrape().encode().expect("encode");
     let v = |name: &str, labels: &str| value(&text, name, labels);
     assert_eq!(v("heartbeat_up", ""), Some(1.0));
+    let age = v("heartbeat_state_age_seconds", "").expect("state age");
+    assert!((0.0..5.0).contains(&age), "age {age}");
     assert_eq!(v("heartbeat_node_status", "node=\"a\",status=\"up\""), Some(1.0), "{text}");
     assert_eq!(v("heartbeat_node_status", "node=\"a\",status=\"active\""), Some(0.0));
     assert_eq!(v("heartbeat_node_status", "node=\"b\",status=\"init\""), Some(1.0));

@@ -57,6 +57,8 @@ pub struct View {
     pub late: Vec<(String, u64, Duration)>,
     /// Failed sends on any medium.
     pub send_failures: u64,
+    /// When the run loop built it (`None` before the first one).
+    pub published: Option<StdInstant>,
 }
 
 /// One node of a [`View`].
@@ -121,6 +123,7 @@ impl View {
             drops: snap.drops,
             late: late.iter().map(|(n, c, w)| (n.to_owned(), c, w)).collect(),
             send_failures,
+            published: Some(StdInstant::now()),
         }
     }
 }
@@ -273,6 +276,17 @@ impl Collector for StateCollector {
             MetricType::Counter,
         )?;
         ConstCounter::new(view.send_failures).encode(m)?;
+
+        if let Some(at) = view.published {
+            let m = enc.encode_descriptor(
+                "heartbeat_state_age_seconds",
+                "Age of the state these metrics show; far above 0.2 s means the daemon's run \
+                 loop is stuck (scrapes are served by another thread).",
+                None,
+                MetricType::Gauge,
+            )?;
+            ConstGauge::new(now.saturating_duration_since(at).as_secs_f64()).encode(m)?;
+        }
         Ok(())
     }
 }
