@@ -304,3 +304,41 @@ fn a_broken_metrics_cf_stops_the_start_with_its_line() {
     let want = format!("{}:2:1: unknown directive \"listen_on\"", path.display());
     assert!(log.contains(&want), "no {want:?} in n1's stderr:\n{log}");
 }
+
+#[test]
+fn packet_loss_shows_as_retransmissions_and_long_gaps() {
+    let Some(mut c) = metrics_cluster(hacf(&FAST, "on")) else { return };
+    let vip = c.net.addr(50);
+    c.start(0).expect("start n1");
+    c.start(1).expect("start n2");
+    wait_owner(&c, vip, 0, Duration::from_secs(15));
+    let kind = |t: &str, k: &str| sum(t, "heartbeat_retransmissions_total", &[("kind", k)]);
+    // Gaps of more than 1.1 × keepalive: a heartbeat (or more) went missing.
+    let long_gaps = |t: &str| {
+        sum(t, "heartbeat_interarrival_seconds_count", &[("node", "n1")])
+            - sum(t, "heartbeat_interarrival_seconds_bucket", &[("node", "n1"), ("le", "0.11")])
+    };
+    let t2 = scrape_until(&c, 1, "n1 active", |t| t.contains("status=\"active\"} 1"));
+    let t1 = scrape(&c, 0).expect("scrape n1");
+    let (requests, answers, gaps) =
+        (kind(&t2, "request_sent"), kind(&t1, "resent") + kind(&t1, "nak_sent"), long_gaps(&t2));
+
+    // 20 % loss in and out of n1 for 3 s: n2 misses some of n1's heartbeats and asks for them
+    // again; nine in a row (deadtime 1 s) are unlikely enough not to fail over.
+    c.net.set_loss(c.host(0), 20).expect("loss");
+    std::thread::sleep(Duration::from_secs(3));
+    c.net.set_loss(c.host(0), 0).expect("no loss");
+    let t2 = scrape_until(&c, 1, "retransmission requests", |t| kind(t, "request_sent") > requests);
+    let t1 = scrape_until(&c, 0, "retransmissions", |t| {
+        kind(t, "resent") + kind(t, "nak_sent") > answers
+    });
+    eprintln!(
+        "20 % loss for 3 s: n2 asked {} times, n1 answered {} times, n2 timed {} long gaps",
+        kind(&t2, "request_sent") - requests,
+        kind(&t1, "resent") + kind(&t1, "nak_sent") - answers,
+        long_gaps(&t2) - gaps
+    );
+    assert!(long_gaps(&t2) > gaps, "the inter-arrival histogram shows no missing heartbeat");
+    assert_eq!(sum(&t2, "heartbeat_group_owner", &[("owner", "n1")]), 1.0, "no failover");
+    assert_running(&c, &[0, 1]);
+}
