@@ -15,6 +15,7 @@ pub mod fuzzing;
 pub mod hacf;
 pub mod haresources;
 mod load;
+pub mod metrics_cf;
 pub mod time;
 
 pub use authkeys::{AuthKey, AuthKeys, AuthMethod, KeyIndex, Secret};

@@ -77,6 +77,13 @@ pub struct GroupSnapshot {
 }
 
 impl Node {
+    /// When the engine last accepted a `status` (heartbeat) from `node`; cheap, unlike
+    /// [`Node::snapshot`], so the shell can time every heartbeat for its metrics.
+    pub fn last_status(&self, node: &str) -> Option<Instant> {
+        let i = self.cfg.nodes.iter().position(|n| n == node)?;
+        self.peers.get(i)?.last_status
+    }
+
     /// The current state for status queries.
     pub fn snapshot(&self) -> Snapshot {
         let nodes = (0..self.cfg.nodes.len())

@@ -42,10 +42,31 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
             for line in effective_settings(&config) {
                 println!("{line}");
             }
+            metrics_settings(&args.dir);
             for w in &config.warnings {
                 eprintln!("{w}");
             }
             Ok(())
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            std::process::exit(1);
+        }
+    }
+}
+
+/// Checks and prints the optional `metrics.cf` (heartbeat-rs's own file beside ha.cf); exits
+/// with status 1 when it is invalid.
+fn metrics_settings(dir: &std::path::Path) {
+    use hb_config::metrics_cf::{load, DEFAULT_MAX_CONNECTIONS, FILE_NAME};
+    match load(dir) {
+        Ok(None) => {}
+        Ok(Some(m)) => {
+            if let Some(addr) = m.listen {
+                println!("{FILE_NAME}: listen {addr}");
+            }
+            let n = m.max_connections.unwrap_or(DEFAULT_MAX_CONNECTIONS);
+            println!("{FILE_NAME}: max_connections {n}");
         }
         Err(e) => {
             eprintln!("{e}");

@@ -39,6 +39,8 @@ pub struct Runner {
     pub node: String,
     /// The mailer for MailTo.
     pub sendmail: std::path::PathBuf,
+    /// Gratuitous ARP / unsolicited NA frames sent (a metric).
+    pub announced: prometheus_client::metrics::counter::Counter,
 }
 
 impl Runner {
@@ -144,9 +146,12 @@ impl Runner {
                 match outcome {
                     None => {}
                     Some(Ok(n)) if round == 0 => {
+                        self.announced.inc_by(u64::from(n));
                         tracing::info!("{text}: announced again ({n} frames): we keep it");
                     }
-                    Some(Ok(_)) => {}
+                    Some(Ok(n)) => {
+                        self.announced.inc_by(u64::from(n));
+                    }
                     Some(Err(e)) => tracing::warn!("{text}: cannot announce it again: {e}"),
                 }
             }
@@ -162,6 +167,7 @@ impl Runner {
             self.netlink.take_over_all(&specs, self.garp).await
         };
         for t in &batch.done {
+            self.announced.inc_by(u64::from(t.announced));
             let how = match t.change {
                 Change::Done => "added",
                 Change::AlreadyInState => "already present",
@@ -178,6 +184,7 @@ impl Runner {
             let done = batch.done.len();
             let (netlink, garp, lock) =
                 (self.netlink.clone(), self.garp, self.netlink_lock.clone());
+            let announced = self.announced.clone();
             let specs = specs[..done].to_vec();
             tokio::spawn(async move {
                 tokio::time::sleep(REANNOUNCE_AFTER).await;
@@ -186,8 +193,14 @@ impl Runner {
                 match netlink.announce_held(&specs, garp).await {
                     Ok(sent) => {
                         for (spec, outcome) in specs.iter().zip(sent) {
-                            if let Some(Err(e)) = outcome {
-                                tracing::warn!("second announcement of {}: {e}", spec.addr);
+                            match outcome {
+                                Some(Ok(n)) => {
+                                    announced.inc_by(u64::from(n));
+                                }
+                                Some(Err(e)) => {
+                                    tracing::warn!("second announcement of {}: {e}", spec.addr);
+                                }
+                                None => {}
                             }
                         }
                     }

@@ -61,6 +61,10 @@ pub struct Cli {
     /// Pause between gratuitous ARP rounds, in milliseconds (0: one immediate burst).
     #[arg(long, default_value_t = 0)]
     pub garp_interval_ms: u64,
+    /// Serve Prometheus metrics on ADDRESS:PORT (e.g. 127.0.0.1:9694); overrides `listen` in
+    /// `metrics.cf` beside ha.cf. Without either, metrics are off.
+    #[arg(long, value_name = "ADDRESS:PORT")]
+    pub metrics_listen: Option<String>,
     /// Remove every address of the configured groups from this host and exit (for a service
     /// manager's stop-post hook: no address outlives the daemon, however it ended).
     #[arg(long)]

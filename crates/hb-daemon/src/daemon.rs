@@ -85,7 +85,11 @@ struct Daemon {
     restart: bool,
     watchdog: Option<crate::watchdog::Watchdog>,
     keepalive: Duration,
+    metrics: crate::metrics::Metrics,
 }
+
+#[path = "daemon_metrics.rs"]
+mod daemon_metrics;
 
 /// What the daemon needs from the command line.
 #[derive(Debug, Clone)]
@@ -104,6 +108,8 @@ pub struct Options {
     pub garp: GarpConfig,
     /// `-l`: do not run at real-time priority whatever ha.cf says.
     pub no_realtime: bool,
+    /// `--metrics-listen`: serve metrics there (overrides `metrics.cf`).
+    pub metrics_listen: Option<String>,
 }
 
 /// How the daemon ended.
@@ -201,6 +207,11 @@ impl Daemon {
             .map_err(|e| anyhow::anyhow!("configuration rejected: {e}"))?;
         node.handle_input(Instant::ZERO, Input::WallClock(unix_now));
 
+        let metrics = crate::metrics::launch::start(
+            config.hacf.timers.keepalive,
+            opts.metrics_listen.as_deref(),
+            &opts.paths.config_dir,
+        )?;
         let env = hb_platform::script::heartbeat_env(
             &local,
             &opts.paths.config_dir,
@@ -219,6 +230,7 @@ impl Daemon {
             stop_retry_pause: crate::actions::STOP_RETRY_PAUSE,
             node: local.clone(),
             sendmail: crate::mailto::SENDMAIL.into(),
+            announced: metrics.garp_frames(),
         };
         let (events, _) = broadcast::channel(1024);
         let preferred = config
@@ -286,6 +298,7 @@ impl Daemon {
             restart: false,
             watchdog,
             keepalive: config.hacf.timers.keepalive,
+            metrics,
         })
     }
 
@@ -311,6 +324,7 @@ impl Daemon {
             self.keepalive.clamp(Duration::from_millis(10), Duration::from_secs(1)),
         );
         let mut shutting_down = false;
+        let mut publish = tokio::time::interval(crate::metrics::PUBLISH_EVERY);
 
         loop {
             self.drain_outputs().await?;
@@ -330,6 +344,7 @@ impl Daemon {
                     match done {
                         Ok((group, action, result)) => {
                             let now = self.now();
+                            self.metrics.action_done(group, action, &result, now, &self.group_names);
                             self.node.handle_input(now, Input::ActionDone { group, action, result });
                         }
                         Err(e) => anyhow::bail!("a resource action task failed: {e}"),
@@ -363,6 +378,7 @@ impl Daemon {
                 _ = sigint.recv() => self.begin_shutdown(&mut shutting_down, "SIGINT"),
                 _ = sighup.recv() => self.reload(&mut shutting_down).await,
                 _ = watchdog.tick() => self.notify.watchdog(),
+                _ = publish.tick(), if self.metrics.enabled() => self.publish_metrics(),
                 _ = pet.tick(), if self.watchdog.is_some() => {
                     if let Some(w) = self.watchdog.as_mut() {
                         w.pet();
@@ -443,6 +459,7 @@ impl Daemon {
         let verified = match self.auth.open(data) {
             Ok(v) => v,
             Err(e) => {
+                self.metrics.reject_wire(&e);
                 self.bad_packets += 1;
                 // Rate-limited: a flood of forged packets must not flood the log.
                 if self.bad_packets <= 10 || self.bad_packets.is_power_of_two() {
@@ -460,7 +477,9 @@ impl Daemon {
         }
         let link = LinkId(u16::try_from(link).unwrap_or(u16::MAX));
         let now = self.now();
+        let heartbeat = self.heartbeat_before(verified.message());
         self.node.handle_input(now, Input::Message { link, msg: verified });
+        self.heartbeat_after(heartbeat);
     }
 
     fn admin_call(&mut self, call: AdminCall) {
@@ -541,6 +560,7 @@ impl Daemon {
     }
 
     async fn transmit(&mut self, msg: &hb_wire::Message, link: Option<LinkId>) {
+        self.metrics.on_transmit(msg);
         let bytes = match self.auth.seal(msg) {
             Ok(b) => b,
             Err(e) => {
@@ -605,6 +625,7 @@ impl Daemon {
         let runner = self.runner.clone();
         let name = self.group_names.get(usize::from(group.0)).cloned().unwrap_or_default();
         tracing::info!("{action:?} of group {name}");
+        self.metrics.action_started(group, action, self.now());
         self.actions.spawn(async move {
             let result = match action {
                 Action::Start => runner.start(&resources).await,
@@ -639,6 +660,7 @@ impl Daemon {
     }
 
     fn on_event(&mut self, ev: Event) {
+        self.metrics.on_event(&ev, &self.group_names);
         if let Event::LateHeartbeat { node, late_by, .. } = &ev {
             self.late.record(node, *late_by);
         }

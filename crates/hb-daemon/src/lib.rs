@@ -11,6 +11,7 @@ pub mod daemon;
 pub mod fence;
 pub mod guardian;
 pub mod mailto;
+pub mod metrics;
 pub mod notify;
 pub mod pidfile;
 pub mod ping;

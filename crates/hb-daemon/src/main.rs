@@ -79,6 +79,7 @@ fn run(cli: &Cli, cmdname: &str) -> i32 {
             interval: Duration::from_millis(cli.garp_interval_ms),
         },
         no_realtime: cli.no_realtime,
+        metrics_listen: cli.metrics_listen.clone(),
     };
     let pid_file = cli.pid_file.clone();
     let result = daemon::run(opts, || {

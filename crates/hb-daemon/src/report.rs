@@ -21,6 +21,11 @@ impl LateStats {
         e.0 += 1;
         e.1 = e.1.max(late_by);
     }
+
+    /// Per node: name, count, worst lateness.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, u64, Duration)> + '_ {
+        self.by_node.iter().map(|(n, (c, w))| (n.as_str(), *c, *w))
+    }
 }
 
 /// Static facts about the configuration that the status shows.
@@ -95,7 +100,8 @@ pub fn status(snap: &Snapshot, now: Instant, late: &LateStats, info: &StaticInfo
     }
 }
 
-fn group_state(s: GroupState) -> &'static str {
+/// A group state as `hbctl status` spells it.
+pub(crate) fn group_state(s: GroupState) -> &'static str {
     match s {
         GroupState::Stopped => "stopped",
         GroupState::Starting => "starting",
