@@ -26,7 +26,7 @@ pub const MAX_RETRIES: u32 = 20;
 const FORBIDDEN_MODE_BITS: u32 = 0o077;
 
 /// Which provider API a section talks to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ProviderKind {
     /// DigitalOcean reserved IPs (`/v2/reserved_ips`).
     DigitalOcean,

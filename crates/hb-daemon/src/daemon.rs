@@ -211,7 +211,10 @@ impl Daemon {
             ScriptDirs { resource_d: opts.paths.resource_d(), ..ScriptDirs::default() },
             RunOptions { timeout: script_timeout(), env: env.clone(), ..RunOptions::default() },
         );
+        let alerts = crate::alert::Alerts::start(opts.paths.config_dir.join("alert"), env.clone());
+        let (events, _) = broadcast::channel(1024);
         let runner = Runner {
+            cloud_events: crate::cloud::EventSink::new(alerts.sender(), events.clone()),
             netlink,
             netlink_lock: Arc::new(tokio::sync::Mutex::new(())),
             scripts: Arc::new(scripts),
@@ -220,7 +223,6 @@ impl Daemon {
             node: local.clone(),
             sendmail: crate::mailto::SENDMAIL.into(),
         };
-        let (events, _) = broadcast::channel(1024);
         let preferred = config
             .haresources
             .groups
@@ -242,7 +244,6 @@ impl Daemon {
                     format!("cannot open the watchdog device {}", path.display())
                 })?),
             };
-        let alerts = crate::alert::Alerts::start(opts.paths.config_dir.join("alert"), env.clone());
         let info = StaticInfo {
             parameters: report::parameters(config),
             group_resources: config

@@ -1,0 +1,213 @@
+//! `ReservedIP::IP[::provider=NAME]` resources: start points the provider's IP at this
+//! machine through its API (see `hb-cloud`), stop leaves it (or unassigns it with
+//! `unassign_on_stop yes`), and while the group is held a verifier asks every
+//! `verify_interval` whether the IP still points here and claims it back when someone moved
+//! it. API calls block, so each runs on tokio's blocking pool.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use hb_api::EventRecord;
+use hb_cloud::{CloudError, Held, ReservedIpClient, Started, UreqTransport};
+use hb_config::cloud::{CloudConf, ProviderKind};
+use tokio::sync::{broadcast, mpsc};
+
+/// One reserved-IP resource.
+#[derive(Debug)]
+pub struct ReservedIp {
+    /// The address.
+    pub ip: IpAddr,
+    /// As written in `haresources`.
+    pub text: String,
+    /// The provider section's client (shared by its resources).
+    pub client: Arc<ReservedIpClient>,
+    /// Times the verifier or a healed split found the IP elsewhere and claimed it back.
+    pub reclaims: AtomicU64,
+    verifier: Mutex<Option<tokio::task::AbortHandle>>,
+}
+
+/// Where cloud events go besides the log: the alert hook and the admin event stream.
+#[derive(Debug, Clone)]
+pub struct EventSink {
+    alerts: Option<mpsc::Sender<EventRecord>>,
+    events: Option<broadcast::Sender<EventRecord>>,
+}
+
+impl EventSink {
+    /// A sink feeding the alert hook's queue and the admin event stream.
+    pub fn new(
+        alerts: Option<mpsc::Sender<EventRecord>>,
+        events: broadcast::Sender<EventRecord>,
+    ) -> Self {
+        EventSink { alerts, events: Some(events) }
+    }
+
+    /// A sink that only logs (tests).
+    pub fn none() -> Self {
+        EventSink { alerts: None, events: None }
+    }
+
+    fn send(&self, event: &str, detail: String) {
+        let unix_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+        let rec = EventRecord { unix_ms, event: event.into(), detail };
+        if let Some(tx) = &self.alerts {
+            if tx.try_send(rec.clone()).is_err() {
+                tracing::warn!("alert hook queue full: {} not alerted", rec.event);
+            }
+        }
+        if let Some(tx) = &self.events {
+            let _ = tx.send(rec);
+        }
+    }
+}
+
+/// Builds one client per `cloud.conf` section that a resource uses.
+#[derive(Debug, Default)]
+pub struct Clients(HashMap<ProviderKind, Arc<ReservedIpClient>>);
+
+impl Clients {
+    /// The resource for `ip` with provider `name` (`None`: the first section).
+    pub fn resource(
+        &mut self,
+        cloud: Option<&CloudConf>,
+        ip: IpAddr,
+        name: Option<&str>,
+        text: &str,
+    ) -> Result<ReservedIp, String> {
+        let cloud = cloud.ok_or("no cloud.conf was loaded")?;
+        let conf = cloud
+            .provider(name)
+            .ok_or_else(|| format!("provider {name:?} is not configured in cloud.conf"))?;
+        let client = self
+            .0
+            .entry(conf.kind)
+            .or_insert_with(|| {
+                Arc::new(ReservedIpClient::new(conf.clone(), Arc::new(UreqTransport)))
+            })
+            .clone();
+        Ok(ReservedIp {
+            ip,
+            text: text.to_owned(),
+            client,
+            reclaims: AtomicU64::new(0),
+            verifier: Mutex::new(None),
+        })
+    }
+}
+
+/// Points the IP here, then starts the verifier.
+pub async fn start(r: &Arc<ReservedIp>, sink: &EventSink) -> Result<(), String> {
+    let began = Instant::now();
+    let started = claim(r).await.map_err(|e| format!("{}: {e}", r.text))?;
+    log_started(r, &started, began.elapsed());
+    let every = r.client.conf().verify_interval;
+    if !every.is_zero() {
+        let handle = tokio::spawn(verify_loop(r.clone(), sink.clone(), every)).abort_handle();
+        if let Some(old) = lock(&r.verifier).replace(handle) {
+            old.abort();
+        }
+    }
+    Ok(())
+}
+
+/// Stops the verifier; unassigns only with `unassign_on_stop yes`.
+pub async fn stop(r: &Arc<ReservedIp>) -> Result<(), String> {
+    if let Some(v) = lock(&r.verifier).take() {
+        v.abort();
+    }
+    let client = r.client.clone();
+    let ip = r.ip;
+    match blocking(move || client.stop(ip)).await {
+        Ok(true) => tracing::info!("{}: unassigned (unassign_on_stop yes)", r.text),
+        Ok(false) => tracing::info!("{}: left in place; the next owner's assign moves it", r.text),
+        Err(e) => return Err(format!("{}: {e}", r.text)),
+    }
+    Ok(())
+}
+
+/// After a split heals and we keep the group: the peer may have pointed the IP at itself.
+pub async fn reclaim_after_split(r: &Arc<ReservedIp>, sink: &EventSink) {
+    check_and_reclaim(r, sink, "after the split healed").await;
+}
+
+async fn verify_loop(r: Arc<ReservedIp>, sink: EventSink, every: Duration) {
+    loop {
+        tokio::time::sleep(every).await;
+        check_and_reclaim(&r, &sink, "verify_interval check").await;
+    }
+}
+
+/// Asks who holds the IP; when it is not us, claims it back, counts and alerts.
+async fn check_and_reclaim(r: &Arc<ReservedIp>, sink: &EventSink, why: &str) {
+    let client = r.client.clone();
+    let ip = r.ip;
+    let held = match blocking(move || client.status(ip)).await {
+        Ok(h) => h,
+        Err(e) => {
+            tracing::warn!("{}: {why}: cannot tell who holds it: {e}", r.text);
+            return;
+        }
+    };
+    let who = match held {
+        Held::Ours => return,
+        Held::Other(id) => format!("instance {id}"),
+        Held::Unassigned => "nobody".to_owned(),
+    };
+    let n = r.reclaims.fetch_add(1, Ordering::Relaxed) + 1;
+    tracing::warn!(
+        "{}: {why}: the provider points it at {who}; claiming it back ({n} so far)",
+        r.text
+    );
+    let began = Instant::now();
+    match claim(r).await {
+        Ok(s) => {
+            log_started(r, &s, began.elapsed());
+            sink.send(
+                "reserved_ip_reclaimed",
+                format!("{} was on {who}; claimed back ({why}, {n} reclaims)", r.ip),
+            );
+        }
+        Err(e) => {
+            tracing::error!("{}: claiming it back failed: {e}", r.text);
+            sink.send("reserved_ip_failed", format!("{} is on {who}; claim failed: {e}", r.ip));
+        }
+    }
+}
+
+async fn claim(r: &Arc<ReservedIp>) -> Result<Started, CloudError> {
+    let client = r.client.clone();
+    let ip = r.ip;
+    blocking(move || client.start(ip)).await
+}
+
+fn log_started(r: &ReservedIp, s: &Started, took: Duration) {
+    let ms = took.as_millis();
+    if s.already_ours {
+        tracing::info!("{}: already points at instance {} ({ms} ms)", r.text, s.instance);
+    } else {
+        let was = s.previous.map_or("nobody".to_owned(), |p| format!("instance {p}"));
+        tracing::info!("{}: assigned to instance {} (was {was}) in {ms} ms", r.text, s.instance);
+    }
+}
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, CloudError> + Send + 'static,
+) -> Result<T, CloudError> {
+    match tokio::task::spawn_blocking(f).await {
+        Ok(r) => r,
+        Err(e) => Err(CloudError::GaveUp {
+            what: "reserved IP call".into(),
+            attempts: 0,
+            last: format!("its thread ended: {e}"),
+        }),
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
