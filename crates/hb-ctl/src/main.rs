@@ -8,6 +8,7 @@ mod cl_status;
 mod daemon;
 mod decode_packet;
 mod demo;
+mod demo_cloud;
 mod demo_httpd;
 mod demo_probe;
 mod events;
