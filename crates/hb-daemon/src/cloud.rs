@@ -131,33 +131,91 @@ pub async fn stop(r: &Arc<ReservedIp>) -> Result<(), String> {
 }
 
 /// After a split heals and we keep the group: the peer may have pointed the IP at itself.
+/// Claims it back whatever the verifier's streak (the split that caused it is over).
 pub async fn reclaim_after_split(r: &Arc<ReservedIp>, sink: &EventSink) {
     check_and_reclaim(r, sink, "after the split healed").await;
 }
 
-async fn verify_loop(r: Arc<ReservedIp>, sink: EventSink, every: Duration) {
-    loop {
-        tokio::time::sleep(every).await;
-        check_and_reclaim(&r, &sink, "verify_interval check").await;
+/// Consecutive checks that may find the IP elsewhere and claim it back; after that the
+/// verifier only reports. During a split of the heartbeat links with the API reachable from
+/// both sides, both holders' verifiers would otherwise move the IP back and forth forever; the
+/// split's end settles it (the keeper claims it, the other side stops the group).
+pub const MAX_RECLAIM_STREAK: u32 = 3;
+
+/// What a verifier check does, given how many checks in a row found the IP elsewhere.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Claim it back.
+    Reclaim,
+    /// Stop claiming; alert once that the IP is contested.
+    GiveUp,
+    /// Already gave up: only log.
+    Quiet,
+}
+
+/// The verdict for the `streak`-th check in a row (from 1) that found the IP elsewhere.
+pub fn verdict(streak: u32) -> Verdict {
+    match streak {
+        s if s <= MAX_RECLAIM_STREAK => Verdict::Reclaim,
+        s if s == MAX_RECLAIM_STREAK + 1 => Verdict::GiveUp,
+        _ => Verdict::Quiet,
     }
 }
 
-/// Asks who holds the IP; when it is not us, claims it back, counts and alerts.
+async fn verify_loop(r: Arc<ReservedIp>, sink: EventSink, every: Duration) {
+    let why = "verify_interval check";
+    let mut streak = 0u32;
+    loop {
+        tokio::time::sleep(every).await;
+        let Some(who) = elsewhere(&r, why).await else {
+            streak = 0;
+            continue;
+        };
+        let Some(who) = who else { continue };
+        streak = streak.saturating_add(1);
+        match verdict(streak) {
+            Verdict::Reclaim => reclaim(&r, &sink, why, &who).await,
+            Verdict::GiveUp => {
+                tracing::error!(
+                    "{}: found on {who} at {streak} checks in a row although claimed back each \
+                     time; another holder is claiming it too (split?); no more claims until it \
+                     is ours again",
+                    r.text
+                );
+                sink.send(
+                    "reserved_ip_contested",
+                    format!("{} keeps moving to {who}; stopped claiming it back", r.ip),
+                );
+            }
+            Verdict::Quiet => tracing::warn!("{}: {why}: still on {who}", r.text),
+        }
+    }
+}
+
+/// After a split heals and we keep the group: the peer may have pointed the IP at itself.
 async fn check_and_reclaim(r: &Arc<ReservedIp>, sink: &EventSink, why: &str) {
+    if let Some(Some(who)) = elsewhere(r, why).await {
+        reclaim(r, sink, why, &who).await;
+    }
+}
+
+/// `None`: the IP points here; `Some(None)`: cannot tell; `Some(Some(who))`: it is elsewhere.
+async fn elsewhere(r: &Arc<ReservedIp>, why: &str) -> Option<Option<String>> {
     let client = r.client.clone();
     let ip = r.ip;
-    let held = match blocking(move || client.status(ip)).await {
-        Ok(h) => h,
+    match blocking(move || client.status(ip)).await {
+        Ok(Held::Ours) => None,
+        Ok(Held::Other(id)) => Some(Some(format!("instance {id}"))),
+        Ok(Held::Unassigned) => Some(Some("nobody".to_owned())),
         Err(e) => {
             tracing::warn!("{}: {why}: cannot tell who holds it: {e}", r.text);
-            return;
+            Some(None)
         }
-    };
-    let who = match held {
-        Held::Ours => return,
-        Held::Other(id) => format!("instance {id}"),
-        Held::Unassigned => "nobody".to_owned(),
-    };
+    }
+}
+
+/// Claims the IP back from `who`, counts and alerts.
+async fn reclaim(r: &Arc<ReservedIp>, sink: &EventSink, why: &str, who: &str) {
     let n = r.reclaims.fetch_add(1, Ordering::Relaxed) + 1;
     tracing::warn!(
         "{}: {why}: the provider points it at {who}; claiming it back ({n} so far)",
@@ -210,4 +268,27 @@ async fn blocking<T: Send + 'static>(
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Two holders that both claim the IP every check would move it forever: each claims it
+    /// back three times in a row, then alerts once and only reports.
+    #[test]
+    fn reclaims_stop_after_a_streak() {
+        let verdicts: Vec<Verdict> = (1..=6).map(verdict).collect();
+        assert_eq!(
+            verdicts,
+            [
+                Verdict::Reclaim,
+                Verdict::Reclaim,
+                Verdict::Reclaim,
+                Verdict::GiveUp,
+                Verdict::Quiet,
+                Verdict::Quiet
+            ]
+        );
+    }
 }
