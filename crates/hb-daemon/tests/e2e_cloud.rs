@@ -27,7 +27,17 @@ fn rip() -> IpAddr {
 /// The cluster (not started) and the stand-in, with `cloud.conf` (mode `conf_mode`), a token
 /// file and an alert hook that appends `EVENT DETAIL` to `{dir}/alerts` on each node.
 fn setup(verify: &str, conf_mode: u32) -> Option<(Cluster, CloudApi)> {
-    let c = cluster(hacf(&FAST, "on"), |_| "n1 ReservedIP::45.55.96.8\n".into(), vec![])?;
+    setup_for("digitalocean", "n1 ReservedIP::45.55.96.8\n", verify, conf_mode)
+}
+
+/// [`setup`] for `provider`, with `haresources` as given.
+fn setup_for(
+    provider: &str,
+    haresources: &'static str,
+    verify: &str,
+    conf_mode: u32,
+) -> Option<(Cluster, CloudApi)> {
+    let c = cluster(hacf(&FAST, "on"), |_| haresources.into(), vec![])?;
     let client = c.net.client().clone();
     let api = CloudApi::start_in(&c.net, &client, PORT, TOKEN).expect("stand-in");
     api.add_ip(rip(), 4711, Some(999));
@@ -41,7 +51,7 @@ fn setup(verify: &str, conf_mode: u32) -> Option<(Cluster, CloudApi)> {
         std::fs::write(
             &conf,
             format!(
-                "provider digitalocean\ntoken_file {}\napi_url {u}\nmetadata_url {u}\n\
+                "provider {provider}\ntoken_file {}\napi_url {u}\nmetadata_url {u}\n\
                  timeout 1\nretries 2\nretry_backoff 200ms\naction_timeout 10\n\
                  verify_interval {verify}\n",
                 token.display(),
@@ -270,5 +280,31 @@ fn split_with_the_api_reachable_stops_the_tug_of_war_then_heals() {
     std::thread::sleep(Duration::from_secs(3));
     assert_eq!(api.holder(rip()), Some(DROPLETS[0]), "the IP stays with n1 after the heal");
     assert_running(&c, &[0, 1]);
+    assert_no_token(&c);
+}
+
+#[test]
+fn hetzner_floating_ip_follows_the_owner() {
+    let hr = "n1 ReservedIP::45.55.96.8::provider=hetzner\n";
+    let Some((mut c, api)) = setup_for("hetzner", hr, "30", 0o600) else { return };
+    let at = api.elapsed();
+    c.start(0).expect("start n1");
+    c.start(1).expect("start n2");
+    wait_on(&c, &api, 0, at, "start-up");
+    let at = api.elapsed();
+    c.kill9(0).expect("kill n1");
+    let t = wait_on(&c, &api, 1, at, "kill -9 of n1");
+    eprintln!("hetzner: kill -9 takeover (deadtime 1 s): IP on n2's server after {t:?}");
+    let at = api.elapsed();
+    c.start(0).expect("restart n1");
+    let t = wait_on(&c, &api, 0, at, "failback");
+    eprintln!("hetzner: failback after {t:?}");
+    let seen = api.seen();
+    for path in
+        ["GET /hetzner/v1/metadata/instance-id", "POST /v1/floating_ips/4711/actions/assign"]
+    {
+        assert!(seen.iter().any(|s| s.line == path), "no `{path}` request: {seen:?}");
+    }
+    assert!(!seen.iter().any(|s| s.line.contains("/v2/")), "a DigitalOcean path was used");
     assert_no_token(&c);
 }
