@@ -100,6 +100,17 @@ impl Clients {
     }
 }
 
+/// `cloud.conf` as text for the reload comparison: a changed setting or a rotated token
+/// counts as a change. The token enters only as a hash.
+pub fn fingerprint(cloud: &CloudConf) -> String {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    for p in &cloud.providers {
+        p.token.expose().hash(&mut h);
+    }
+    format!("{:?}#{:x}", cloud.providers, h.finish())
+}
+
 /// Points the IP here, then starts the verifier.
 pub async fn start(r: &Arc<ReservedIp>, sink: &EventSink) -> Result<(), String> {
     let began = Instant::now();
@@ -273,6 +284,23 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fingerprint_sees_a_rotated_token_but_does_not_show_it() {
+        let conf = |t: &str| {
+            let text = format!("provider digitalocean\ntoken {t}\n");
+            hb_config::cloud::parse_cloud_conf(
+                std::path::Path::new("c"),
+                &text,
+                &|_| unreachable!(),
+            )
+            .expect("conf")
+        };
+        let a = fingerprint(&conf("dop_v1_first_token_aaaa"));
+        assert_eq!(a, fingerprint(&conf("dop_v1_first_token_aaaa")));
+        assert_ne!(a, fingerprint(&conf("dop_v1_second_token_bbb")));
+        assert!(!a.contains("dop_v1_first_token_aaaa"), "{a}");
+    }
 
     /// Two holders that both claim the IP every check would move it forever: each claims it
     /// back three times in a row, then alerts once and only reports.

@@ -709,7 +709,7 @@ fn fingerprint(config: &hb_config::Config, local: &str, local_addrs: &[IpAddr]) 
     let engine = EngineConfig::from_config(config, local, 0, [0; 16]);
     let plan = setup::media_plan(config, local_addrs).map(|p| format!("{:?}", p.specs));
     format!(
-        "{engine:?}|{plan:?}|{:?}|{:?}|{:?}|{:?}",
+        "{engine:?}|{plan:?}|{:?}|{:?}|{:?}|{:?}|{:?}",
         config
             .authkeys
             .keys()
@@ -718,7 +718,8 @@ fn fingerprint(config: &hb_config::Config, local: &str, local_addrs: &[IpAddr]) 
             .collect::<Vec<_>>(),
         config.hacf.stonith,
         config.hacf.ping_nodes,
-        config.hacf.ping_groups
+        config.hacf.ping_groups,
+        config.cloud.as_ref().map(crate::cloud::fingerprint)
     )
 }
 
