@@ -87,6 +87,9 @@ impl Transport for UreqTransport {
         token: Option<&CloudToken>,
         timeout: Duration,
     ) -> Result<Response, String> {
+        // ureq-proto hex-dumps raw requests, Authorization header included, at `log`'s trace
+        // level. The daemon installs no `log` bridge, so those records go nowhere: keep it so,
+        // or filter the `ureq_proto` target out, before bridging `log` into the daemon's logs.
         // A fresh agent per call: calls are seconds apart, and no pooled connection can go
         // stale across a failover. No proxy from the environment: the metadata service is
         // link-local, and a daemon should not depend on a login shell's variables.

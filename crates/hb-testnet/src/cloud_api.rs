@@ -21,6 +21,10 @@ use crate::{Host, Result, Testnet};
 
 /// Largest request head or body accepted.
 const MAX_REQUEST: usize = 64 * 1024;
+/// Most requests and assignment changes recorded (later ones are served, not recorded).
+const MAX_RECORDS: usize = 100_000;
+/// Most connections served at once (more are closed unanswered).
+const MAX_CONNECTIONS: usize = 64;
 
 /// A one-shot failure applied to the next API request (metadata requests are never hit).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -138,7 +142,9 @@ impl CloudApi {
         let mut s = self.lock();
         if let Some(e) = s.ips.get_mut(&ip) {
             e.1 = holder;
-            s.history.push(Assignment { at, ip, holder });
+            if s.history.len() < MAX_RECORDS {
+                s.history.push(Assignment { at, ip, holder });
+            }
         }
     }
 
@@ -182,12 +188,18 @@ impl Drop for CloudApi {
 }
 
 fn accept_loop(listener: &TcpListener, state: &Arc<Mutex<State>>, stop: &AtomicBool, t0: Instant) {
+    let live = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     while !stop.load(Ordering::SeqCst) {
         match listener.accept() {
             Ok((conn, peer)) => {
-                let state = state.clone();
+                if live.fetch_add(1, Ordering::SeqCst) >= MAX_CONNECTIONS {
+                    live.fetch_sub(1, Ordering::SeqCst);
+                    continue;
+                }
+                let (state, live) = (state.clone(), live.clone());
                 std::thread::spawn(move || {
                     let _ = handle(conn, peer.ip(), &state, t0);
+                    live.fetch_sub(1, Ordering::SeqCst);
                 });
             }
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
@@ -215,7 +227,10 @@ fn handle(conn: TcpStream, peer: IpAddr, state: &Mutex<State>, t0: Instant) -> s
         let mut s = state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let a = answer(&mut s, &req, peer, t0);
         let authorized = req.auth.as_deref() == Some(&format!("Bearer {}", s.token));
-        s.seen.push(Seen { line: format!("{} {}", req.method, req.path), status: a.0, authorized });
+        if s.seen.len() < MAX_RECORDS {
+            let line = format!("{} {}", req.method, req.path);
+            s.seen.push(Seen { line, status: a.0, authorized });
+        }
         a
     };
     if let Some(d) = delay {
@@ -451,7 +466,9 @@ fn finish(s: &mut State, id: u64, t0: Instant) {
     if let Some(e) = s.ips.get_mut(&ip) {
         if e.1 != target {
             e.1 = target;
-            s.history.push(Assignment { at: t0.elapsed(), ip, holder: target });
+            if s.history.len() < MAX_RECORDS {
+                s.history.push(Assignment { at: t0.elapsed(), ip, holder: target });
+            }
         }
     }
 }
