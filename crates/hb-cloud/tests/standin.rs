@@ -148,3 +148,23 @@ fn actions_in_progress_then_completed_or_errored() {
     let e = c.start(ip()).unwrap_err();
     assert!(e.to_string().ends_with("failed: injected failure"), "{e}");
 }
+
+#[test]
+fn a_non_http_answer_is_retried_then_reported() {
+    let (api, c) = setup("digitalocean", TOKEN, "");
+    api.push_fault(Fault::Garbage);
+    assert_eq!(c.status(ip()), Ok(Held::Other(PEER)), "one garbage answer is retried");
+    for _ in 0..4 {
+        api.push_fault(Fault::Garbage);
+    }
+    let e = c.status(ip()).unwrap_err();
+    let text = e.to_string();
+    assert!(
+        text.starts_with(
+            "looking up reserved IP 45.55.96.8: gave up after 4 attempts; last: http://"
+        ),
+        "{text}"
+    );
+    no_token(&e);
+    eprintln!("garbage answer reported as: {text}");
+}

@@ -39,6 +39,8 @@ pub enum Fault {
     InProgressPolls(u32),
     /// The next assign's action ends `errored` (the IP does not move).
     ActionErrors,
+    /// Answer bytes that are not HTTP at all (recorded with status 0).
+    Garbage,
 }
 
 /// One change of who an IP points at.
@@ -237,6 +239,10 @@ fn handle(conn: TcpStream, peer: IpAddr, state: &Mutex<State>, t0: Instant) -> s
         std::thread::sleep(d);
     }
     let mut w = conn;
+    if status == 0 {
+        w.write_all(b"\x00\x01 this is not HTTP \xff\r\n\r\n")?;
+        return w.flush();
+    }
     let mut head = format!(
         "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n",
         body.len()
@@ -327,6 +333,10 @@ fn answer(s: &mut State, req: &Req, peer: IpAddr, t0: Instant) -> Answer {
         Some(Fault::Slow(d)) => {
             s.faults.pop_front();
             delay = Some(d);
+        }
+        Some(Fault::Garbage) => {
+            s.faults.pop_front();
+            return (0, String::new(), None, None);
         }
         Some(f @ (Fault::InProgressPolls(_) | Fault::ActionErrors)) if req.method == "POST" => {
             s.faults.pop_front();
