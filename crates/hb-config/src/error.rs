@@ -61,6 +61,19 @@ pub enum ConfigError {
         /// Its permission bits (`mode & 0o7777`).
         mode: u32,
     },
+    /// `cloud.conf` or its token file is accessible to group or others.
+    #[error(
+        "{}: mode {mode:04o} lets group or others read the API token; \
+         run `chmod 600 {}` (refused like authkeys)",
+        path.display(),
+        path.display()
+    )]
+    SecretPermissions {
+        /// The file.
+        path: PathBuf,
+        /// Its permission bits (`mode & 0o7777`).
+        mode: u32,
+    },
 }
 
 impl ConfigError {

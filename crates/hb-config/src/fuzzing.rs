@@ -46,3 +46,21 @@ pub fn authkeys(data: &[u8]) {
         assert_eq!(again.ok().as_ref(), Some(&k), "authkeys do not round-trip");
     }
 }
+
+/// Parses `data` as `cloud.conf` (a `token_file` reads as a fixed token); on success checks
+/// every section has a usable token that its `Debug` and `Display` never show.
+pub fn cloud_conf(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else { return };
+    let read = |_: &Path| Ok("fuzz_token_from_file_0123".to_owned());
+    if let Ok(c) = crate::cloud::parse_cloud_conf(Path::new("cloud.conf"), text, &read) {
+        assert!(!c.providers.is_empty(), "no provider");
+        for p in &c.providers {
+            let t = p.token.expose();
+            assert!(!t.is_empty() && t.bytes().all(|b| b.is_ascii_graphic()), "bad token");
+            assert!(!p.api_url.ends_with('/'), "api_url keeps its slash");
+            // (Other fields may legitimately repeat the token's text, e.g. in a URL.)
+            let shown = format!("{:?} {}", p.token, p.token);
+            assert_eq!(shown, "<redacted> <redacted>", "token shown");
+        }
+    }
+}

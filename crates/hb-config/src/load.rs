@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use crate::authkeys::{self, AuthKeys};
+use crate::cloud::CloudConf;
 use crate::error::{ConfigError, Warning};
 use crate::hacf::{self, HaCf, HacfOptions, DEFAULT_UDP_PORT};
 use crate::haresources::{self, Haresources, ResourceKind, ScriptRoots};
@@ -18,6 +19,8 @@ pub struct LoadOptions {
     pub haresources: PathBuf,
     /// Path of `authkeys`.
     pub authkeys: PathBuf,
+    /// Path of `cloud.conf`, read only when a `ReservedIP` resource needs it.
+    pub cloud: PathBuf,
     /// Where resource scripts are looked up.
     pub roots: ScriptRoots,
     /// Look up resource scripts (false: syntax only, every script is
@@ -36,6 +39,7 @@ impl LoadOptions {
             hacf: dir.join("ha.cf"),
             haresources: dir.join("haresources"),
             authkeys: dir.join("authkeys"),
+            cloud: dir.join("cloud.conf"),
             roots: ScriptRoots { resource_d: dir.join("resource.d"), ..ScriptRoots::default() },
             check_scripts: true,
             default_udp_port: None,
@@ -55,6 +59,8 @@ pub struct Config {
     pub authkeys: AuthKeys,
     /// Everything worth telling the administrator, in file order per file.
     pub warnings: Vec<Warning>,
+    /// `cloud.conf`, when a `ReservedIP` resource needs it.
+    pub cloud: Option<CloudConf>,
 }
 
 impl Config {
@@ -83,7 +89,8 @@ impl Config {
         if opts.check_scripts {
             haresources::resolve_scripts(&mut haresources, &opts.roots)?;
         }
-        Ok(Config { hacf, haresources, authkeys, warnings })
+        let cloud = crate::cloud::load_for(&haresources, &opts.cloud)?;
+        Ok(Config { hacf, haresources, authkeys, warnings, cloud })
     }
 
     /// Builds a configuration from file texts (no file system access, scripts unchecked,
@@ -102,7 +109,7 @@ impl Config {
         let hr_path = Path::new("haresources");
         let haresources = haresources::parse_haresources(hr_path, haresources_text)?;
         cross_check(&hacf, &haresources, &mut warnings, hr_path)?;
-        Ok(Config { hacf, haresources, authkeys, warnings })
+        Ok(Config { hacf, haresources, authkeys, warnings, cloud: None })
     }
 }
 

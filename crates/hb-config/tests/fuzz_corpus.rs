@@ -9,10 +9,11 @@ type Entry = fn(&[u8]);
 #[test]
 fn replay_fuzz_corpus() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus");
-    let targets: [(&str, Entry); 3] = [
+    let targets: [(&str, Entry); 4] = [
         ("hacf", hb_config::fuzzing::hacf),
         ("haresources", hb_config::fuzzing::haresources),
         ("authkeys", hb_config::fuzzing::authkeys),
+        ("cloud_conf", hb_config::fuzzing::cloud_conf),
     ];
     for (name, entry) in targets {
         let mut n = 0;

@@ -168,6 +168,9 @@ pub fn effective_settings(c: &Config) -> Vec<String> {
         let rs: Vec<String> = g.resources.iter().map(resource).collect();
         out.push(format!("group {} {}", g.preferred_node, rs.join(" ")));
     }
+    if let Some(cloud) = &c.cloud {
+        out.extend(crate::check_cloud::cloud_settings(cloud));
+    }
     out
 }
 

@@ -60,6 +60,10 @@ pub struct Args {
     /// Print only the settings and the summary, not the live timeline.
     #[arg(long)]
     quiet: bool,
+    /// Run the cloud scenario instead: a `ReservedIP` group against a provider API stand-in,
+    /// printing when the API pointed the IP at which node.
+    #[arg(long)]
+    reserved_ip: bool,
 }
 
 /// Runs the demo.
@@ -79,6 +83,9 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
         );
     }
     let interrupted = catch_interrupts()?;
+    if args.reserved_ip {
+        return crate::demo_cloud::run(&heartbeat, args.keepalive, args.deadtime, interrupted);
+    }
     let net = match Testnet::new(2) {
         Ok(n) => n,
         Err(TestnetError::Skip(why)) => bail!("cannot build the demo network: {why}"),
@@ -392,7 +399,7 @@ fn find_heartbeat(given: Option<&Path>, hbctl: &Path) -> anyhow::Result<PathBuf>
     std::fs::canonicalize(&path).with_context(|| format!("cannot resolve {}", path.display()))
 }
 
-fn hacf(keepalive: Duration, deadtime: Duration) -> String {
+pub(crate) fn hacf(keepalive: Duration, deadtime: Duration) -> String {
     let k = hb_config::time::format_time(keepalive);
     let d = hb_config::time::format_time(deadtime);
     format!(

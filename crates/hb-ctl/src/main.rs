@@ -2,11 +2,13 @@
 //! `hb_takeover` (argv[0], e.g. through the symlinks `hbctl install-links` makes) it behaves as
 //! heartbeat 3.0.6's tool of that name; as `hbctl` it offers the subcommands below.
 
+mod check_cloud;
 mod check_config;
 mod cl_status;
 mod daemon;
 mod decode_packet;
 mod demo;
+mod demo_cloud;
 mod demo_httpd;
 mod demo_probe;
 mod events;

@@ -215,3 +215,41 @@ fn world_readable_authkeys_is_refused() {
         format!("{}: mode 0644 lets group or others access the keys; run `chmod 600 {}` (heartbeat refuses such a file)\n", p.display(), p.display())
     );
 }
+
+/// The seed's DigitalOcean pair with the `floatip` script replaced by the built-in resource:
+/// `cloud.conf` and its token file are checked (mode 0600) and shown without the token.
+#[test]
+fn reserved_ip_needs_a_private_cloud_conf() {
+    const TOKEN: &str = "dop_v1_check_config_secret";
+    let s = Staged::new("do-reserved-ip", true);
+    s.edit("haresources", "primary floatip", "primary ReservedIP::45.55.96.8");
+    let o = s.run(&[]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("haresources:1:9: ReservedIP::45.55.96.8 needs"), "{}", stderr(&o));
+    let token = s.dir.join("do-token");
+    std::fs::write(&token, format!("{TOKEN}\n")).unwrap();
+    chmod(&token, 0o600);
+    let conf = s.dir.join("cloud.conf");
+    std::fs::write(&conf, format!("provider digitalocean\ntoken_file {}\n", token.display()))
+        .unwrap();
+    chmod(&conf, 0o644);
+    let o = s.run(&[]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("cloud.conf: mode 0644 lets group or others read the API token"));
+    chmod(&conf, 0o600);
+    let o = s.run(&[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("group primary ReservedIP::45.55.96.8[built-in]"), "{out}");
+    let line = out.lines().find(|l| l.starts_with("cloud digitalocean")).unwrap();
+    assert!(line.contains("api_url=https://api.digitalocean.com"), "{line}");
+    assert!(line.contains("instance_id=(metadata service)"), "{line}");
+    assert!(line.contains("verify_interval=30 "), "{line}");
+    assert!(!out.contains(TOKEN) && !stderr(&o).contains(TOKEN));
+    s.edit("haresources", "45.55.96.8", "45.55.96.8::provider=hetzner");
+    let o = s.run(&[]);
+    assert!(stderr(&o).contains("provider `hetzner` is not configured in"), "{}", stderr(&o));
+    std::fs::write(&conf, "provider digitalocean\ntoken a\nretries x\n").unwrap();
+    let o = s.run(&[]);
+    assert!(stderr(&o).contains("cloud.conf:3:9: `retries`: expected 0–20"), "{}", stderr(&o));
+}

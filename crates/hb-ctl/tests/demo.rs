@@ -129,3 +129,42 @@ fn demo_runs_every_phase_and_ends_on_n1() {
     assert!(left.is_empty(), "namespaces left: {left:?}");
     assert!(!std::env::temp_dir().join(format!("{prefix}-cluster")).exists(), "node dirs left");
 }
+
+/// `hbctl demo --reserved-ip`: every event moves the IP at the API stand-in to the expected
+/// droplet, and the summary says so.
+#[test]
+fn reserved_ip_demo_moves_the_ip_at_each_event() {
+    if !nix::unistd::geteuid().is_root() {
+        return skip("needs root");
+    }
+    if !heartbeat_next_to_hbctl().is_file() {
+        return skip(&format!("no {}", heartbeat_next_to_hbctl().display()));
+    }
+    let out = Command::new(HBCTL)
+        .args(["demo", "--reserved-ip"])
+        .output()
+        .expect("run hbctl demo --reserved-ip");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let all = format!("{stdout}\n--- stderr\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{all}");
+    let summary = stdout.split("\nsummary (").nth(1).unwrap_or_else(|| panic!("no summary\n{all}"));
+    let expect = [
+        ("start heartbeat on n1 and n2", "n1"),
+        ("kill -9 heartbeat on n1", "n2"),
+        ("restart n1 (failback)", "n1"),
+        ("move the IP behind the cluster's back", "n1"),
+        ("stop n1 gracefully (SIGTERM)", "n2"),
+        ("start n1 again (failback)", "n1"),
+        ("cut n1's link", "n2"),
+        ("restore n1's link (split heals)", "n1"),
+    ];
+    let rows: Vec<&str> = summary.lines().skip(2).take(expect.len()).collect();
+    assert_eq!(rows.len(), expect.len(), "{all}");
+    for ((label, node), row) in expect.iter().zip(&rows) {
+        let rest = row.trim_start().strip_prefix(label).unwrap_or_else(|| panic!("{row}\n{all}"));
+        let cols: Vec<&str> = rest.split_whitespace().collect();
+        assert!(matches!(cols[..], [_, "ms", n, "(droplet", _] if n == *node), "{row}\n{all}");
+    }
+    assert!(stdout.contains("API: 45.55.96.8 -> droplet 777"), "{all}");
+    assert!(stdout.contains("removed\n"), "{all}");
+}

@@ -41,6 +41,8 @@ pub struct Runner {
     pub sendmail: std::path::PathBuf,
     /// Gratuitous ARP / unsolicited NA frames sent (a metric).
     pub announced: prometheus_client::metrics::counter::Counter,
+    /// Where reserved-IP re-claims and failures are reported (alert hook, event stream).
+    pub cloud_events: crate::cloud::EventSink,
 }
 
 impl Runner {
@@ -126,6 +128,12 @@ impl Runner {
     /// held during a partition: the peer's announcements moved the neighbours' caches to its
     /// MAC, and its release sends nothing.
     pub async fn reannounce(&self, group: &[Resource]) {
+        // A cloud IP is not announced but assigned: the peer's takeover may have moved it.
+        for r in group {
+            if let Resource::ReservedIp(r) = r {
+                crate::cloud::reclaim_after_split(r, &self.cloud_events).await;
+            }
+        }
         let (specs, texts) = vip_specs(group.iter());
         for round in 0..2 {
             if round > 0 {
@@ -254,6 +262,9 @@ impl Runner {
                 self.mail(m, true).await;
                 Ok(())
             }
+            Resource::ReservedIp(r) => {
+                crate::cloud::start(r, &self.cloud_events).await.map_err(Failure::Failed)
+            }
         }
     }
 
@@ -275,6 +286,7 @@ impl Runner {
                 self.mail(m, false).await;
                 Ok(())
             }
+            Resource::ReservedIp(r) => crate::cloud::stop(r).await.map_err(Failure::Failed),
         }
     }
 

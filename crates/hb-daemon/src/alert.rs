@@ -47,6 +47,12 @@ impl Alerts {
         Alerts { tx: Some(tx), dropped: 0 }
     }
 
+    /// The hook's queue, for tasks that report events of their own (reserved-IP re-claims);
+    /// `None` without a hook.
+    pub fn sender(&self) -> Option<mpsc::Sender<EventRecord>> {
+        self.tx.clone()
+    }
+
     /// Queues an event for the hook (quiet events are skipped).
     pub fn send(&mut self, ev: &EventRecord) {
         let Some(tx) = &self.tx else { return };

@@ -222,7 +222,10 @@ impl Daemon {
             ScriptDirs { resource_d: opts.paths.resource_d(), ..ScriptDirs::default() },
             RunOptions { timeout: script_timeout(), env: env.clone(), ..RunOptions::default() },
         );
+        let alerts = crate::alert::Alerts::start(opts.paths.config_dir.join("alert"), env.clone());
+        let (events, _) = broadcast::channel(1024);
         let runner = Runner {
+            cloud_events: crate::cloud::EventSink::new(alerts.sender(), events.clone()),
             netlink,
             netlink_lock: Arc::new(tokio::sync::Mutex::new(())),
             scripts: Arc::new(scripts),
@@ -232,7 +235,6 @@ impl Daemon {
             sendmail: crate::mailto::SENDMAIL.into(),
             announced: metrics.garp_frames(),
         };
-        let (events, _) = broadcast::channel(1024);
         let preferred = config
             .haresources
             .groups
@@ -254,7 +256,6 @@ impl Daemon {
                     format!("cannot open the watchdog device {}", path.display())
                 })?),
             };
-        let alerts = crate::alert::Alerts::start(opts.paths.config_dir.join("alert"), env.clone());
         let info = StaticInfo {
             parameters: report::parameters(config),
             group_resources: config
@@ -730,7 +731,7 @@ fn fingerprint(config: &hb_config::Config, local: &str, local_addrs: &[IpAddr]) 
     let engine = EngineConfig::from_config(config, local, 0, [0; 16]);
     let plan = setup::media_plan(config, local_addrs).map(|p| format!("{:?}", p.specs));
     format!(
-        "{engine:?}|{plan:?}|{:?}|{:?}|{:?}|{:?}",
+        "{engine:?}|{plan:?}|{:?}|{:?}|{:?}|{:?}|{:?}",
         config
             .authkeys
             .keys()
@@ -739,7 +740,8 @@ fn fingerprint(config: &hb_config::Config, local: &str, local_addrs: &[IpAddr]) 
             .collect::<Vec<_>>(),
         config.hacf.stonith,
         config.hacf.ping_nodes,
-        config.hacf.ping_groups
+        config.hacf.ping_groups,
+        config.cloud.as_ref().map(crate::cloud::fingerprint)
     )
 }
 

@@ -6,6 +6,7 @@ pub mod actions;
 pub mod admin;
 pub mod alert;
 pub mod cli;
+pub mod cloud;
 pub mod control;
 pub mod daemon;
 pub mod fence;

@@ -26,6 +26,8 @@ pub enum Resource {
     Script(ResourceRef),
     /// `MailTo::ADDRESSES[::SUBJECT]`, built in.
     MailTo(crate::mailto::MailTo),
+    /// `ReservedIP::IP[::provider=NAME]`, moved through the cloud provider's API.
+    ReservedIp(std::sync::Arc<crate::cloud::ReservedIp>),
 }
 
 impl Resource {
@@ -35,6 +37,7 @@ impl Resource {
             Resource::Vip { text, .. } => text.clone(),
             Resource::Script(r) => r.display_name(),
             Resource::MailTo(m) => format!("MailTo::{}", m.to.join(",")),
+            Resource::ReservedIp(r) => r.text.clone(),
         }
     }
 }
@@ -102,6 +105,7 @@ pub fn media_plan(config: &Config, local_addrs: &[IpAddr]) -> anyhow::Result<Med
 
 /// Each group's resources, in `haresources` order.
 pub fn group_resources(config: &Config) -> anyhow::Result<Vec<Vec<Resource>>> {
+    let mut clouds = crate::cloud::Clients::default();
     config
         .haresources
         .groups
@@ -126,6 +130,17 @@ pub fn group_resources(config: &Config) -> anyhow::Result<Vec<Vec<Resource>>> {
                                 )
                             })?;
                             Resource::MailTo(m)
+                        }
+                        ResourceKind::ReservedIp { address, provider } => {
+                            let r = clouds
+                                .resource(
+                                    config.cloud.as_ref(),
+                                    *address,
+                                    provider.as_deref(),
+                                    &r.spec,
+                                )
+                                .map_err(|e| anyhow::anyhow!("haresources {}: {e}", r.location))?;
+                            Resource::ReservedIp(std::sync::Arc::new(r))
                         }
                         ResourceKind::Script { .. } | ResourceKind::Ocf { .. } => {
                             let rr: ResourceRef = r.spec.parse().with_context(|| {

@@ -13,6 +13,7 @@
 //! namespaces, each in a [`sandbox::Sandbox`] (private UTS, mount and PID namespaces), and
 //! [`probe`] times failovers from the client with ARP requests every millisecond.
 
+pub mod cloud_api;
 pub mod cluster;
 
 use std::fs::File;

@@ -7,6 +7,7 @@
 //! exactly as written, is the group's key on the wire.
 
 mod parse;
+mod reserved;
 mod resolve;
 mod types;
 

@@ -145,6 +145,10 @@ fn resource_kind(t: Tok<'_>) -> Result<ResourceKind, (u32, String)> {
         "IPaddr2" => Some(IpAgent::IpAddr2),
         _ => None,
     };
+    if head == "ReservedIP" {
+        return super::reserved::reserved_ip(s, &args)
+            .map_err(|(i, m)| (i.map_or(t.col, arg_col), m));
+    }
     if let Some(agent) = agent {
         if args.len() != 1 {
             return Err((t.col, format!("{head} takes one argument; expected {head}::IP[/prefix[/interface[/broadcast]]]")));

@@ -32,7 +32,7 @@ impl Default for ScriptRoots {
 pub fn resolve_scripts(res: &mut Haresources, roots: &ScriptRoots) -> Result<(), ConfigError> {
     for r in res.groups.iter_mut().flat_map(|g| g.resources.iter_mut()) {
         r.script = match &r.kind {
-            ResourceKind::IpAddr { .. } => ScriptPath::Builtin,
+            ResourceKind::IpAddr { .. } | ResourceKind::ReservedIp { .. } => ScriptPath::Builtin,
             ResourceKind::Script { name, .. } if name == "MailTo" => ScriptPath::Builtin,
             ResourceKind::Script { name, .. } => {
                 let candidates = [roots.resource_d.join(name), roots.init_d.join(name)];

@@ -68,6 +68,14 @@ pub enum ResourceKind {
         /// Arguments (the `::`-separated parts after the name).
         args: Vec<String>,
     },
+    /// A cloud provider's reserved (floating) IP, `ReservedIP::IP[::provider=NAME]`: moved by
+    /// the provider's API (see [`crate::cloud`]), not by netlink.
+    ReservedIp {
+        /// The address.
+        address: std::net::IpAddr,
+        /// The `cloud.conf` section named by `provider=NAME`; `None`: the first.
+        provider: Option<String>,
+    },
     /// An OCF resource agent.
     Ocf {
         /// Provider directory (`heartbeat`, `pacemaker`…).
