@@ -85,6 +85,8 @@ struct Daemon {
     restart: bool,
     watchdog: Option<crate::watchdog::Watchdog>,
     keepalive: Duration,
+    /// Health checks of the `monitors` file (idle without one).
+    health: crate::health::Health,
 }
 
 /// What the daemon needs from the command line.
@@ -207,6 +209,15 @@ impl Daemon {
             log,
             &config.hacf.env,
         );
+        let health = crate::health::Health::from_config(
+            config,
+            &group_names,
+            ScriptDirs { resource_d: opts.paths.resource_d(), ..ScriptDirs::default() },
+            env.clone(),
+        )?;
+        for input in health.policy_inputs() {
+            node.handle_input(Instant::ZERO, input);
+        }
         let scripts = ScriptRunner::new(
             ScriptDirs { resource_d: opts.paths.resource_d(), ..ScriptDirs::default() },
             RunOptions { timeout: script_timeout(), env: env.clone(), ..RunOptions::default() },
@@ -286,6 +297,7 @@ impl Daemon {
             restart: false,
             watchdog,
             keepalive: config.hacf.timers.keepalive,
+            health,
         })
     }
 
@@ -329,6 +341,7 @@ impl Daemon {
                 Some(done) = self.actions.join_next() => {
                     match done {
                         Ok((group, action, result)) => {
+                            self.health.on_action(group, action, Some(&result));
                             let now = self.now();
                             self.node.handle_input(now, Input::ActionDone { group, action, result });
                         }
@@ -344,6 +357,12 @@ impl Daemon {
                     self.node.handle_input(now, Input::Timeout);
                 }
                 Some(call) = calls.recv() => self.admin_call(call),
+                Some(ev) = self.health.next() => {
+                    if let Some(input) = self.health.on_check_event(&ev) {
+                        let now = self.now();
+                        self.node.handle_input(now, input);
+                    }
+                }
                 Some(done) = self.fences.join_next() => {
                     if let Ok((node, result)) = done {
                         let (ok, detail) = match result {
@@ -605,6 +624,7 @@ impl Daemon {
         let runner = self.runner.clone();
         let name = self.group_names.get(usize::from(group.0)).cloned().unwrap_or_default();
         tracing::info!("{action:?} of group {name}");
+        self.health.on_action(group, action, None);
         self.actions.spawn(async move {
             let result = match action {
                 Action::Start => runner.start(&resources).await,
