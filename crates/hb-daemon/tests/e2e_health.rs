@@ -1,0 +1,150 @@
+//! End-to-end health checks, seen from the client: a web server in the group is killed under
+//! a live daemon; the `monitors` file's HTTP check notices, the group is restarted in place,
+//! and after `restarts` restarts the next failure moves it to the peer. Root only (network
+//! namespaces); needs `python3` for the web server.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::{Ipv4Addr, SocketAddr, TcpStream};
+use std::time::{Duration, Instant};
+
+use common::{assert_running, cluster, count, fail, hacf, wait_owner, FAST};
+use hb_testnet::cluster::Cluster;
+
+const PORT: u16 = 8080;
+
+/// `web`: a python3 HTTP server on port 8080 answering with the node's host name.
+fn web_script() -> (String, String) {
+    let text = "#!/bin/sh\n\
+        PIDF={dir}/web.pid\n\
+        case \"$1\" in\n\
+        start) echo start >>{dir}/calls; mkdir -p {dir}/www; hostname >{dir}/www/index.html\n\
+          cd {dir}/www && setsid python3 -m http.server 8080 >/dev/null 2>&1 </dev/null &\n\
+          echo $! >$PIDF\n\
+          i=0; while [ $i -lt 100 ]; do grep -q ':1F90 00000000:0000 0A' /proc/net/tcp && exit 0; \
+          sleep 0.02; i=$((i+1)); done; echo 'web: not listening'; exit 1;;\n\
+        stop) echo stop >>{dir}/calls; [ -f $PIDF ] && kill $(cat $PIDF) 2>/dev/null; rm -f $PIDF; \
+          i=0; while grep -q ':1F90 00000000:0000 0A' /proc/net/tcp && [ $i -lt 100 ]; do \
+          sleep 0.02; i=$((i+1)); done; exit 0;;\n\
+        status) if [ -f $PIDF ] && kill -0 $(cat $PIDF) 2>/dev/null; then echo running; \
+          else echo 'web is not running'; fi; exit 0;;\n\
+        esac\nexit 0\n";
+    ("web".into(), text.into())
+}
+
+/// One `GET /` from the client namespace: the body (the serving node's name), if answered.
+fn get(c: &Cluster, vip: Ipv4Addr) -> Option<String> {
+    c.net
+        .run_in(c.net.client(), || {
+            let addr = SocketAddr::from((vip, PORT));
+            let mut s = TcpStream::connect_timeout(&addr, Duration::from_millis(100)).ok()?;
+            s.set_read_timeout(Some(Duration::from_millis(300))).ok()?;
+            s.write_all(b"GET / HTTP/1.0\r\n\r\n").ok()?;
+            let mut text = String::new();
+            s.read_to_string(&mut text).ok()?;
+            text.starts_with("HTTP/1.0 200")
+                .then(|| text.lines().last().unwrap_or("").trim().to_owned())
+        })
+        .ok()
+        .flatten()
+}
+
+/// Waits until the client is served by `node`; returns how long it took.
+fn wait_served(c: &Cluster, vip: Ipv4Addr, node: &str, limit: Duration) -> Duration {
+    let t0 = Instant::now();
+    while t0.elapsed() < limit {
+        if get(c, vip).as_deref() == Some(node) {
+            return t0.elapsed();
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    fail(c, &format!("client not served by {node} within {limit:?}"))
+}
+
+/// Kills node `i`'s web server (checked to be ours: python3 http.server from its pid file).
+fn kill_web(c: &Cluster, i: usize) {
+    let pid_file = c.node_dir(i).join("web.pid");
+    let pid: i32 = std::fs::read_to_string(&pid_file)
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or_else(|| fail(c, &format!("no pid in {}", pid_file.display())));
+    let cmd = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+    if !String::from_utf8_lossy(&cmd).contains("http.server") {
+        fail(c, &format!("pid {pid} is not the web server"));
+    }
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL)
+        .expect("kill web server");
+}
+
+fn calls(c: &Cluster, i: usize, what: &str) -> usize {
+    count(&std::fs::read_to_string(c.node_dir(i).join("calls")).unwrap_or_default(), what)
+}
+
+#[test]
+fn killed_web_server_is_restarted_in_place_then_the_group_moves() {
+    if std::process::Command::new("python3").arg("-V").output().is_err() {
+        eprintln!("skipped: no python3");
+        return;
+    }
+    let Some(mut c) = cluster(
+        hacf(&FAST, "on"),
+        |n| format!("n1 {}/24/eth0 web\n", n.addr(50)),
+        vec![web_script()],
+    ) else {
+        return;
+    };
+    let vip = c.net.addr(50);
+    for i in 0..2 {
+        let monitors = format!(
+            "web   http://{vip}:{PORT}/   interval=200ms timeout=150ms fall=2\n\
+             group {vip}/24/eth0   restarts=2 window=10min\n"
+        );
+        std::fs::write(c.node_dir(i).join("ha.d/monitors"), monitors).expect("monitors");
+    }
+    c.start(0).expect("start n1");
+    c.start(1).expect("start n2");
+    wait_owner(&c, vip, 0, Duration::from_secs(30));
+    wait_served(&c, vip, "n1", Duration::from_secs(10));
+    let mut outages = Vec::new();
+    for kill in 1..=2 {
+        let starts = calls(&c, 0, "start");
+        kill_web(&c, 0);
+        let t0 = Instant::now();
+        // The server is gone at once: the client sees the outage, then n1 again.
+        std::thread::sleep(Duration::from_millis(20));
+        let back = wait_served(&c, vip, "n1", Duration::from_secs(10));
+        outages.push(t0.elapsed());
+        eprintln!("kill #{kill}: served again by n1 after {back:?}");
+        if calls(&c, 0, "start") <= starts {
+            fail(&c, "served again without a restart of the group on n1");
+        }
+        // Let the check see the new server healthy before the next kill.
+        std::thread::sleep(Duration::from_millis(600));
+    }
+    kill_web(&c, 0);
+    let t0 = Instant::now();
+    std::thread::sleep(Duration::from_millis(20));
+    wait_served(&c, vip, "n2", Duration::from_secs(20));
+    let moved = t0.elapsed();
+    wait_owner(&c, vip, 1, Duration::from_secs(5));
+    eprintln!(
+        "health checks: kill -> served again by the same node after {:?} and {:?}; \
+         third kill -> served by the peer after {moved:?}",
+        outages[0], outages[1]
+    );
+    let log = c.stderr_log(0);
+    for needle in ["restarting it here (1 of 2)", "restarting it here (2 of 2)", "handing it over"]
+    {
+        if !log.contains(needle) {
+            fail(&c, &format!("n1's log lacks `{needle}`"));
+        }
+    }
+    // No ping-pong: n1 does not take it back, the client stays on n2.
+    std::thread::sleep(Duration::from_secs(2));
+    if get(&c, vip).as_deref() != Some("n2") {
+        fail(&c, "the group did not stay on n2");
+    }
+    assert_running(&c, &[0, 1]);
+    let _ = c.stop_all(Duration::from_secs(20));
+}
