@@ -87,6 +87,8 @@ struct Daemon {
     keepalive: Duration,
     /// Health checks of the `monitors` file (idle without one).
     health: crate::health::Health,
+    /// Kernel address and carrier events for our VIPs.
+    addrwatch: crate::addrwatch::AddrWatch,
 }
 
 /// What the daemon needs from the command line.
@@ -254,6 +256,8 @@ impl Daemon {
                 })?),
             };
         let alerts = crate::alert::Alerts::start(opts.paths.config_dir.join("alert"), env.clone());
+        let groups_arc: Vec<Arc<Vec<Resource>>> = groups.into_iter().map(Arc::new).collect();
+        let addrwatch = crate::addrwatch::AddrWatch::start(&groups_arc);
         let info = StaticInfo {
             parameters: report::parameters(config),
             group_resources: config
@@ -271,7 +275,7 @@ impl Daemon {
             local_node: local,
             state,
             runner,
-            groups: groups.into_iter().map(Arc::new).collect(),
+            groups: groups_arc,
             group_names,
             link_names: plan.names.clone(),
             actions: JoinSet::new(),
@@ -298,6 +302,7 @@ impl Daemon {
             watchdog,
             keepalive: config.hacf.timers.keepalive,
             health,
+            addrwatch,
         })
     }
 
@@ -342,6 +347,7 @@ impl Daemon {
                     match done {
                         Ok((group, action, result)) => {
                             self.health.on_action(group, action, Some(&result));
+                            self.addrwatch.on_action(group, action, Some(&result));
                             let now = self.now();
                             self.node.handle_input(now, Input::ActionDone { group, action, result });
                         }
@@ -357,6 +363,12 @@ impl Daemon {
                     self.node.handle_input(now, Input::Timeout);
                 }
                 Some(call) = calls.recv() => self.admin_call(call),
+                Some(ev) = self.addrwatch.next() => {
+                    for input in self.addrwatch.on_event(ev, &self.runner) {
+                        let now = self.now();
+                        self.node.handle_input(now, input);
+                    }
+                }
                 Some(ev) = self.health.next() => {
                     if let Some(input) = self.health.on_check_event(&ev) {
                         let now = self.now();
@@ -625,6 +637,7 @@ impl Daemon {
         let name = self.group_names.get(usize::from(group.0)).cloned().unwrap_or_default();
         tracing::info!("{action:?} of group {name}");
         self.health.on_action(group, action, None);
+        self.addrwatch.on_action(group, action, None);
         self.actions.spawn(async move {
             let result = match action {
                 Action::Start => runner.start(&resources).await,

@@ -3,6 +3,7 @@
 //! network, addresses and scripts (`hb-platform`).
 
 pub mod actions;
+pub mod addrwatch;
 pub mod admin;
 pub mod alert;
 pub mod cli;

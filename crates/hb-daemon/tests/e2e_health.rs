@@ -134,6 +134,9 @@ fn killed_web_server_is_restarted_in_place_then_the_group_moves() {
         outages[0], outages[1]
     );
     let log = c.stderr_log(0);
+    for line in log.lines().filter(|l| l.contains("check ") || l.contains("of group")) {
+        eprintln!("n1: {line}");
+    }
     for needle in ["restarting it here (1 of 2)", "restarting it here (2 of 2)", "handing it over"]
     {
         if !log.contains(needle) {
@@ -145,6 +148,46 @@ fn killed_web_server_is_restarted_in_place_then_the_group_moves() {
     if get(&c, vip).as_deref() != Some("n2") {
         fail(&c, "the group did not stay on n2");
     }
+    assert_running(&c, &[0, 1]);
+    let _ = c.stop_all(Duration::from_secs(20));
+}
+
+#[test]
+fn deleted_vip_is_added_back_by_its_holder_and_a_stray_copy_is_removed() {
+    let Some(mut c) =
+        cluster(hacf(&FAST, "on"), |n| format!("n1 {}/24/eth0\n", n.addr(50)), vec![])
+    else {
+        return;
+    };
+    let vip = c.net.addr(50);
+    c.start(0).expect("start n1");
+    c.start(1).expect("start n2");
+    wait_owner(&c, vip, 0, Duration::from_secs(30));
+    let cidr = format!("{vip}/24");
+    let mut healed = Vec::new();
+    for round in 1..=3 {
+        let out = c.net.exec(c.host(0), &["ip", "addr", "del", &cidr, "dev", "eth0"]).expect("ip");
+        assert!(out.status.success(), "ip addr del: {}", String::from_utf8_lossy(&out.stderr));
+        let t0 = Instant::now();
+        c.wait_until(Duration::from_secs(5), |c| c.holds(0, vip).unwrap_or(false))
+            .unwrap_or_else(|| fail(&c, &format!("round {round}: VIP not added back on n1")));
+        healed.push(t0.elapsed());
+        // Answered again by the same node, from the client's side.
+        wait_owner(&c, vip, 0, Duration::from_secs(5));
+    }
+    eprintln!("address watch: VIP deleted -> present again on n1 after {healed:?}");
+    let log = c.stderr_log(0);
+    if count(&log, "address removed under us") < 3 {
+        fail(&c, "n1 did not log the three removals");
+    }
+    // A copy added by hand on the node that does not hold the group is removed.
+    let out = c.net.exec(c.host(1), &["ip", "addr", "add", &cidr, "dev", "eth0"]).expect("ip");
+    assert!(out.status.success(), "ip addr add: {}", String::from_utf8_lossy(&out.stderr));
+    let t0 = Instant::now();
+    c.wait_until(Duration::from_secs(5), |c| !c.holds(1, vip).unwrap_or(true))
+        .unwrap_or_else(|| fail(&c, "stray copy of the VIP on n2 not removed"));
+    eprintln!("address watch: stray copy on n2 removed after {:?}", t0.elapsed());
+    wait_owner(&c, vip, 0, Duration::from_secs(5));
     assert_running(&c, &[0, 1]);
     let _ = c.stop_all(Duration::from_secs(20));
 }
