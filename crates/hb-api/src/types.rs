@@ -65,6 +65,12 @@ pub enum Request {
     /// Stream engine events as they happen, one [`Response::Event`] per line, until the
     /// client hangs up.
     Events,
+    /// `hbctl clear GROUP`: forget the group's health-check failures on this node, so it may
+    /// be chosen here again before its window expires.
+    Clear {
+        /// The group: its key (first resource in `haresources`) or any resource of it.
+        group: String,
+    },
 }
 
 /// A request as it travels: the protocol version and the request.

@@ -515,6 +515,20 @@ impl Daemon {
             Request::Standby { scope, wait } => (AdminCommand::Standby(set_of(scope)), wait),
             Request::Takeover { scope, wait } => (AdminCommand::Takeover(set_of(scope)), wait),
             Request::Events => return, // served by the admin task itself
+            Request::Clear { group } => {
+                let found = self.info.group_resources.iter().position(|rs| rs.contains(&group));
+                let answer = match found.and_then(|g| u16::try_from(g).ok()) {
+                    Some(g) => {
+                        let now = self.now();
+                        let input = hb_core::HealthInput::Clear { group: GroupId(g) };
+                        self.node.handle_input(now, Input::Health(input));
+                        Response::Accepted { detail: format!("health failures of {group} cleared") }
+                    }
+                    None => Response::Refused { reason: format!("no resource group {group}") },
+                };
+                let _ = call.reply.send(answer);
+                return;
+            }
         };
         let now = self.now();
         self.node.handle_input(now, Input::Admin(cmd));

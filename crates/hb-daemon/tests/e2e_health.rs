@@ -148,6 +148,16 @@ fn killed_web_server_is_restarted_in_place_then_the_group_moves() {
     if get(&c, vip).as_deref() != Some("n2") {
         fail(&c, "the group did not stay on n2");
     }
+    // `hbctl clear` over the admin API: unknown groups are refused, ours is cleared.
+    let mut api = hb_api::Client::connect(&c.api_socket(0), Duration::from_secs(5)).expect("api");
+    let nosuch = api.request(&hb_api::Request::Clear { group: "nosuch".into() }).expect("clear");
+    assert!(matches!(nosuch, hb_api::Response::Refused { .. }), "{nosuch:?}");
+    let mut api = hb_api::Client::connect(&c.api_socket(0), Duration::from_secs(5)).expect("api");
+    let group = format!("{vip}/24/eth0");
+    let ok = api.request(&hb_api::Request::Clear { group }).expect("clear");
+    assert!(matches!(ok, hb_api::Response::Accepted { .. }), "{ok:?}");
+    c.wait_until(Duration::from_secs(5), |c| c.stderr_log(0).contains("health failures cleared"))
+        .unwrap_or_else(|| fail(&c, "n1 did not log the clear"));
     assert_running(&c, &[0, 1]);
     let _ = c.stop_all(Duration::from_secs(20));
 }
