@@ -46,8 +46,10 @@ enum Command {
     /// Stream the daemon's events as JSON lines.
     Events(events::Args),
     /// Forget a group's health-check failures here (it may be chosen here again at once).
+    #[command(after_long_help = clear::MONITORS_HELP)]
     Clear(clear::Args),
     /// Check /etc/ha.d and print the effective configuration.
+    #[command(after_long_help = clear::MONITORS_HELP)]
     CheckConfig(check_config::Args),
     /// Run a live demo cluster in network namespaces and measure its failovers (root).
     Demo(demo::Args),
