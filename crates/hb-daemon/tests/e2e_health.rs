@@ -9,7 +9,7 @@ use std::io::{Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
-use common::{assert_running, cluster, count, fail, hacf, wait_owner, FAST};
+use common::{assert_running, cluster, count, fail, hacf, held_by, wait_holder, wait_owner, FAST};
 use hb_testnet::cluster::Cluster;
 
 const PORT: u16 = 8080;
@@ -200,4 +200,66 @@ fn deleted_vip_is_added_back_by_its_holder_and_a_stray_copy_is_removed() {
     wait_owner(&c, vip, 0, Duration::from_secs(5));
     assert_running(&c, &[0, 1]);
     let _ = c.stop_all(Duration::from_secs(20));
+}
+
+#[test]
+fn hanging_check_is_killed_at_its_timeout_and_a_group_failing_everywhere_moves_once() {
+    let svc = ("svc".to_string(), "#!/bin/sh\nexit 0\n".to_string());
+    // Records its pid and a helper's, then hangs: only a process-group kill ends both.
+    let hang = (
+        "hangcheck".to_string(),
+        "#!/bin/sh\nsleep 60 & echo $! >>{dir}/hang.pids\necho $$ >>{dir}/hang.pids\nsleep 60\n"
+            .to_string(),
+    );
+    let Some(mut c) =
+        cluster(hacf(&FAST, "on"), |n| format!("n1 {}/24/eth0 svc\n", n.addr(50)), vec![svc, hang])
+    else {
+        return;
+    };
+    let vip = c.net.addr(50);
+    for i in 0..2 {
+        let prog = c.node_dir(i).join("ha.d/resource.d/hangcheck");
+        let monitors = format!(
+            "svc exec:{} interval=300ms timeout=300ms fall=1\ngroup svc restarts=1 window=1min\n",
+            prog.display()
+        );
+        std::fs::write(c.node_dir(i).join("ha.d/monitors"), monitors).expect("monitors");
+    }
+    c.start(0).expect("start n1");
+    c.start(1).expect("start n2");
+    // n1: hung check killed -> restart -> hung again -> hand-over; n2: hung -> restart -> hung
+    // again -> it stays (it moved there within the window).
+    wait_holder(&c, vip, 1, Duration::from_secs(30));
+    c.wait_until(Duration::from_secs(15), |c| c.stderr_log(1).contains("it stays here"))
+        .unwrap_or_else(|| fail(&c, "n2 did not keep the group with an alert"));
+    std::thread::sleep(Duration::from_secs(3));
+    let (l1, l2) = (c.stderr_log(0), c.stderr_log(1));
+    let moves = count(&l1, "handing it over") + count(&l2, "handing it over");
+    if moves != 1 {
+        fail(&c, &format!("{moves} moves within one window, expected exactly 1"));
+    }
+    if !l1.contains("no answer within 300 ms (killed)") {
+        fail(&c, "n1 does not report the hung check as killed at its timeout");
+    }
+    if !held_by(&c, vip, 1) {
+        fail(&c, "the group left n2 again");
+    }
+    let _ = c.stop_all(Duration::from_secs(20));
+    // Every hung probe and its helper were killed (whole process group).
+    std::thread::sleep(Duration::from_millis(300));
+    let mut seen = 0;
+    for i in 0..2 {
+        let text = std::fs::read_to_string(c.node_dir(i).join("hang.pids")).unwrap_or_default();
+        for pid in text.split_whitespace().filter_map(|p| p.parse::<i32>().ok()) {
+            seen += 1;
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            let alive = !stat.is_empty()
+                && !stat.rsplit(')').next().unwrap_or("").trim_start().starts_with('Z');
+            if alive {
+                panic!("pid {pid} of a hung check survived");
+            }
+        }
+    }
+    eprintln!("hung checks: {seen} processes recorded, all killed");
+    assert!(seen >= 4, "too few hung probes recorded: {seen}");
 }
