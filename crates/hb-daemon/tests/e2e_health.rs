@@ -263,3 +263,50 @@ fn hanging_check_is_killed_at_its_timeout_and_a_group_failing_everywhere_moves_o
     eprintln!("hung checks: {seen} processes recorded, all killed");
     assert!(seen >= 4, "too few hung probes recorded: {seen}");
 }
+
+#[test]
+fn carrier_loss_on_the_vip_interface_moves_the_group_while_the_heartbeat_link_stays_up() {
+    let Some(mut c) =
+        cluster(hacf(&FAST, "on"), |n| format!("n1 {}/24/vipa\n", n.addr(60)), vec![])
+    else {
+        return;
+    };
+    let vip = c.net.addr(60);
+    // A second interface per node, inside the node's own namespace (removed with it): the
+    // VIP lives on `vipa`; taking its peer `vipb` down leaves `vipa` without carrier.
+    for i in 0..2 {
+        for cmd in [
+            &["ip", "link", "add", "vipa", "type", "veth", "peer", "name", "vipb"][..],
+            &["ip", "link", "set", "vipa", "up"][..],
+            &["ip", "link", "set", "vipb", "up"][..],
+        ] {
+            let out = c.net.exec(c.host(i), cmd).expect("ip");
+            assert!(out.status.success(), "{cmd:?}: {}", String::from_utf8_lossy(&out.stderr));
+        }
+    }
+    c.start(0).expect("start n1");
+    c.start(1).expect("start n2");
+    let on_vipa = |c: &Cluster, i: usize| {
+        let out = c.net.exec(c.host(i), &["ip", "-4", "-o", "addr", "show", "dev", "vipa"]);
+        out.map(|o| String::from_utf8_lossy(&o.stdout).contains(&format!(" {vip}/")))
+            .unwrap_or(false)
+    };
+    c.wait_until(Duration::from_secs(30), |c| on_vipa(c, 0) && !on_vipa(c, 1))
+        .unwrap_or_else(|| fail(&c, "VIP not on n1's vipa"));
+    std::thread::sleep(Duration::from_millis(500));
+    let out = c.net.exec(c.host(0), &["ip", "link", "set", "vipb", "down"]).expect("ip");
+    assert!(out.status.success());
+    let t0 = Instant::now();
+    c.wait_until(Duration::from_secs(15), |c| on_vipa(c, 1) && !on_vipa(c, 0))
+        .unwrap_or_else(|| fail(&c, "VIP did not move to n2's vipa"));
+    eprintln!("carrier loss on n1's VIP interface: VIP held by n2 after {:?}", t0.elapsed());
+    let log = c.stderr_log(0);
+    if !log.contains("vipa lost carrier") {
+        fail(&c, "n1 did not name the carrier loss");
+    }
+    if log.contains("is dead") || c.stderr_log(1).contains("is dead") {
+        fail(&c, "a node was declared dead: the heartbeat link should have stayed up");
+    }
+    assert_running(&c, &[0, 1]);
+    let _ = c.stop_all(Duration::from_secs(20));
+}
