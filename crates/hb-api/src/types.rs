@@ -123,6 +123,10 @@ pub struct Status {
     pub groups: Vec<GroupStatus>,
     /// Configuration values as `cl_status hbparameter` prints them, by heartbeat's key name.
     pub parameters: BTreeMap<String, String>,
+    /// Health checks of the `monitors` file by name: state and probe counters (empty
+    /// without the file; absent in answers of older daemons).
+    #[serde(default)]
+    pub checks: BTreeMap<String, String>,
 }
 
 /// One node as seen from here.

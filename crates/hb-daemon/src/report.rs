@@ -92,6 +92,7 @@ pub fn status(snap: &Snapshot, now: Instant, late: &LateStats, info: &StaticInfo
         nodes,
         groups,
         parameters: info.parameters.clone(),
+        checks: BTreeMap::new(),
     }
 }
 

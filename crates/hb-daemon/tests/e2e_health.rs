@@ -22,7 +22,7 @@ fn web_script() -> (String, String) {
         start) echo start >>{dir}/calls; mkdir -p {dir}/www; hostname >{dir}/www/index.html\n\
           cd {dir}/www && setsid python3 -m http.server 8080 >/dev/null 2>&1 </dev/null &\n\
           echo $! >$PIDF\n\
-          i=0; while [ $i -lt 100 ]; do grep -q ':1F90 00000000:0000 0A' /proc/net/tcp && exit 0; \
+          i=0; while [ $i -lt 400 ]; do grep -q ':1F90 00000000:0000 0A' /proc/net/tcp && exit 0; \
           sleep 0.02; i=$((i+1)); done; echo 'web: not listening'; exit 1;;\n\
         stop) echo stop >>{dir}/calls; [ -f $PIDF ] && kill $(cat $PIDF) 2>/dev/null; rm -f $PIDF; \
           i=0; while grep -q ':1F90 00000000:0000 0A' /proc/net/tcp && [ $i -lt 100 ]; do \
@@ -158,6 +158,23 @@ fn killed_web_server_is_restarted_in_place_then_the_group_moves() {
     assert!(matches!(ok, hb_api::Response::Accepted { .. }), "{ok:?}");
     c.wait_until(Duration::from_secs(5), |c| c.stderr_log(0).contains("health failures cleared"))
         .unwrap_or_else(|| fail(&c, "n1 did not log the clear"));
+    // Probe counters in the status: n1 counted its failures, n2 runs the check now.
+    for (i, want) in [(0, "idle"), (1, "up")] {
+        let mut api =
+            hb_api::Client::connect(&c.api_socket(i), Duration::from_secs(5)).expect("api");
+        let st = match api.request(&hb_api::Request::Status).expect("status") {
+            hb_api::Response::Status(st) => st,
+            other => fail(&c, &format!("status answer {other:?}")),
+        };
+        let line = st.checks.values().next().cloned().unwrap_or_default();
+        eprintln!("n{} status check line: {line}", i + 1);
+        if !line.starts_with(want) || line.contains(" runs=0 ") {
+            fail(&c, &format!("n{}: check status {line:?}, expected {want} with runs", i + 1));
+        }
+        if i == 0 && !line.contains("reported=3") {
+            fail(&c, &format!("n1 should have reported 3 failures: {line}"));
+        }
+    }
     assert_running(&c, &[0, 1]);
     let _ = c.stop_all(Duration::from_secs(20));
 }
