@@ -69,7 +69,8 @@ pub enum HealthInput {
         /// Which check and why (shown in events, logs, the alert hook and status).
         reason: String,
     },
-    /// The interface of a VIP of `group` lost carrier: hand over without restarting.
+    /// The interface of a VIP of `group` lost carrier: hand over without restarting (and
+    /// without avoiding this node afterwards).
     CarrierLost {
         /// The group.
         group: GroupId,
@@ -106,7 +107,8 @@ pub enum HealthEvent {
         with: Vec<GroupId>,
         /// The failure.
         reason: String,
-        /// This node is avoided for the group until this long has passed (or a clear).
+        /// This node is avoided for the group until this long has passed (or a clear); zero
+        /// after a carrier loss.
         avoid_for: Duration,
     },
     /// An alert: the group stays here although it failed (restarted in place again).
@@ -247,14 +249,12 @@ impl Node {
             .filter(|&k| k != g && self.groups[k].want && (self.pref(k) == self.me) == own)
             .map(|k| GroupId(k as u16))
             .collect();
-        self.health[g].avoid_until = Some(now + window);
+        // A failed service is avoided here for the window; a lost carrier is not (the link
+        // comes back, and the preferred node must then get its group back as usual).
+        let avoid_for = if restart_first { window } else { Duration::ZERO };
+        self.health[g].avoid_until = restart_first.then_some(now + window);
         self.health[g].arrived_at = None;
-        self.emit(Event::Health(HealthEvent::HandingOver {
-            group,
-            with,
-            reason,
-            avoid_for: window,
-        }));
+        self.emit(Event::Health(HealthEvent::HandingOver { group, with, reason, avoid_for }));
         self.start_standby(set);
     }
 

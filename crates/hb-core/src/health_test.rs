@@ -160,6 +160,10 @@ fn carrier_loss_hands_over_without_restarting() {
     c.secs(3);
     assert_eq!(c.running_on(1), [0, 1]);
     assert_eq!(c.actions_since(0, t), [(G0, Action::Stop)]);
+    // Not avoided afterwards: handed back, n1 takes it again.
+    c.input(1, Input::Admin(AdminCommand::Standby(ResourceSet::Foreign)));
+    c.secs(5);
+    assert_eq!(c.running_on(0), [0]);
 }
 
 #[test]

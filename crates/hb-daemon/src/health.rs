@@ -194,17 +194,21 @@ pub fn describe(ev: &HealthEvent, group: impl Fn(&GroupId) -> String) -> (&'stat
         }
         HealthEvent::HandingOver { group: g, with, reason, avoid_for } => {
             let others: Vec<String> = with.iter().map(&group).collect();
-            tracing::error!(
-                "Group {}: {reason}; restarts exhausted, handing it over{}; this node is avoided \
-                 for {} s (hbctl clear to allow it again)",
-                group(g),
-                if others.is_empty() {
-                    String::new()
-                } else {
-                    format!(" with {}", others.join(", "))
-                },
-                avoid_for.as_secs()
-            );
+            let with = if others.is_empty() {
+                String::new()
+            } else {
+                format!(" with {}", others.join(", "))
+            };
+            if avoid_for.is_zero() {
+                tracing::error!("Group {}: {reason}; handing it over{with}", group(g));
+            } else {
+                tracing::error!(
+                    "Group {}: {reason}; restarts exhausted, handing it over{with}; this node \
+                     is avoided for {} s (hbctl clear to allow it again)",
+                    group(g),
+                    avoid_for.as_secs()
+                );
+            }
             ("health_handover", format!("{}: {reason}", group(g)))
         }
         HealthEvent::Stays { group: g, reason, why } => {
