@@ -14,6 +14,10 @@ use hb_testnet::cluster::Cluster;
 
 const PORT: u16 = 8080;
 
+/// One cluster at a time: four two-node clusters at once on a loaded 2-core CI machine made
+/// the timing of the web-server test (python start-up, 200 ms checks) flaky.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// `web`: a python3 HTTP server on port 8080 answering with the node's host name.
 fn web_script() -> (String, String) {
     let text = "#!/bin/sh\n\
@@ -83,6 +87,7 @@ fn calls(c: &Cluster, i: usize, what: &str) -> usize {
 
 #[test]
 fn killed_web_server_is_restarted_in_place_then_the_group_moves() {
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
     if std::process::Command::new("python3").arg("-V").output().is_err() {
         eprintln!("skipped: no python3");
         return;
@@ -181,6 +186,7 @@ fn killed_web_server_is_restarted_in_place_then_the_group_moves() {
 
 #[test]
 fn deleted_vip_is_added_back_by_its_holder_and_a_stray_copy_is_removed() {
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
     let Some(mut c) =
         cluster(hacf(&FAST, "on"), |n| format!("n1 {}/24/eth0\n", n.addr(50)), vec![])
     else {
@@ -221,6 +227,7 @@ fn deleted_vip_is_added_back_by_its_holder_and_a_stray_copy_is_removed() {
 
 #[test]
 fn hanging_check_is_killed_at_its_timeout_and_a_group_failing_everywhere_moves_once() {
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
     let svc = ("svc".to_string(), "#!/bin/sh\nexit 0\n".to_string());
     // Records its pid and a helper's, then hangs: only a process-group kill ends both.
     let hang = (
@@ -283,6 +290,7 @@ fn hanging_check_is_killed_at_its_timeout_and_a_group_failing_everywhere_moves_o
 
 #[test]
 fn carrier_loss_on_the_vip_interface_moves_the_group_while_the_heartbeat_link_stays_up() {
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
     let Some(mut c) =
         cluster(hacf(&FAST, "on"), |n| format!("n1 {}/24/vipa\n", n.addr(60)), vec![])
     else {
