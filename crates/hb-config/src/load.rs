@@ -8,6 +8,7 @@ use crate::cloud::CloudConf;
 use crate::error::{ConfigError, Warning};
 use crate::hacf::{self, HaCf, HacfOptions, DEFAULT_UDP_PORT};
 use crate::haresources::{self, Haresources, ResourceKind, ScriptRoots};
+use crate::monitors::{self, Monitors};
 use crate::text;
 
 /// Where the files are and how to check them.
@@ -21,6 +22,8 @@ pub struct LoadOptions {
     pub authkeys: PathBuf,
     /// Path of `cloud.conf`, read only when a `ReservedIP` resource needs it.
     pub cloud: PathBuf,
+    /// Path of our optional `monitors` file (absent: no checks, heartbeat 3.0.6 behaviour).
+    pub monitors: PathBuf,
     /// Where resource scripts are looked up.
     pub roots: ScriptRoots,
     /// Look up resource scripts (false: syntax only, every script is
@@ -40,6 +43,7 @@ impl LoadOptions {
             haresources: dir.join("haresources"),
             authkeys: dir.join("authkeys"),
             cloud: dir.join("cloud.conf"),
+            monitors: dir.join("monitors"),
             roots: ScriptRoots { resource_d: dir.join("resource.d"), ..ScriptRoots::default() },
             check_scripts: true,
             default_udp_port: None,
@@ -57,6 +61,8 @@ pub struct Config {
     pub haresources: Haresources,
     /// `authkeys`.
     pub authkeys: AuthKeys,
+    /// The optional `monitors` file (empty when absent).
+    pub monitors: Monitors,
     /// Everything worth telling the administrator, in file order per file.
     pub warnings: Vec<Warning>,
     /// `cloud.conf`, when a `ReservedIP` resource needs it.
@@ -90,7 +96,8 @@ impl Config {
             haresources::resolve_scripts(&mut haresources, &opts.roots)?;
         }
         let cloud = crate::cloud::load_for(&haresources, &opts.cloud)?;
-        Ok(Config { hacf, haresources, authkeys, warnings, cloud })
+        let monitors = monitors::load_monitors(&opts.monitors, &haresources, opts.check_scripts)?;
+        Ok(Config { hacf, haresources, authkeys, monitors, warnings, cloud })
     }
 
     /// Builds a configuration from file texts (no file system access, scripts unchecked,
@@ -109,7 +116,14 @@ impl Config {
         let hr_path = Path::new("haresources");
         let haresources = haresources::parse_haresources(hr_path, haresources_text)?;
         cross_check(&hacf, &haresources, &mut warnings, hr_path)?;
-        Ok(Config { hacf, haresources, authkeys, warnings, cloud: None })
+        Ok(Config {
+            hacf,
+            haresources,
+            authkeys,
+            monitors: Monitors::default(),
+            warnings,
+            cloud: None,
+        })
     }
 }
 
