@@ -320,15 +320,15 @@ fn ip6_octets(a: IpAddr) -> [u8; 16] {
     }
 }
 
+/// `s` is a 4- or 16-byte chunk (from `chunks_exact`).
 fn ip_from_slice(s: &[u8]) -> IpAddr {
-    match s.len() {
-        4 => IpAddr::V4(Ipv4Addr::new(s[0], s[1], s[2], s[3])),
-        _ => {
-            let mut o = [0u8; 16];
-            o.copy_from_slice(&s[..16]);
-            IpAddr::V6(Ipv6Addr::from(o))
-        }
+    if let Ok(o) = <[u8; 4]>::try_from(s) {
+        return IpAddr::V4(Ipv4Addr::from(o));
     }
+    let mut o = [0u8; 16];
+    let n = s.len().min(16);
+    o[..n].copy_from_slice(&s[..n]);
+    IpAddr::V6(Ipv6Addr::from(o))
 }
 
 #[cfg(test)]

@@ -13,9 +13,11 @@ pub const MAX_UNICAST_PEERS: usize = 64;
 /// Longest `preempt_delay` keepalived accepts (1000 s).
 pub const MAX_PREEMPT_DELAY: Duration = Duration::from_secs(1000);
 
-/// The state an instance wants at start (keepalived's `state MASTER|BACKUP`). Like keepalived,
-/// `Master` below priority 255 only shortens the first master-down wait to one interval plus
-/// the minimum skew; priority 255 (the address owner) becomes master at once either way.
+/// The state an instance wants at start (keepalived's `state MASTER|BACKUP`). keepalived
+/// 2.2.7 outside sync groups starts every instance in Backup for the full master-down
+/// interval whatever this says, and so does the engine; priority 255 (the address owner)
+/// becomes master at once either way. Kept for the shell (status output, the `nopreempt`
+/// with `state MASTER` warning).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum InitialState {
     /// `state BACKUP` (the default).

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::api::{Counters, Event, Input, Output, Reason, State};
 use crate::codec::{Advert, Auth, Version, MULTICAST_V4, MULTICAST_V6};
-use crate::config::{ConfigError, InitialState, InstanceConfig};
+use crate::config::{ConfigError, InstanceConfig};
 use crate::reject::Reject;
 use crate::time::Instant;
 use crate::timing;
@@ -184,14 +184,11 @@ impl Instance {
         } else if self.base_priority == PRIORITY_OWNER {
             self.become_master(Reason::Owner);
         } else {
-            let first = if self.cfg.initial_state == InitialState::Master {
-                timing::interval(self.master_adv_cs)
-                    + timing::skew_min(self.cfg.version, self.master_adv_cs)
-            } else {
-                self.master_down_interval()
-            };
+            // keepalived 2.2.7 waits the full master-down interval even with `state MASTER`
+            // (its shorter first wait applies only inside sync groups): seen in the golden
+            // capture's log, 3 s + skew with `advert_int 1`.
             self.next_master_reason = Reason::MasterDown;
-            self.main_at = Some(self.now + first);
+            self.main_at = Some(self.now + self.master_down_interval());
             self.transition(State::Backup, Reason::Startup);
         }
     }
@@ -380,3 +377,7 @@ fn later(prev: Instant, now: Instant, every: Duration) -> Instant {
         now + every
     }
 }
+
+#[cfg(test)]
+#[path = "instance_test.rs"]
+mod tests;

@@ -30,8 +30,8 @@
 //! - Time: [`Instant`], nanoseconds on the shell's monotonic clock.
 //!
 //! # Semantics
-//! - Start: Backup with the master-down timer (3 × interval + skew); with `state MASTER`,
-//!   one interval + the minimum skew; priority 255 becomes Master at once.
+//! - Start: Backup with the master-down timer (3 × interval + skew), also with
+//!   `state MASTER` as keepalived 2.2.7 does; priority 255 becomes Master at once.
 //! - Skew as keepalived computes it (see [`timing`]); v3 learns the master's interval.
 //! - Backup: a priority-0 advert cuts the wait to the skew time; adverts from an equal or
 //!   higher priority (any priority with `nopreempt`, a lower one during `preempt_delay`)

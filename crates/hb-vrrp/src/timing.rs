@@ -12,15 +12,14 @@ use crate::codec::Version;
 /// Microseconds in a centisecond.
 const US_PER_CS: u64 = 10_000;
 
-/// The skew time for `priority` (0 is treated like keepalived's unsigned arithmetic: 256).
+/// The skew time for `priority`.
 pub fn skew(version: Version, priority: u8, master_adv_cs: u32) -> Duration {
-    skew_calc(version, 256 - u64::from(priority), master_adv_cs)
-}
-
-/// The smallest skew (keepalived's `VRRP_TIMER_SKEW_MIN`): used at start-up with
-/// `state MASTER`, where the first wait is one interval plus this.
-pub fn skew_min(version: Version, master_adv_cs: u32) -> Duration {
-    skew_calc(version, 1, master_adv_cs)
+    let pri_val = 256 - u64::from(priority);
+    let us = match version {
+        Version::V3 => pri_val * u64::from(master_adv_cs) * 625 / 16,
+        Version::V2 => pri_val * 1_000_000 / 256,
+    };
+    Duration::from_micros(us)
 }
 
 /// `3 × Master_Adver_Interval + skew`.
@@ -31,14 +30,6 @@ pub fn master_down(version: Version, priority: u8, master_adv_cs: u32) -> Durati
 /// An interval in centiseconds as a duration.
 pub fn interval(cs: u32) -> Duration {
     Duration::from_micros(u64::from(cs) * US_PER_CS)
-}
-
-fn skew_calc(version: Version, pri_val: u64, master_adv_cs: u32) -> Duration {
-    let us = match version {
-        Version::V3 => pri_val * u64::from(master_adv_cs) * 625 / 16,
-        Version::V2 => pri_val * 1_000_000 / 256,
-    };
-    Duration::from_micros(us)
 }
 
 #[cfg(test)]
@@ -52,7 +43,6 @@ mod tests {
         assert_eq!(skew(Version::V2, 100, 500), Duration::from_micros(609_375));
         assert_eq!(skew(Version::V2, 255, 100), Duration::from_micros(3_906));
         assert_eq!(master_down(Version::V2, 100, 100), Duration::from_micros(3_609_375));
-        assert_eq!(skew_min(Version::V2, 100), Duration::from_micros(3_906));
     }
 
     #[test]
@@ -62,7 +52,6 @@ mod tests {
         // advert_int 0.01 s: 156 × 1 × 625 / 16 = 6 093 µs (truncated like keepalived).
         assert_eq!(skew(Version::V3, 100, 1), Duration::from_micros(6_093));
         assert_eq!(master_down(Version::V3, 100, 1), Duration::from_micros(36_093));
-        assert_eq!(skew_min(Version::V3, 1), Duration::from_micros(39));
         // Higher priority, shorter wait: the better backup always moves first.
         assert!(master_down(Version::V3, 200, 100) < master_down(Version::V3, 100, 100));
     }
