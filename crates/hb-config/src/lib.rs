@@ -14,6 +14,7 @@ pub mod authkeys;
 pub mod fuzzing;
 pub mod hacf;
 pub mod haresources;
+pub mod keepalived;
 mod load;
 pub mod time;
 
