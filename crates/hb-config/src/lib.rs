@@ -1,5 +1,6 @@
-//! Parsers for heartbeat 3.0.6's configuration files (`ha.cf`, `haresources`, `authkeys`) into
-//! typed values. No daemon state, no network: only files in, typed config or precise errors out.
+//! Parsers for heartbeat 3.0.6's configuration files (`ha.cf`, `haresources`, `authkeys`) and
+//! our optional `monitors` (health checks, see [`monitors`]) into typed values. No daemon state,
+//! no network: only files in, typed config or precise errors out.
 //!
 //! Contract: every value of the returned types is valid as heartbeat 3.0.6 validates it (timer
 //! relations, media syntax, key methods, known resource scripts); defaults heartbeat derives are
@@ -16,6 +17,7 @@ pub mod hacf;
 pub mod haresources;
 pub mod keepalived;
 mod load;
+pub mod monitors;
 pub mod time;
 
 pub use authkeys::{AuthKey, AuthKeys, AuthMethod, KeyIndex, Secret};
@@ -25,3 +27,4 @@ pub use haresources::{
     Haresources, IpAddrSpec, Resource, ResourceGroup, ResourceKind, ScriptRoots,
 };
 pub use load::{Config, LoadOptions};
+pub use monitors::Monitors;

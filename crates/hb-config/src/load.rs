@@ -7,6 +7,7 @@ use crate::authkeys::{self, AuthKeys};
 use crate::error::{ConfigError, Warning};
 use crate::hacf::{self, HaCf, HacfOptions, DEFAULT_UDP_PORT};
 use crate::haresources::{self, Haresources, ResourceKind, ScriptRoots};
+use crate::monitors::{self, Monitors};
 use crate::text;
 
 /// Where the files are and how to check them.
@@ -18,6 +19,8 @@ pub struct LoadOptions {
     pub haresources: PathBuf,
     /// Path of `authkeys`.
     pub authkeys: PathBuf,
+    /// Path of our optional `monitors` file (absent: no checks, heartbeat 3.0.6 behaviour).
+    pub monitors: PathBuf,
     /// Where resource scripts are looked up.
     pub roots: ScriptRoots,
     /// Look up resource scripts (false: syntax only, every script is
@@ -36,6 +39,7 @@ impl LoadOptions {
             hacf: dir.join("ha.cf"),
             haresources: dir.join("haresources"),
             authkeys: dir.join("authkeys"),
+            monitors: dir.join("monitors"),
             roots: ScriptRoots { resource_d: dir.join("resource.d"), ..ScriptRoots::default() },
             check_scripts: true,
             default_udp_port: None,
@@ -53,6 +57,8 @@ pub struct Config {
     pub haresources: Haresources,
     /// `authkeys`.
     pub authkeys: AuthKeys,
+    /// The optional `monitors` file (empty when absent).
+    pub monitors: Monitors,
     /// Everything worth telling the administrator, in file order per file.
     pub warnings: Vec<Warning>,
 }
@@ -83,7 +89,8 @@ impl Config {
         if opts.check_scripts {
             haresources::resolve_scripts(&mut haresources, &opts.roots)?;
         }
-        Ok(Config { hacf, haresources, authkeys, warnings })
+        let monitors = monitors::load_monitors(&opts.monitors, &haresources, opts.check_scripts)?;
+        Ok(Config { hacf, haresources, authkeys, monitors, warnings })
     }
 
     /// Builds a configuration from file texts (no file system access, scripts unchecked,
@@ -102,7 +109,7 @@ impl Config {
         let hr_path = Path::new("haresources");
         let haresources = haresources::parse_haresources(hr_path, haresources_text)?;
         cross_check(&hacf, &haresources, &mut warnings, hr_path)?;
-        Ok(Config { hacf, haresources, authkeys, warnings })
+        Ok(Config { hacf, haresources, authkeys, monitors: Monitors::default(), warnings })
     }
 }
 

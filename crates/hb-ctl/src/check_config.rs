@@ -147,6 +147,52 @@ pub fn effective_settings(c: &Config) -> Vec<String> {
         let rs: Vec<String> = g.resources.iter().map(resource).collect();
         out.push(format!("group {} {}", g.preferred_node, rs.join(" ")));
     }
+    out.extend(monitor_settings(&c.monitors));
+    out
+}
+
+/// `monitor …` and `policy …` lines for the `monitors` file (nothing when it is absent).
+fn monitor_settings(m: &hb_config::Monitors) -> Vec<String> {
+    use hb_config::monitors::MonitorKind;
+    let mut out = Vec::new();
+    let mut groups: Vec<&str> = Vec::new();
+    for c in &m.checks {
+        let what = match &c.kind {
+            MonitorKind::Status => "status".to_owned(),
+            MonitorKind::Exec { program, args } => {
+                let mut s = format!("exec:{}", program.display());
+                for a in args {
+                    s.push(' ');
+                    s.push_str(a);
+                }
+                s
+            }
+            MonitorKind::Tcp { host, port } if host.contains(':') => format!("tcp:[{host}]:{port}"),
+            MonitorKind::Tcp { host, port } => format!("tcp:{host}:{port}"),
+            MonitorKind::Http { url, expect, .. } => format!("{url} expect={expect}"),
+        };
+        out.push(format!(
+            "monitor {} {what} interval={} timeout={} fall={} rise={} delay={}",
+            c.resource,
+            format_time(c.interval),
+            format_time(c.timeout),
+            c.fall,
+            c.rise,
+            format_time(c.delay)
+        ));
+        if !groups.contains(&c.group_key.as_str()) {
+            groups.push(&c.group_key);
+        }
+    }
+    for p in &m.policies {
+        if !groups.contains(&p.group_key.as_str()) {
+            groups.push(&p.group_key);
+        }
+    }
+    for g in groups {
+        let p = m.policy_for(g);
+        out.push(format!("policy {g} restarts={} window={}", p.restarts, format_time(p.window)));
+    }
     out
 }
 

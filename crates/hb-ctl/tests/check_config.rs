@@ -215,3 +215,47 @@ fn world_readable_authkeys_is_refused() {
         format!("{}: mode 0644 lets group or others access the keys; run `chmod 600 {}` (heartbeat refuses such a file)\n", p.display(), p.display())
     );
 }
+
+#[test]
+fn monitors_file_is_checked_and_printed() {
+    let s = Staged::new("mysql-pair-web", true);
+    // Without the file: no monitor lines at all (behaviour as heartbeat 3.0.6).
+    let o = s.run(&[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(!stdout(&o).contains("monitor "), "{}", stdout(&o));
+    std::fs::write(
+        s.dir.join("monitors"),
+        "# checks\nhttpd status interval=200ms timeout=150ms fall=2\n\
+         httpd http://172.16.1.164/ expect=200\n\
+         group IPaddr::172.16.1.164/24/eth0 restarts=3 window=5min\n",
+    )
+    .unwrap();
+    let o = s.run(&[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    for line in [
+        "monitor httpd status interval=200ms timeout=150ms fall=2 rise=1 delay=0",
+        "monitor httpd http://172.16.1.164/ expect=200 interval=2 timeout=5 fall=1 rise=1 delay=0",
+        "policy IPaddr::172.16.1.164/24/eth0 restarts=3 window=300",
+    ] {
+        assert!(out.lines().any(|l| l == line), "no `{line}` in\n{out}");
+    }
+    s.edit("monitors", "fall=2", "fall=two");
+    let o = s.run(&[]);
+    assert_eq!(o.status.code(), Some(1));
+    let monitors = s.dir.join("monitors");
+    assert_eq!(
+        stderr(&o).trim(),
+        format!("{}:2:43: expected a whole number from 1 to 1000, found `two`", monitors.display())
+    );
+    std::fs::write(&monitors, "nginx status\n").unwrap();
+    let o = s.run(&[]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).starts_with(&format!("{}:1:1: no resource `nginx`", monitors.display())));
+    std::fs::write(&monitors, "httpd exec:/nonexistent/chk\n").unwrap();
+    let o = s.run(&[]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("is not an executable file"), "{}", stderr(&o));
+    let o = s.run(&["--syntax-only"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}

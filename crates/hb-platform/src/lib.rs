@@ -12,6 +12,8 @@
 //!   mark [`ipaddr::ADDRESS_PROTO`] so a restarted daemon can find what a crashed one left).
 //! - [`garp`]: gratuitous ARP on an `AF_PACKET` socket and IPv6 unsolicited neighbour adverts.
 //! - [`script`]: resource scripts (`resource.d`, `init.d`, OCF) with timeouts and group kill.
+//! - [`check`]: health checks (program, resource status, TCP, HTTP) with fall/rise, shared by
+//!   the heartbeat and keepalived modes.
 //! - [`state`]: persistent generation number and node UUID, written atomically.
 //! - [`logging`]: heartbeat's log-line format to files, syslog and stderr via `tracing`.
 
@@ -38,6 +40,7 @@
 //! # }
 //! ```
 
+pub mod check;
 mod error;
 pub mod garp;
 pub mod ipaddr;

@@ -14,7 +14,7 @@
 //! LSB exit code instead (0 running, 1–3 stopped, anything else unknown). OCF agents are asked
 //! `monitor` and mapped by OCF code (0 and 8 running, 7 stopped, others failed).
 
-mod process;
+pub(crate) mod process;
 mod resource;
 mod status;
 
@@ -273,7 +273,7 @@ fn action_word(action: Action, ocf: bool) -> &'static str {
     }
 }
 
-fn is_executable(p: &Path) -> bool {
+pub(crate) fn is_executable(p: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt;
     std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
 }

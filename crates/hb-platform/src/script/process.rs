@@ -29,12 +29,45 @@ impl Tail {
     }
 }
 
+/// Extra knobs of one run beyond [`RunOptions`] (used by health checks).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct SpawnExtras {
+    /// Log the captured output line by line (resource actions do; frequent checks do not).
+    pub quiet: bool,
+    /// Run as this `(uid, gid)` instead of the daemon's user.
+    pub run_as: Option<(u32, u32)>,
+}
+
+/// Kills a process group if the run is abandoned (its future dropped, e.g. a check stopped
+/// mid-run): `kill_on_drop` alone would kill only the leader and leave its helpers.
+struct GroupGuard(Option<i32>);
+
+impl Drop for GroupGuard {
+    fn drop(&mut self) {
+        if let Some(pgid) = self.0.take() {
+            let _ = killpg(Pid::from_raw(pgid), Signal::SIGKILL);
+        }
+    }
+}
+
 pub(super) async fn run_command(
     program: &Path,
     args: &[String],
     opts: &RunOptions,
     extra_env: &[(String, String)],
     name: &str,
+) -> Result<ScriptOutcome> {
+    run_command_with(program, args, opts, extra_env, name, SpawnExtras::default()).await
+}
+
+/// [`run_command`] with [`SpawnExtras`].
+pub(crate) async fn run_command_with(
+    program: &Path,
+    args: &[String],
+    opts: &RunOptions,
+    extra_env: &[(String, String)],
+    name: &str,
+    extras: SpawnExtras,
 ) -> Result<ScriptOutcome> {
     let mut cmd = Command::new(program);
     cmd.args(args)
@@ -46,9 +79,13 @@ pub(super) async fn run_command(
         .stderr(Stdio::piped())
         .process_group(0)
         .kill_on_drop(true);
+    if let Some((uid, gid)) = extras.run_as {
+        cmd.uid(uid).gid(gid);
+    }
     let mut child =
         cmd.spawn().map_err(|e| PlatformError::io(format!("spawn {}", program.display()), e))?;
     let pgid = child.id().and_then(|id| i32::try_from(id).ok());
+    let mut guard = GroupGuard(pgid);
     let tail = Arc::new(Mutex::new(Tail { buf: Vec::new(), limit: opts.output_limit.max(1) }));
     let mut readers = Vec::new();
     if let Some(out) = child.stdout.take() {
@@ -59,12 +96,13 @@ pub(super) async fn run_command(
     }
     let status = match tokio::time::timeout(opts.timeout, child.wait()).await {
         Ok(status) => {
+            // Exited on its own: whatever it left running in its group (a started daemon)
+            // is meant to stay.
+            guard.0 = None;
             Some(status.map_err(|e| PlatformError::io(format!("wait {}", program.display()), e))?)
         }
         Err(_) => {
-            if let Some(pgid) = pgid {
-                let _ = killpg(Pid::from_raw(pgid), Signal::SIGKILL);
-            }
+            drop(guard);
             let _ = child.wait().await;
             None
         }
@@ -83,8 +121,10 @@ pub(super) async fn run_command(
         let t = tail.lock().unwrap_or_else(|p| p.into_inner());
         String::from_utf8_lossy(&t.buf).into_owned()
     };
-    for line in output.lines().filter(|l| !l.trim().is_empty()) {
-        tracing::info!("{name}: {line}");
+    if !extras.quiet {
+        for line in output.lines().filter(|l| !l.trim().is_empty()) {
+            tracing::info!("{name}: {line}");
+        }
     }
     Ok(match status {
         None => ScriptOutcome::TimedOut { output_tail: output },
