@@ -3,6 +3,7 @@
 //! heartbeat 3.0.6's tool of that name; as `hbctl` it offers the subcommands below.
 
 mod check_config;
+mod check_keepalived;
 mod cl_status;
 mod daemon;
 mod decode_packet;
