@@ -10,6 +10,7 @@ pub mod control;
 pub mod daemon;
 pub mod fence;
 pub mod guardian;
+pub mod keepalived_cli;
 pub mod mailto;
 pub mod notify;
 pub mod pidfile;
