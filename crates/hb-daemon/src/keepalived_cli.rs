@@ -10,6 +10,9 @@ use hb_config::keepalived::{check_interfaces, load_keepalived, DEFAULT_CONF};
 
 /// keepalived's exit status when `-t` finds a configuration error.
 pub const EXIT_CONFIG_TEST: i32 = 5;
+/// keepalived's exit status when `-t` finds scripts configured without
+/// `enable_script_security` (and no other error).
+pub const EXIT_CONFIG_TEST_SECURITY: i32 = 6;
 /// Exit status when the configuration file cannot be read at all.
 pub const EXIT_CONFIG: i32 = 4;
 
@@ -95,6 +98,23 @@ pub fn config_test(file: &Path, exists: impl Fn(&str) -> bool) -> i32 {
     if conf.has_errors() || !missing.is_empty() {
         return EXIT_CONFIG_TEST;
     }
+    let notifies =
+        conf.instances.iter().map(|i| &i.notify).chain(conf.sync_groups.iter().map(|g| &g.notify));
+    let any_notify = notifies.into_iter().any(|n| {
+        n.master.is_some()
+            || n.backup.is_some()
+            || n.fault.is_some()
+            || n.stop.is_some()
+            || n.any.is_some()
+    });
+    if (!conf.scripts.is_empty() || any_notify) && !conf.global.enable_script_security {
+        eprintln!(
+            "{}: SECURITY VIOLATION - scripts are configured but enable_script_security is not \
+             set in global_defs (keepalived -t fails with status 6 on this)",
+            file.display()
+        );
+        return EXIT_CONFIG_TEST_SECURITY;
+    }
     0
 }
 
@@ -120,6 +140,11 @@ mod tests {
         assert_eq!(run("vrrp_instance V {\n interface e0\n}\n", &["e0"]), EXIT_CONFIG_TEST);
         let d = tempfile::tempdir().unwrap();
         assert_eq!(config_test(&d.path().join("none.conf"), |_| true), EXIT_CONFIG);
+        let scripted = OK
+            .replace(" virtual_router_id 5\n", " virtual_router_id 5\n notify_master /bin/true\n");
+        assert_eq!(run(&scripted, &["e0"]), EXIT_CONFIG_TEST_SECURITY);
+        let secured = format!("global_defs {{\n enable_script_security\n}}\n{scripted}");
+        assert_eq!(run(&secured, &["e0"]), 0);
     }
 
     #[test]
