@@ -64,3 +64,26 @@ pub fn cloud_conf(data: &[u8]) {
         }
     }
 }
+
+/// Parses `data` as keepalived.conf (includes not followed); on success checks every kept
+/// instance is one keepalived would run and every script has a command.
+pub fn keepalived(data: &[u8]) {
+    use crate::keepalived::{parse_keepalived_no_include, Auth};
+    let Ok(text) = std::str::from_utf8(data) else { return };
+    if let Ok(c) = parse_keepalived_no_include(Path::new("keepalived.conf"), text) {
+        for i in &c.instances {
+            assert!(i.vrid >= 1 && i.priority >= 1, "vrid/priority 0: {i:?}");
+            assert!(!i.interface.is_empty(), "no interface: {i:?}");
+            assert!(matches!(i.version, 2 | 3), "version {}", i.version);
+            assert!(!i.advert_int.is_zero(), "advert_int 0");
+            if i.version == 2 {
+                assert_eq!(i.advert_int.subsec_nanos(), 0, "v2 advert_int not whole seconds");
+            }
+            if let Some(Auth::Pass(p)) = &i.auth {
+                assert!(p.len() <= 8, "auth_pass longer than 8 bytes kept");
+            }
+        }
+        assert!(c.scripts.iter().all(|s| !s.command.argv.is_empty()), "script without command");
+        assert!(c.findings.iter().all(|f| f.location.line >= 1), "finding without line");
+    }
+}

@@ -16,6 +16,7 @@ pub mod cloud;
 pub mod fuzzing;
 pub mod hacf;
 pub mod haresources;
+pub mod keepalived;
 mod load;
 pub mod metrics_cf;
 pub mod monitors;

@@ -9,11 +9,12 @@ type Entry = fn(&[u8]);
 #[test]
 fn replay_fuzz_corpus() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus");
-    let targets: [(&str, Entry); 4] = [
+    let targets: [(&str, Entry); 5] = [
         ("hacf", hb_config::fuzzing::hacf),
         ("haresources", hb_config::fuzzing::haresources),
         ("authkeys", hb_config::fuzzing::authkeys),
         ("cloud_conf", hb_config::fuzzing::cloud_conf),
+        ("keepalived", hb_config::fuzzing::keepalived),
     ];
     for (name, entry) in targets {
         let mut n = 0;
@@ -41,6 +42,14 @@ fn seeds_are_accepted_by_their_parser() {
         let text = std::fs::read_to_string(&path).expect("utf-8 seed");
         assert!(hb_config::authkeys::parse_authkeys(&path, &text).is_ok(), "{}", path.display());
     }
+    let mut kept = 0;
+    for file in std::fs::read_dir(root.join("keepalived")).expect("corpus dir") {
+        let path = file.expect("dir entry").path();
+        let text = std::fs::read_to_string(&path).expect("utf-8 seed");
+        let c = hb_config::keepalived::parse_keepalived_no_include(&path, &text);
+        kept += c.map(|c| c.instances.len()).unwrap_or(0);
+    }
+    assert!(kept >= 6, "keepalived seeds give only {kept} instances");
     for file in std::fs::read_dir(root.join("haresources")).expect("corpus dir") {
         let path = file.expect("dir entry").path();
         let text = std::fs::read_to_string(&path).expect("utf-8 seed");

@@ -28,10 +28,16 @@ pub struct Args {
     /// Check syntax only: do not look up resource scripts.
     #[arg(long)]
     pub syntax_only: bool,
+    /// Check this keepalived.conf instead of /etc/ha.d and print its effective VRRP instances.
+    #[arg(long, value_name = "FILE")]
+    pub keepalived: Option<PathBuf>,
 }
 
 /// Runs the check; exits with status 1 on an invalid configuration.
 pub fn run(args: &Args) -> anyhow::Result<()> {
+    if let Some(file) = &args.keepalived {
+        std::process::exit(crate::check_keepalived::run(file));
+    }
     let mut opts = LoadOptions::for_dir(&args.dir);
     opts.roots.resource_d = args.resource_d.clone().unwrap_or_else(|| args.dir.join("resource.d"));
     opts.roots.init_d = args.init_d.clone();

@@ -4,6 +4,7 @@
 
 mod check_cloud;
 mod check_config;
+mod check_keepalived;
 mod cl_status;
 mod clear;
 mod daemon;

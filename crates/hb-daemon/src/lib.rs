@@ -13,6 +13,7 @@ pub mod daemon;
 pub mod fence;
 pub mod guardian;
 pub mod health;
+pub mod keepalived_cli;
 pub mod mailto;
 pub mod metrics;
 pub mod notify;

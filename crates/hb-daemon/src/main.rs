@@ -16,6 +16,11 @@ use hb_daemon::setup::Paths;
 const START_WAIT: Duration = Duration::from_secs(60);
 
 fn main() {
+    let argv: Vec<String> = std::env::args().collect();
+    // Started through the `keepalived` link: keepalived's command line, not heartbeat's.
+    if argv.first().and_then(|a| a.rsplit('/').next()) == Some("keepalived") {
+        std::process::exit(hb_daemon::keepalived_cli::main(&argv[1..]));
+    }
     let cli = Cli::parse();
     let cmdname = std::env::args()
         .next()
