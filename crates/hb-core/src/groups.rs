@@ -189,6 +189,9 @@ impl Node {
         let g = group.0 as usize;
         let Some(rt) = self.groups.get(g) else { return };
         let me = self.name(self.me);
+        // Only the nice modes can offer a group to a peer (the standby exchange); legacy
+        // peers have none, so there a failing group keeps being retried here, with back-off.
+        let can_hand_off = self.is_nice();
         match (action, rt.state) {
             (Action::Start, GroupState::Starting) => match result {
                 ActionResult::Ok => {
@@ -225,10 +228,12 @@ impl Node {
                         rt.state = GroupState::Stopped;
                         // A failed start is retried here (scripts fail transiently), then the
                         // group is offered to a peer once; after that (or if it cannot be
-                        // offered) retries continue with an exponential back-off.
+                        // offered) retries continue with an exponential back-off, each failure
+                        // reported (Event::StartFailed, the daemon's alert), never abandoned.
                         let counted = failed && std::mem::take(&mut rt.retry_ok);
                         let n = rt.start_failures;
-                        rt.handoff_pending = counted && n == LOCAL_START_RETRIES + 1;
+                        rt.handoff_pending =
+                            counted && can_hand_off && n == LOCAL_START_RETRIES + 1;
                         if counted && !rt.handoff_pending {
                             rt.retry_at = Some(self.now + retry_delay(self.cfg.deadtime, n));
                         }

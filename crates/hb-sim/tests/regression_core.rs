@@ -1,8 +1,6 @@
 //! Minimal reproductions of hb-core bugs this simulator found (diagnoses in
-//! `known_core_failures/mod.rs`). Each asserts the correct behaviour. The ignored ones still
-//! fail on the current core: run them with `cargo test -p hb-sim --test regression_core --
-//! --ignored` and un-ignore each once the core is fixed. The others were found failing on an
-//! earlier hb-core and have since been fixed there; they stay as regression tests.
+//! `known_core_failures/mod.rs`). Each asserts the correct behaviour and none is ignored: each
+//! was found failing on an earlier hb-core and has since been fixed there.
 
 use hb_sim::faults::ScheduledFault;
 use hb_sim::scenario::FailbackMode;
@@ -68,18 +66,26 @@ fn three_node_failback_after_shutdown_and_crash() {
     check(52189, &Knobs { media: Some(1), quiet: false, ..k });
 }
 
+/// Finding D, fixed: in legacy mode (no standby exchange to hand a group over) a group whose
+/// start failed three times in a row is still retried with back-off, never abandoned.
 #[test]
-#[ignore = "known hb-core failure D: three nodes, legacy, a group runs nowhere with no fault"]
 fn legacy_three_node_group_runs_somewhere_without_faults() {
     let k = scripted(3, FailbackMode::Legacy, &[]);
     check(52996, &Knobs { media: Some(2), quiet: false, ..k });
 }
 
 #[test]
-#[ignore = "known hb-core failure D: legacy, a group given up after three failed starts runs nowhere"]
 fn legacy_two_node_group_given_up_after_failed_starts_runs_somewhere() {
     let k = scripted(2, FailbackMode::Legacy, &[]);
     check(4140, &Knobs { media: Some(1), quiet: false, ..k });
+}
+
+/// Finding D again, from a fresh sweep: the preferred node restarts after a crash, the peer's
+/// starts failed meanwhile, and its own three failed starts left the group nowhere.
+#[test]
+fn legacy_group_failing_on_both_nodes_after_a_crash_is_retried() {
+    let k = scripted(2, FailbackMode::Legacy, &["8761:crash:0", "10004:restart:0"]);
+    check(7000021, &Knobs { media: Some(1), quiet: false, ..k });
 }
 
 /// Finding I, fixed: silence is measured from the first packet heard, not from our boot.
