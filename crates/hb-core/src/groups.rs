@@ -283,8 +283,16 @@ impl Node {
         if self.pending_machdown && self.actions_idle() {
             self.pending_machdown = false;
             if self.shutdown == Shutdown::None && self.is_nice() {
-                let body = self.with_claims(wire_msg::resource_machdown());
-                self.send(body);
+                if self.held_set().has_foreign() {
+                    let body = self.with_claims(wire_msg::resource_machdown());
+                    self.send(body);
+                } else {
+                    // The taken-over groups were let go meanwhile (a split brain resolved in
+                    // the owner's favour): `mach_down` would claim `foreign` falsely and the
+                    // owner, seeing them claimed, would never retry a failed start. Say what
+                    // we really hold.
+                    self.send_full_resource(true, None);
+                }
             }
         }
         match self.shutdown {

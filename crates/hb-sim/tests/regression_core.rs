@@ -198,3 +198,27 @@ fn shutdown_never_leaves_a_group_running() {
 fn restarted_peer_is_not_declared_dead_while_talking() {
     check(1722, &Knobs::default());
 }
+
+/// Found by the settled schedule (seed 7100056): a split brain resolved in the owner's
+/// favour while the other node's takeover was still running; that node then sent
+/// `mach_down` claiming `foreign` although it had let the group go, so the owner, whose own
+/// start had failed meanwhile, saw the group claimed and never retried it. It ran nowhere.
+#[test]
+fn a_released_takeover_is_not_claimed_by_mach_down() {
+    let k = scripted(
+        2,
+        FailbackMode::Off,
+        &[
+            "9293:crash:1",
+            "12678:restart:1",
+            "21980:partition:2:1:one-way",
+            "25027:heal",
+            "34519:crash:0",
+            "39001:restart:0",
+            "47841:takeover:0:foreign",
+            "65950:partition:2:1:two-way",
+            "66925:heal",
+        ],
+    );
+    check(7100056, &Knobs { media: Some(2), safety_secs: Some(76), quiet: false, ..k });
+}

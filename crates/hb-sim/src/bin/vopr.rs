@@ -9,9 +9,10 @@ use std::time::{Duration, Instant};
 
 use hb_sim::arbitration::FenceModel;
 use hb_sim::faults::ScheduledFault;
-use hb_sim::invariants::standard;
+use hb_sim::invariants::{expected_to_check, standard, MIN_SWEEP_SEEDS};
 use hb_sim::mutants::Mutation;
 use hb_sim::scenario::FailbackMode;
+use hb_sim::settled::ScheduleStyle;
 use hb_sim::{Knobs, RunOptions, Scenario};
 
 struct Args {
@@ -31,7 +32,7 @@ struct Args {
 fn usage() -> &'static str {
     "usage: vopr [--seed S | --seeds N [--first F]] [--time-budget SECS] [--nodes N] [--media M] \
      [--failback on|off|legacy] [--safety-secs S] [--heal-secs S] [--quiet] [--model] \
-     [--arbitration] [--ping on|off] [--fencing OK_PPM:MIN_MS:MAX_MS] [--groups G] \
+     [--arbitration] [--schedule classic|settled] [--ping on|off] [--fencing OK_PPM:MIN_MS:MAX_MS] [--groups G] \
      [--fault AT_MS:KIND[:ARGS]]... [--no-faults] [--mutant NAME:NODE] [--skip-checker NAME]... [-v] [--log] \
      [--emit-known] [--minimize]"
 }
@@ -81,6 +82,9 @@ fn parse() -> Result<Args, String> {
             }
             "--fencing" => a.knobs.fencing = Some(FenceModel::parse_arg(&value("--fencing")?)?),
             "--groups" => a.knobs.groups = Some(num(value("--groups")?)? as usize),
+            "--schedule" => {
+                a.knobs.schedule = Some(ScheduleStyle::parse_arg(&value("--schedule")?)?)
+            }
             "--model" => a.knobs.model = true,
             "--fault" => {
                 let f = ScheduledFault::parse_arg(&value("--fault")?)?;
@@ -198,7 +202,20 @@ fn main() -> ExitCode {
         let v: Vec<String> = by_invariant.iter().map(|(n, c)| format!("{n} {c}")).collect();
         println!("failures by invariant: {}", v.join(", "));
     }
-    if failed > 0 {
+    // A sweep whose checker never judged anything proves nothing about that checker's promise.
+    let mut vacuous = Vec::new();
+    if args.seed.is_none() && ran >= MIN_SWEEP_SEEDS {
+        for name in expected_to_check(&args.knobs) {
+            let made = checks.iter().find(|(n, _)| *n == name).map_or(0, |(_, c)| *c);
+            if made == 0 && !args.skip.iter().any(|s| s == name) {
+                vacuous.push(name);
+            }
+        }
+    }
+    for name in &vacuous {
+        println!("FAILED: checker {name} made no check in {ran} seeds (it should have)");
+    }
+    if failed > 0 || !vacuous.is_empty() {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
