@@ -87,6 +87,14 @@ impl Node {
                 self.groups[g].retry_at = Some(self.now + self.cfg.deadtime);
                 continue;
             }
+            if idle && settled && self.is_nice() && self.claimed_by_any_peer(g) {
+                // A peer's claim may be stale: its release (a split brain resolved in our
+                // favour) can still be in flight, and nothing else would bring the retry
+                // back once it lands. Look again until we run the group or the claim is real
+                // (the peer then keeps stating it; the check is one comparison per deadtime).
+                self.groups[g].retry_at = Some(self.now + self.cfg.deadtime);
+                continue;
+            }
             if ours && idle && settled && !self.takeover_blocked() {
                 let reason = if self.pref(g) == self.me {
                     OwnershipReason::Startup

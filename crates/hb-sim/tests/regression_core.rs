@@ -229,3 +229,19 @@ fn a_released_takeover_is_not_claimed_by_mach_down() {
     );
     check(7100056, &Knobs { media: Some(2), safety_secs: Some(76), quiet: false, ..k });
 }
+
+/// Found by the settled schedule (seed 8000517, three nodes): the preferred node restarts,
+/// wins the split brain, and its start fails; its retry fell due before the loser's release
+/// (a retransmission) arrived, saw the group still claimed, and was dropped for good. The
+/// group ran nowhere. A retry that finds the group claimed now looks again a deadtime later.
+#[test]
+fn a_retry_that_meets_a_stale_claim_looks_again() {
+    let k = scripted(3, FailbackMode::Off, &["6747:crash:2", "11966:restart:2"]);
+    check(8000517, &Knobs { media: Some(1), safety_secs: Some(47), quiet: false, ..k });
+}
+
+/// Finding D's off-mode reproduction after churn (seed 3791): fixed by the same change.
+#[test]
+fn off_mode_group_runs_somewhere_after_churn() {
+    check(3791, &classic());
+}
