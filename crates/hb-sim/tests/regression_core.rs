@@ -245,3 +245,34 @@ fn a_retry_that_meets_a_stale_claim_looks_again() {
 fn off_mode_group_runs_somewhere_after_churn() {
     check(3791, &classic());
 }
+
+/// Seed 51009 (three nodes, auto_failback on; "runs nowhere", undiagnosed until now): a late
+/// retransmission of a peer's old `mach_down` overwrote its newer claims, so after a failback
+/// standby the releasing node believed a third node had the group and did not take it back;
+/// the preferred node, just starting, had not answered the request. Older partial statements
+/// are now history, like older full ones.
+#[test]
+fn a_late_mach_down_retransmission_does_not_undo_newer_claims() {
+    let k = scripted(
+        3,
+        FailbackMode::On,
+        &[
+            "3422:crash:0",
+            "3960:crash:1",
+            "4460:restart:1",
+            "4822:restart:0",
+            "9628:link-down:2:1",
+            "11136:crash:2",
+            "11750:crash:1",
+            "11967:link-down:1:0",
+            "12056:link-up:2:1",
+            "13536:restart:2",
+            "14129:link-up:1:0",
+            "14632:restart:1",
+            "16093:crash:1",
+            "18361:partition:6:1:two-way",
+            "19177:restart:1",
+        ],
+    );
+    check(51009, &Knobs { media: Some(2), safety_secs: Some(20), quiet: false, ..k });
+}
