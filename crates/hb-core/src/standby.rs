@@ -114,6 +114,16 @@ impl Node {
         let for_me = for_node.is_none_or(|n| n == self.cfg.local_node);
         match info {
             "me" => {
+                // A request whose exchange is already over (a late retransmission: the
+                // requester has since been in flux and stable again) gets no answer: its
+                // sender no longer waits, and acting on it would hold us as its partner for
+                // PARTNER_TIMEOUT. A follow-up sent before the request (heartbeat does) is
+                // only the first half of that and does not count.
+                let log = &self.peers[i].stable_log;
+                let flux = log.iter().position(|(s, stable)| *s > seq && !*stable);
+                if flux.is_some_and(|k| log.iter().skip(k + 1).any(|(_, stable)| *stable)) {
+                    return;
+                }
                 let ok = self.standby == Standby::Not
                     && !self.takeover_blocked()
                     && self.rsc == RscState::Stable

@@ -276,3 +276,33 @@ fn a_late_mach_down_retransmission_does_not_undo_newer_claims() {
     );
     check(51009, &Knobs { media: Some(2), safety_secs: Some(20), quiet: false, ..k });
 }
+
+/// Found by a five-node campaign (seed 9000050): a late retransmission of a finished standby
+/// request (`ask_resources info=me`) made its group's preferred node the partner of an
+/// exchange nobody was running, for heartbeat's one-hour partner timeout; it refused every
+/// failback meanwhile and the holder handed the group out and took it back twice a second.
+/// A request older than the requester's last applied statement is now ignored.
+#[test]
+fn a_late_standby_request_retransmission_is_ignored() {
+    let k = scripted(
+        5,
+        FailbackMode::On,
+        &[
+            "4339:partition:18:13:two-way",
+            "5548:crash:1",
+            "5556:crash:4",
+            "6932:restart:1",
+            "7093:heal",
+            "7364:restart:4",
+            "10337:crash:4",
+            "11697:link-down:1:1",
+            "11708:restart:4",
+            "14661:shutdown:4",
+            "14919:link-up:1:1",
+            "14965:crash:3",
+            "15192:takeover:0:foreign",
+            "16853:restart:4",
+        ],
+    );
+    check(9000050, &Knobs { media: Some(2), safety_secs: Some(20), quiet: false, ..k });
+}
