@@ -62,7 +62,7 @@ impl GroupRt {
 }
 
 /// How often a failed start is retried on the same node before the group is handed over.
-const LOCAL_START_RETRIES: u8 = 2;
+pub(crate) const LOCAL_START_RETRIES: u8 = 2;
 
 impl Node {
     /// Earliest pending start retry.

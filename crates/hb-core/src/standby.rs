@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use crate::api::{AdminCommand, Event, OwnershipReason, ResourceSet};
+use crate::groups::GroupState;
 use crate::node::{Comm, Node, Shutdown};
 use crate::resources::RscState;
 use crate::timers::Timer;
@@ -294,6 +295,23 @@ impl Node {
                 self.groups[g].needs_failback = self.pref(g) != self.me;
             }
         }
+        self.retry_unclaimed_failed();
+    }
+
+    /// A failing group offered to the peers (it was not running, so it is not among the
+    /// released ones above) that nobody took is retried here with back-off, not abandoned.
+    pub(crate) fn retry_unclaimed_failed(&mut self) {
+        for g in 0..self.groups.len() {
+            let rt = &self.groups[g];
+            let failing = !rt.want
+                && rt.state == GroupState::Stopped
+                && rt.start_failures > crate::groups::LOCAL_START_RETRIES
+                && rt.retry_at.is_none();
+            if failing && !self.claimed_by_any_peer(g) {
+                let delay = crate::groups::retry_delay(self.cfg.deadtime, rt.start_failures);
+                self.groups[g].retry_at = Some(self.now + delay);
+            }
+        }
     }
 
     pub(crate) fn finish_giving_up(&mut self, set: ResourceSet) {
@@ -324,6 +342,7 @@ impl Node {
                 // An automatic failback the partner could not take then (it was in flux, or
                 // a message was lost) is tried again rather than forgotten.
                 self.check_failbacks(true);
+                self.retry_unclaimed_failed();
             }
             Standby::Done(_) => {
                 self.standby = Standby::Not;

@@ -306,3 +306,18 @@ fn a_late_standby_request_retransmission_is_ignored() {
     );
     check(9000050, &Knobs { media: Some(2), safety_secs: Some(20), quiet: false, ..k });
 }
+
+/// Found by a five-node campaign (seed 9200050, auto_failback on): a group failing on the
+/// node that held it was offered to the peers by standby; the only node that would take it
+/// (its preferred node, just restarted) was still in flux and ignored the request, and a
+/// group that is not running is not among those the standby check gives back, so it ran
+/// nowhere for good. The requester now retries it with back-off when nobody took it.
+#[test]
+fn a_failing_group_nobody_took_after_its_hand_off_is_retried() {
+    let k = Knobs {
+        nodes: Some(5),
+        schedule: Some(hb_sim::settled::ScheduleStyle::Settled),
+        ..Knobs::default()
+    };
+    check(9200050, &k);
+}
