@@ -65,6 +65,11 @@
 //! - 52169 (`--nodes 3 --schedule classic`): liveness, a group runs nowhere after 16 faults of
 //!   churn; not diagnosed.
 //! - 51009: fixed (a late `mach_down` retransmission undid newer claims).
+//! - Campaign `vopr --nodes-cycle 2,3,5,8 --first 9300000` (3,156 seeds, 319 simulated
+//!   node-hours) failed 3, all `single-owner`, none diagnosed: 9300382 (`--nodes 5`) and
+//!   9301415 (`--nodes 8`) are legacy with shutdowns during partitions, B-like; 9300197
+//!   (`--nodes 3`, auto_failback on: standby all right after a partition heal, then a later
+//!   standby exchange) leaves node1 and node2 both holding group 0, E-like.
 //!
 //! Found and since fixed in hb-core (kept as regression tests in `regression_core.rs`):
 //! legacy `ip-request` sent before the peer was up never answered (61 of 1000 seeds at
