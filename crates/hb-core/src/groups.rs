@@ -62,7 +62,7 @@ impl GroupRt {
 }
 
 /// How often a failed start is retried on the same node before the group is handed over.
-const LOCAL_START_RETRIES: u8 = 2;
+pub(crate) const LOCAL_START_RETRIES: u8 = 2;
 
 impl Node {
     /// Earliest pending start retry.
@@ -84,6 +84,14 @@ impl Node {
             let settled = self.standby == Standby::Not && self.shutdown == Shutdown::None;
             if !settled && self.shutdown == Shutdown::None {
                 // In the middle of an exchange: look again later.
+                self.groups[g].retry_at = Some(self.now + self.cfg.deadtime);
+                continue;
+            }
+            if idle && settled && self.is_nice() && self.claimed_by_any_peer(g) {
+                // A peer's claim may be stale: its release (a split brain resolved in our
+                // favour) can still be in flight, and nothing else would bring the retry
+                // back once it lands. Look again until we run the group or the claim is real
+                // (the peer then keeps stating it; the check is one comparison per deadtime).
                 self.groups[g].retry_at = Some(self.now + self.cfg.deadtime);
                 continue;
             }
@@ -189,6 +197,9 @@ impl Node {
         let g = group.0 as usize;
         let Some(rt) = self.groups.get(g) else { return };
         let me = self.name(self.me);
+        // Only the nice modes can offer a group to a peer (the standby exchange); legacy
+        // peers have none, so there a failing group keeps being retried here, with back-off.
+        let can_hand_off = self.is_nice();
         match (action, rt.state) {
             (Action::Start, GroupState::Starting) => match result {
                 ActionResult::Ok => {
@@ -244,10 +255,12 @@ impl Node {
                         rt.state = GroupState::Stopped;
                         // A failed start is retried here (scripts fail transiently), then the
                         // group is offered to a peer once; after that (or if it cannot be
-                        // offered) retries continue with an exponential back-off.
+                        // offered) retries continue with an exponential back-off, each failure
+                        // reported (Event::StartFailed, the daemon's alert), never abandoned.
                         let counted = failed && std::mem::take(&mut rt.retry_ok);
                         let n = rt.start_failures;
-                        rt.handoff_pending = counted && n == LOCAL_START_RETRIES + 1;
+                        rt.handoff_pending =
+                            counted && can_hand_off && n == LOCAL_START_RETRIES + 1;
                         if counted && !rt.handoff_pending {
                             rt.retry_at = Some(self.now + retry_delay(self.cfg.deadtime, n));
                         }
@@ -297,8 +310,16 @@ impl Node {
         if self.pending_machdown && self.actions_idle() {
             self.pending_machdown = false;
             if self.shutdown == Shutdown::None && self.is_nice() {
-                let body = self.with_claims(wire_msg::resource_machdown());
-                self.send(body);
+                if self.held_set().has_foreign() {
+                    let body = self.with_claims(wire_msg::resource_machdown());
+                    self.send(body);
+                } else {
+                    // The taken-over groups were let go meanwhile (a split brain resolved in
+                    // the owner's favour): `mach_down` would claim `foreign` falsely and the
+                    // owner, seeing them claimed, would never retry a failed start. Say what
+                    // we really hold.
+                    self.send_full_resource(true, None);
+                }
             }
         }
         match self.shutdown {

@@ -167,6 +167,11 @@ impl Node {
             if stale {
                 return;
             }
+        } else if p.stable_log.back().is_some_and(|(s, _)| *s > seq) {
+            // A partial statement (`mach_down`) older than a full one already applied, e.g.
+            // a retransmission arriving late, is history too: its claims would undo the
+            // newer statement and hide a released group from the standby check.
+            return;
         }
         if claims.is_some() {
             p.claims = claims;

@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use crate::api::{AdminCommand, Event, OwnershipReason, ResourceSet};
+use crate::groups::GroupState;
 use crate::node::{Comm, Node, Shutdown};
 use crate::resources::RscState;
 use crate::timers::Timer;
@@ -114,6 +115,16 @@ impl Node {
         let for_me = for_node.is_none_or(|n| n == self.cfg.local_node);
         match info {
             "me" => {
+                // A request whose exchange is already over (a late retransmission: the
+                // requester has since been in flux and stable again) gets no answer: its
+                // sender no longer waits, and acting on it would hold us as its partner for
+                // PARTNER_TIMEOUT. A follow-up sent before the request (heartbeat does) is
+                // only the first half of that and does not count.
+                let log = &self.peers[i].stable_log;
+                let flux = log.iter().position(|(s, stable)| *s > seq && !*stable);
+                if flux.is_some_and(|k| log.iter().skip(k + 1).any(|(_, stable)| *stable)) {
+                    return;
+                }
                 let ok = self.standby == Standby::Not
                     && !self.takeover_blocked()
                     && self.rsc == RscState::Stable
@@ -292,6 +303,23 @@ impl Node {
                 self.groups[g].needs_failback = self.pref(g) != self.me;
             }
         }
+        self.retry_unclaimed_failed();
+    }
+
+    /// A failing group offered to the peers (it was not running, so it is not among the
+    /// released ones above) that nobody took is retried here with back-off, not abandoned.
+    pub(crate) fn retry_unclaimed_failed(&mut self) {
+        for g in 0..self.groups.len() {
+            let rt = &self.groups[g];
+            let failing = !rt.want
+                && rt.state == GroupState::Stopped
+                && rt.start_failures > crate::groups::LOCAL_START_RETRIES
+                && rt.retry_at.is_none();
+            if failing && !self.claimed_by_any_peer(g) {
+                let delay = crate::groups::retry_delay(self.cfg.deadtime, rt.start_failures);
+                self.groups[g].retry_at = Some(self.now + delay);
+            }
+        }
     }
 
     pub(crate) fn finish_giving_up(&mut self, set: ResourceSet) {
@@ -322,6 +350,7 @@ impl Node {
                 // An automatic failback the partner could not take then (it was in flux, or
                 // a message was lost) is tried again rather than forgotten.
                 self.check_failbacks(true);
+                self.retry_unclaimed_failed();
             }
             Standby::Done(_) => {
                 self.standby = Standby::Not;

@@ -24,6 +24,7 @@ pub mod report;
 pub mod resources;
 pub mod rng;
 pub mod scenario;
+pub mod settled;
 pub mod time;
 pub mod trace;
 pub mod world;

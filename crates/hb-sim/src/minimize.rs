@@ -21,6 +21,9 @@ pub fn minimize(seed: u64, knobs: &Knobs) -> Option<(Knobs, Failure)> {
         media: Some(sc.media),
         failback: Some(sc.failback),
         script: Some(sc.faults.clone()),
+        // A settled schedule lengthens the safety phase to fit its episodes; an explicit
+        // script does not, so pin the length too.
+        safety_secs: Some(sc.safety_ms.div_ceil(1000)),
         ..knobs.clone()
     };
     let mut runs = 1;

@@ -6,10 +6,12 @@ use crate::arbitration::{self, Arbitration, FenceModel};
 use crate::faults::{self, ScheduledFault};
 use crate::mutants::Mutation;
 use crate::rng::SimRng;
+use crate::settled::{self, ScheduleStyle};
 use crate::time::MAX_DRIFT_PPM;
 
-/// Hard limit on cluster size (the v1 resource manager is a two-or-three node design).
-pub const MAX_NODES: usize = 4;
+/// Hard limit on cluster size in the simulator (sweeps run 2, 3, 5 and 8 nodes; the engine's
+/// own limit is far higher).
+pub const MAX_NODES: usize = 8;
 /// Hard limit on media (links) per node.
 pub const MAX_MEDIA: usize = 3;
 
@@ -131,6 +133,8 @@ pub struct Knobs {
     pub fencing: Option<FenceModel>,
     /// Force the number of resource groups (1..=nodes + 1).
     pub groups: Option<usize>,
+    /// Force the fault schedule's style (drawn from the seed otherwise).
+    pub schedule: Option<ScheduleStyle>,
 }
 
 impl Knobs {
@@ -185,6 +189,9 @@ impl Knobs {
         }
         if let Some(g) = self.groups {
             s.push_str(&format!(" --groups {g}"));
+        }
+        if let Some(style) = self.schedule {
+            s.push_str(&format!(" --schedule {}", style.to_arg()));
         }
         s
     }
@@ -326,6 +333,20 @@ impl Scenario {
         } else if !knobs.quiet {
             let mut frng = rng.fork(1);
             scenario.faults = faults::schedule(&mut frng, &scenario);
+            // Own stream, so that classic seeds keep their runs; half the seeds get settled
+            // periods each followed by one fault (arbitration runs have their own episodes).
+            let mut srng = SimRng::new(seed ^ 0x5e77_1ed5_c4ed_0001);
+            let drawn = if srng.below(2) == 0 && !knobs.arbitration {
+                ScheduleStyle::Settled
+            } else {
+                ScheduleStyle::Classic
+            };
+            if knobs.schedule.unwrap_or(drawn) == ScheduleStyle::Settled {
+                let fixed = knobs.safety_secs.map(|s| s * 1000);
+                let (faults, end_ms) = settled::schedule(&mut srng, &scenario, fixed);
+                scenario.faults = faults;
+                scenario.safety_ms = fixed.unwrap_or(end_ms.max(scenario.safety_ms));
+            }
             if knobs.arbitration {
                 let mut arng = SimRng::new(seed ^ 0x0a4b_1e95_5c4e_d01e);
                 // Half of them without the background faults, so that isolations get decided.

@@ -102,6 +102,11 @@ struct NodeSlot {
     /// Highest (generation, seq) of a status handed to this node, per sender.
     max_status: Vec<Option<(u64, u64)>>,
     alive_since: Option<SimTime>,
+    /// An orderly stop was asked of the current engine (it exits once its groups are released).
+    stopping: bool,
+    /// A restart was scheduled while the engine was still stopping: boot once it exits, as an
+    /// operator's `heartbeat -k; heartbeat` would.
+    boot_after_exit: bool,
 }
 
 struct World<'a> {
@@ -171,6 +176,8 @@ impl<'a> World<'a> {
                 wake: None,
                 max_status: vec![None; sc.nodes],
                 alive_since: None,
+                stopping: false,
+                boot_after_exit: false,
             })
             .collect();
         World {

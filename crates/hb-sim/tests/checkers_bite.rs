@@ -151,7 +151,7 @@ fn restarting_groups_for_no_reason_is_caught_on_hb_core() {
             &quiet_knobs(FailbackMode::Off, &[]),
             Mutation::Flap,
             0,
-            &["no-flapping"],
+            &["no-flapping", "liveness"],
         );
     }
 }

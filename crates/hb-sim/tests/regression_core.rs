@@ -1,11 +1,10 @@
 //! Minimal reproductions of hb-core bugs this simulator found (diagnoses in
-//! `known_core_failures/mod.rs`). Each asserts the correct behaviour. The ignored ones still
-//! fail on the current core: run them with `cargo test -p hb-sim --test regression_core --
-//! --ignored` and un-ignore each once the core is fixed. The others were found failing on an
-//! earlier hb-core and have since been fixed there; they stay as regression tests.
+//! `known_core_failures/mod.rs`). Each asserts the correct behaviour and none is ignored: each
+//! was found failing on an earlier hb-core and has since been fixed there.
 
 use hb_sim::faults::ScheduledFault;
 use hb_sim::scenario::FailbackMode;
+use hb_sim::settled::ScheduleStyle;
 use hb_sim::{run_seed, Knobs, RunOptions};
 
 fn scripted(nodes: usize, failback: FailbackMode, faults: &[&str]) -> Knobs {
@@ -18,6 +17,12 @@ fn scripted(nodes: usize, failback: FailbackMode, faults: &[&str]) -> Knobs {
         script: Some(script),
         ..Knobs::default()
     }
+}
+
+/// The default knobs with the schedule these seeds were found with (the settled style, drawn
+/// for half the seeds since, would replace their faults).
+fn classic() -> Knobs {
+    Knobs { schedule: Some(ScheduleStyle::Classic), ..Knobs::default() }
 }
 
 fn check(seed: u64, knobs: &Knobs) {
@@ -47,12 +52,12 @@ fn three_node_groups_fail_back_after_a_link_outage() {
 
 #[test]
 fn legacy_failed_start_is_retried_somewhere() {
-    check(72, &Knobs::default());
+    check(72, &classic());
 }
 
 #[test]
 fn three_node_failed_start_is_retried_somewhere() {
-    check(44, &Knobs::default());
+    check(44, &classic());
 }
 
 #[test]
@@ -68,36 +73,44 @@ fn three_node_failback_after_shutdown_and_crash() {
     check(52189, &Knobs { media: Some(1), quiet: false, ..k });
 }
 
+/// Finding D, fixed: in legacy mode (no standby exchange to hand a group over) a group whose
+/// start failed three times in a row is still retried with back-off, never abandoned.
 #[test]
-#[ignore = "known hb-core failure D: three nodes, legacy, a group runs nowhere with no fault"]
 fn legacy_three_node_group_runs_somewhere_without_faults() {
     let k = scripted(3, FailbackMode::Legacy, &[]);
     check(52996, &Knobs { media: Some(2), quiet: false, ..k });
 }
 
 #[test]
-#[ignore = "known hb-core failure D: legacy, a group given up after three failed starts runs nowhere"]
 fn legacy_two_node_group_given_up_after_failed_starts_runs_somewhere() {
     let k = scripted(2, FailbackMode::Legacy, &[]);
     check(4140, &Knobs { media: Some(1), quiet: false, ..k });
 }
 
+/// Finding D again, from a fresh sweep: the preferred node restarts after a crash, the peer's
+/// starts failed meanwhile, and its own three failed starts left the group nowhere.
+#[test]
+fn legacy_group_failing_on_both_nodes_after_a_crash_is_retried() {
+    let k = scripted(2, FailbackMode::Legacy, &["8761:crash:0", "10004:restart:0"]);
+    check(7000021, &Knobs { media: Some(1), quiet: false, ..k });
+}
+
 /// Finding I, fixed: silence is measured from the first packet heard, not from our boot.
 #[test]
 fn peer_first_heard_late_after_boot_is_not_declared_dead_while_talking() {
-    check(9500, &Knobs::default());
-    check(8786, &Knobs::default());
-    check(20945, &Knobs { safety_secs: Some(60), heal_secs: Some(40), ..Knobs::default() });
+    check(9500, &classic());
+    check(8786, &classic());
+    check(20945, &Knobs { safety_secs: Some(60), heal_secs: Some(40), ..classic() });
 }
 
 #[test]
 fn standby_requester_always_gets_an_outcome() {
-    check(4323, &Knobs::default());
+    check(4323, &classic());
 }
 
 #[test]
 fn legacy_start_retry_does_not_race_the_ip_request_hand_over() {
-    check(982, &Knobs::default());
+    check(982, &classic());
 }
 
 #[test]
@@ -107,12 +120,12 @@ fn failback_is_retried_after_a_refusal() {
 
 #[test]
 fn a_group_given_up_after_failed_retries_is_started_by_the_peer() {
-    check(984, &Knobs::default());
+    check(984, &classic());
 }
 
 #[test]
 fn failback_initiated_by_the_holder_is_retried() {
-    check(801, &Knobs::default());
+    check(801, &classic());
 }
 
 #[test]
@@ -142,7 +155,7 @@ fn legacy_three_node_partition_then_shutdown_leaves_one_holder() {
 
 #[test]
 fn legacy_shutdown_never_leaves_a_group_running() {
-    check(1858, &Knobs::default());
+    check(1858, &classic());
     let k =
         scripted(3, FailbackMode::Legacy, &["1841:crash:0", "3262:restart:0", "3410:shutdown:0"]);
     check(51361, &Knobs { media: Some(1), quiet: false, ..k });
@@ -170,25 +183,141 @@ fn one_way_partition_heal_ends_double_ownership() {
 
 #[test]
 fn a_failed_start_on_the_preferred_node_moves_the_group_to_the_peer() {
-    check(66, &Knobs::default());
+    check(66, &classic());
 }
 
 #[test]
 fn three_node_failover_meets_its_deadline() {
-    check(271, &Knobs::default());
+    check(271, &classic());
 }
 
 #[test]
 fn takeover_always_ends_with_an_outcome() {
-    check(191, &Knobs::default());
+    check(191, &classic());
 }
 
 #[test]
 fn shutdown_never_leaves_a_group_running() {
-    check(735, &Knobs::default());
+    check(735, &classic());
 }
 
 #[test]
 fn restarted_peer_is_not_declared_dead_while_talking() {
-    check(1722, &Knobs::default());
+    check(1722, &classic());
+}
+
+/// Found by the settled schedule (seed 7100056): a split brain resolved in the owner's
+/// favour while the other node's takeover was still running; that node then sent
+/// `mach_down` claiming `foreign` although it had let the group go, so the owner, whose own
+/// start had failed meanwhile, saw the group claimed and never retried it. It ran nowhere.
+#[test]
+fn a_released_takeover_is_not_claimed_by_mach_down() {
+    let k = scripted(
+        2,
+        FailbackMode::Off,
+        &[
+            "9293:crash:1",
+            "12678:restart:1",
+            "21980:partition:2:1:one-way",
+            "25027:heal",
+            "34519:crash:0",
+            "39001:restart:0",
+            "47841:takeover:0:foreign",
+            "65950:partition:2:1:two-way",
+            "66925:heal",
+        ],
+    );
+    check(7100056, &Knobs { media: Some(2), safety_secs: Some(76), quiet: false, ..k });
+}
+
+/// Found by the settled schedule (seed 8000517, three nodes): the preferred node restarts,
+/// wins the split brain, and its start fails; its retry fell due before the loser's release
+/// (a retransmission) arrived, saw the group still claimed, and was dropped for good. The
+/// group ran nowhere. A retry that finds the group claimed now looks again a deadtime later.
+#[test]
+fn a_retry_that_meets_a_stale_claim_looks_again() {
+    let k = scripted(3, FailbackMode::Off, &["6747:crash:2", "11966:restart:2"]);
+    check(8000517, &Knobs { media: Some(1), safety_secs: Some(47), quiet: false, ..k });
+}
+
+/// Finding D's off-mode reproduction after churn (seed 3791): fixed by the same change.
+#[test]
+fn off_mode_group_runs_somewhere_after_churn() {
+    check(3791, &classic());
+}
+
+/// Seed 51009 (three nodes, auto_failback on; "runs nowhere", undiagnosed until now): a late
+/// retransmission of a peer's old `mach_down` overwrote its newer claims, so after a failback
+/// standby the releasing node believed a third node had the group and did not take it back;
+/// the preferred node, just starting, had not answered the request. Older partial statements
+/// are now history, like older full ones.
+#[test]
+fn a_late_mach_down_retransmission_does_not_undo_newer_claims() {
+    let k = scripted(
+        3,
+        FailbackMode::On,
+        &[
+            "3422:crash:0",
+            "3960:crash:1",
+            "4460:restart:1",
+            "4822:restart:0",
+            "9628:link-down:2:1",
+            "11136:crash:2",
+            "11750:crash:1",
+            "11967:link-down:1:0",
+            "12056:link-up:2:1",
+            "13536:restart:2",
+            "14129:link-up:1:0",
+            "14632:restart:1",
+            "16093:crash:1",
+            "18361:partition:6:1:two-way",
+            "19177:restart:1",
+        ],
+    );
+    check(51009, &Knobs { media: Some(2), safety_secs: Some(20), quiet: false, ..k });
+}
+
+/// Found by a five-node campaign (seed 9000050): a late retransmission of a finished standby
+/// request (`ask_resources info=me`) made its group's preferred node the partner of an
+/// exchange nobody was running, for heartbeat's one-hour partner timeout; it refused every
+/// failback meanwhile and the holder handed the group out and took it back twice a second.
+/// A request older than the requester's last applied statement is now ignored.
+#[test]
+fn a_late_standby_request_retransmission_is_ignored() {
+    let k = scripted(
+        5,
+        FailbackMode::On,
+        &[
+            "4339:partition:18:13:two-way",
+            "5548:crash:1",
+            "5556:crash:4",
+            "6932:restart:1",
+            "7093:heal",
+            "7364:restart:4",
+            "10337:crash:4",
+            "11697:link-down:1:1",
+            "11708:restart:4",
+            "14661:shutdown:4",
+            "14919:link-up:1:1",
+            "14965:crash:3",
+            "15192:takeover:0:foreign",
+            "16853:restart:4",
+        ],
+    );
+    check(9000050, &Knobs { media: Some(2), safety_secs: Some(20), quiet: false, ..k });
+}
+
+/// Found by a five-node campaign (seed 9200050, auto_failback on): a group failing on the
+/// node that held it was offered to the peers by standby; the only node that would take it
+/// (its preferred node, just restarted) was still in flux and ignored the request, and a
+/// group that is not running is not among those the standby check gives back, so it ran
+/// nowhere for good. The requester now retries it with back-off when nobody took it.
+#[test]
+fn a_failing_group_nobody_took_after_its_hand_off_is_retried() {
+    let k = Knobs {
+        nodes: Some(5),
+        schedule: Some(hb_sim::settled::ScheduleStyle::Settled),
+        ..Knobs::default()
+    };
+    check(9200050, &k);
 }

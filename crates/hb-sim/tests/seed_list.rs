@@ -16,7 +16,7 @@ fn sweep(seeds: std::ops::Range<u64>) {
     let strict = std::env::var_os("HB_SIM_STRICT").is_some();
     let mut unexpected = Vec::new();
     let (mut passed, mut known, mut fixed) = (0u64, 0u64, Vec::new());
-    let mut checks = [0u64; 6];
+    let mut checks = [0u64; 7];
     for seed in seeds {
         let expected =
             known_core_failures::KNOWN.iter().find(|(s, _)| *s == seed).map(|(_, inv)| *inv);

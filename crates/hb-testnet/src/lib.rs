@@ -63,7 +63,7 @@ pub enum TestnetError {
 pub type Result<T> = std::result::Result<T, TestnetError>;
 
 /// Largest number of node namespaces per harness.
-pub const MAX_NODES: usize = 8;
+pub const MAX_NODES: usize = 16;
 /// Prefix length of the harness subnet.
 pub const PREFIX_LEN: u8 = 24;
 /// Interface name inside every node and client namespace.
@@ -122,7 +122,8 @@ impl Testnet {
         };
         let node_hosts: Vec<Host> =
             (0..nodes).map(|i| host(i, &format!("n{}", i + 1), 11 + i as u8)).collect();
-        let client = host(9, "client", 100);
+        // Port index 99: node indexes reach 15, and veth names must stay unique.
+        let client = host(99, "client", 100);
         let mut net = Testnet {
             prefix,
             third_octet,

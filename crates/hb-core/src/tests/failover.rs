@@ -225,8 +225,12 @@ fn group_failing_everywhere_is_handed_off_once_then_retried_with_back_off() {
             .filter(|a| **a == (GroupId(0), Action::Start))
             .count()
     };
-    // n1: 3 tries, hand-off; n2: 3 tries, hand-off back; n1 retries at 20, 40, 80 s… intervals.
-    assert_eq!(starts(1), 3, "the group bounced to n2 once only");
+    // n1: 3 tries, hand-off; n2: 3 tries, hand-off back; n1 retries at 20, 40, 80 s…
+    // intervals. n2, whose hand-off found the group unclaimed (n1's start had failed again
+    // by then), also retries with back-off rather than abandoning it: a few more, not a
+    // bounce per failure.
+    let n2 = starts(1);
+    assert!((3..=8).contains(&n2), "the group bounced to n2 once, then back-off: {n2} starts");
     let times: Vec<crate::Instant> = c
         .log
         .iter()

@@ -2,16 +2,20 @@
 //!
 //! `vopr --seed S` replays one seed (printing its trace tail on failure); `vopr --seeds N`
 //! runs seeds `first..first+N`; `--time-budget SECS` stops a sweep early. Reports seeds per
-//! second and simulated node-hours per second. Exit status 1 if any seed failed.
+//! second and simulated node-hours per second. `--hours H` runs a campaign: seeds from
+//! `--first` on until H simulated node-hours have passed; `--nodes-cycle 2,3,5,8` gives seed S
+//! the S-th count of the list in turn (the replay command names it). Exit status 1 if any seed
+//! failed, or if a checker that such a sweep must exercise made no check.
 
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use hb_sim::arbitration::FenceModel;
 use hb_sim::faults::ScheduledFault;
-use hb_sim::invariants::standard;
+use hb_sim::invariants::{expected_to_check, standard, MIN_SWEEP_SEEDS};
 use hb_sim::mutants::Mutation;
 use hb_sim::scenario::FailbackMode;
+use hb_sim::settled::ScheduleStyle;
 use hb_sim::{Knobs, RunOptions, Scenario};
 
 struct Args {
@@ -26,14 +30,18 @@ struct Args {
     minimize: bool,
     /// Checkers left out (to look past a known failure that hides others).
     skip: Vec<String>,
+    /// Campaign: run seeds until this many simulated node-hours have passed.
+    hours: Option<f64>,
+    /// Node counts used in turn, one per seed (`--nodes-cycle 2,3,5,8`).
+    nodes_cycle: Vec<usize>,
 }
 
 fn usage() -> &'static str {
     "usage: vopr [--seed S | --seeds N [--first F]] [--time-budget SECS] [--nodes N] [--media M] \
      [--failback on|off|legacy] [--safety-secs S] [--heal-secs S] [--quiet] [--model] \
-     [--arbitration] [--ping on|off] [--fencing OK_PPM:MIN_MS:MAX_MS] [--groups G] \
+     [--arbitration] [--schedule classic|settled] [--ping on|off] [--fencing OK_PPM:MIN_MS:MAX_MS] [--groups G] \
      [--fault AT_MS:KIND[:ARGS]]... [--no-faults] [--mutant NAME:NODE] [--skip-checker NAME]... [-v] [--log] \
-     [--emit-known] [--minimize]"
+     [--emit-known] [--minimize] [--hours H] [--nodes-cycle 2,3,5,8]"
 }
 
 fn parse() -> Result<Args, String> {
@@ -48,6 +56,8 @@ fn parse() -> Result<Args, String> {
         emit_known: false,
         minimize: false,
         skip: Vec::new(),
+        hours: None,
+        nodes_cycle: Vec::new(),
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -81,6 +91,9 @@ fn parse() -> Result<Args, String> {
             }
             "--fencing" => a.knobs.fencing = Some(FenceModel::parse_arg(&value("--fencing")?)?),
             "--groups" => a.knobs.groups = Some(num(value("--groups")?)? as usize),
+            "--schedule" => {
+                a.knobs.schedule = Some(ScheduleStyle::parse_arg(&value("--schedule")?)?)
+            }
             "--model" => a.knobs.model = true,
             "--fault" => {
                 let f = ScheduledFault::parse_arg(&value("--fault")?)?;
@@ -101,6 +114,24 @@ fn parse() -> Result<Args, String> {
             "--emit-known" => a.emit_known = true,
             "--minimize" => a.minimize = true,
             "--skip-checker" => a.skip.push(value("--skip-checker")?),
+            "--hours" => {
+                let v = value("--hours")?;
+                let h: f64 = v.parse().map_err(|e| format!("bad --hours {v}: {e}"))?;
+                if !(h > 0.0 && h.is_finite()) {
+                    return Err(format!("--hours must be positive, not {v}"));
+                }
+                a.hours = Some(h);
+            }
+            "--nodes-cycle" => {
+                let v = value("--nodes-cycle")?;
+                for n in v.split(',') {
+                    let n: usize = n.parse().map_err(|e| format!("bad --nodes-cycle {v}: {e}"))?;
+                    if !(2..=hb_sim::scenario::MAX_NODES).contains(&n) {
+                        return Err(format!("--nodes-cycle: {n} nodes is outside 2..=8"));
+                    }
+                    a.nodes_cycle.push(n);
+                }
+            }
             "-h" | "--help" => return Err(usage().to_string()),
             other => return Err(format!("unknown argument {other}\n{}", usage())),
         }
@@ -129,19 +160,29 @@ fn main() -> ExitCode {
         };
     }
     let factory = hb_sim::factory(&args.knobs);
-    let (first, count) = match args.seed {
-        Some(s) => (s, 1),
-        None => (args.first, args.seeds),
+    let (first, count) = match (args.seed, args.hours) {
+        (Some(s), _) => (s, 1),
+        // A campaign is bounded by its simulated time, not by a seed count.
+        (None, Some(_)) => (args.first, u64::MAX),
+        (None, None) => (args.first, args.seeds),
     };
+    let target_node_ms = args.hours.map(|h| (h * 3_600_000.0) as u64);
+    let mut per_nodes: std::collections::BTreeMap<usize, (u64, u64)> = Default::default();
     let opts = RunOptions { trace_lines: args.seed.is_some(), log: args.log };
     let started = Instant::now();
     let (mut ran, mut failed, mut node_ms, mut checks) = (0u64, 0u64, 0u64, Vec::new());
     let mut by_invariant: std::collections::BTreeMap<&'static str, u64> = Default::default();
     for seed in first..first.saturating_add(count) {
-        if args.budget.is_some_and(|b| started.elapsed() >= b) {
+        if args.budget.is_some_and(|b| started.elapsed() >= b)
+            || target_node_ms.is_some_and(|t| node_ms >= t)
+        {
             break;
         }
-        let scenario = Scenario::generate(seed, &args.knobs);
+        let mut knobs = args.knobs.clone();
+        if !args.nodes_cycle.is_empty() {
+            knobs.nodes = Some(args.nodes_cycle[(seed % args.nodes_cycle.len() as u64) as usize]);
+        }
+        let scenario = Scenario::generate(seed, &knobs);
         if args.verbose {
             println!("{scenario:#?}");
             // The same faults as explicit arguments, to minimise a failing seed by deleting
@@ -156,6 +197,9 @@ fn main() -> ExitCode {
         match hb_sim::run_with(&scenario, factory.as_ref(), opts, checkers) {
             Ok(report) => {
                 node_ms += report.node_ms;
+                let e = per_nodes.entry(scenario.nodes).or_default();
+                e.0 += 1;
+                e.1 += report.node_ms;
                 if checks.is_empty() {
                     checks = report.checks.clone();
                 } else {
@@ -192,13 +236,35 @@ fn main() -> ExitCode {
         ran as f64 / secs,
         node_hours / secs
     );
+    if per_nodes.len() > 1 || args.hours.is_some() {
+        let v: Vec<String> = per_nodes
+            .iter()
+            .map(|(n, (s, ms))| {
+                format!("{n} nodes: {s} seeds, {:.1} node-hours", *ms as f64 / 3.6e6)
+            })
+            .collect();
+        println!("passing seeds by cluster size: {}", v.join("; "));
+    }
     let summary: Vec<String> = checks.iter().map(|(n, c)| format!("{n} {c}")).collect();
     println!("checks made (passing seeds): {}", summary.join(", "));
     if !by_invariant.is_empty() {
         let v: Vec<String> = by_invariant.iter().map(|(n, c)| format!("{n} {c}")).collect();
         println!("failures by invariant: {}", v.join(", "));
     }
-    if failed > 0 {
+    // A sweep whose checker never judged anything proves nothing about that checker's promise.
+    let mut vacuous = Vec::new();
+    if args.seed.is_none() && ran >= MIN_SWEEP_SEEDS {
+        for name in expected_to_check(&args.knobs) {
+            let made = checks.iter().find(|(n, _)| *n == name).map_or(0, |(_, c)| *c);
+            if made == 0 && !args.skip.iter().any(|s| s == name) {
+                vacuous.push(name);
+            }
+        }
+    }
+    for name in &vacuous {
+        println!("FAILED: checker {name} made no check in {ran} seeds (it should have)");
+    }
+    if failed > 0 || !vacuous.is_empty() {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS

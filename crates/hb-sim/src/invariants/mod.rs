@@ -11,6 +11,7 @@ mod failover_deadline;
 mod fence_before_takeover;
 mod fence_failure_blocks;
 mod isolated_releases;
+mod liveness;
 mod no_false_death;
 mod no_flapping;
 mod no_isolated_takeover;
@@ -23,6 +24,7 @@ pub use failover_deadline::FailoverDeadline;
 pub use fence_before_takeover::FenceBeforeTakeover;
 pub use fence_failure_blocks::FenceFailureBlocks;
 pub use isolated_releases::IsolatedReleases;
+pub use liveness::Liveness;
 pub use no_false_death::NoFalseDeath;
 pub use no_flapping::NoFlapping;
 pub use no_isolated_takeover::NoIsolatedTakeover;
@@ -31,7 +33,7 @@ pub use single_owner::SingleOwner;
 use crate::engine::Observation;
 use crate::faults::Fault;
 use crate::resources::Resources;
-use crate::scenario::Scenario;
+use crate::scenario::{Knobs, Scenario};
 use crate::time::{SimTime, MAX_DRIFT_PPM};
 
 /// Something that happened, as the checkers see it.
@@ -245,10 +247,46 @@ pub fn standard() -> Vec<Box<dyn Invariant>> {
         Box::new(NoFalseDeath::default()),
         Box::new(AdminCompletes::default()),
         Box::new(Convergence::default()),
+        Box::new(Liveness::default()),
         Box::new(NoIsolatedTakeover::default()),
         Box::new(FenceFailureBlocks::default()),
         Box::new(FenceBeforeTakeover::default()),
         Box::new(IsolatedReleases::default()),
         Box::new(ArbitratedOwner::default()),
     ]
+}
+
+/// Fewest seeds a sweep needs before [`expected_to_check`] is enforced on it.
+pub const MIN_SWEEP_SEEDS: u64 = 20;
+
+/// The checkers that must each have judged something over a sweep of at least
+/// [`MIN_SWEEP_SEEDS`] seeds drawn with `knobs`: a checker that never checks cannot fail, so
+/// such a sweep proves nothing about its promise. Explicit fault scripts and mutants are the
+/// caller's own experiment and expect nothing.
+pub fn expected_to_check(knobs: &Knobs) -> Vec<&'static str> {
+    if knobs.script.is_some() || knobs.mutant.is_some() {
+        return Vec::new();
+    }
+    if knobs.quiet {
+        return vec!["single-owner", "no-flapping", "convergence", "liveness"];
+    }
+    let mut names = vec![
+        "single-owner",
+        "failover-deadline",
+        "no-flapping",
+        "no-false-death",
+        "admin-completes",
+        "convergence",
+        "liveness",
+    ];
+    if knobs.arbitration {
+        names.extend([
+            "no-isolated-takeover",
+            "fence-failure-blocks",
+            "fence-before-takeover",
+            "isolated-releases",
+            "arbitrated-owner",
+        ]);
+    }
+    names
 }

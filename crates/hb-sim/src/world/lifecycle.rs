@@ -44,6 +44,8 @@ impl World<'_> {
             Fault::Restart(n) => {
                 if !self.alive[n] {
                     self.boot(n)?;
+                } else if self.nodes[n].stopping {
+                    self.nodes[n].boot_after_exit = true;
                 }
                 return Ok(());
             }
@@ -84,7 +86,9 @@ impl World<'_> {
             Fault::Admin { node, cmd } => {
                 if self.alive[node] {
                     self.disturb();
-                    if cmd != AdminCmd::Shutdown {
+                    if cmd == AdminCmd::Shutdown {
+                        self.nodes[node].stopping = true;
+                    } else {
                         let takeover = matches!(cmd, AdminCmd::Takeover(_));
                         self.fact(&Fact::AdminIssued { node, takeover })?;
                     }
@@ -111,6 +115,8 @@ impl World<'_> {
         slot.engine = None;
         slot.booted_at = None;
         slot.wake = None;
+        slot.stopping = false;
+        slot.boot_after_exit = false;
         if let Some(since) = slot.alive_since.take() {
             self.node_ms += self.now.since(since) / 1000;
         }
@@ -135,6 +141,8 @@ impl World<'_> {
         slot.engine = None;
         slot.booted_at = None;
         slot.wake = None;
+        slot.stopping = false;
+        let restart = restart || std::mem::take(&mut slot.boot_after_exit);
         if let Some(since) = slot.alive_since.take() {
             self.node_ms += self.now.since(since) / 1000;
         }

@@ -42,6 +42,35 @@
 //! not its owner now stays owed back to its owner; 52189 and 100445 pass) the same sweep
 //! fails 4: 51009, 52169 ("runs nowhere", not diagnosed), 52771 (B), 52996 (D).
 //!
+//! Status after the settled schedule and liveness checker (issue 18), all seeds replayed with
+//! `--schedule classic`, the style they were found with:
+//! - B: NOT fixed. `--seed 52771 --nodes 3 --media 1 --failback legacy --safety-secs 20
+//!   --quiet --fault 13699:link-down:0:0 --fault 18413:crash:0 --fault 18792:shutdown:1
+//!   --schedule classic` still ends with two holders. Diagnosis: node3 takes node2's group on
+//!   node2's `shutdone` (node1 looked dead then); node1 boots afterwards, never hears that
+//!   shutdone, keeps seeing node2 `active` until it exits, then treats the exit as a crash and
+//!   takes the group too. Legacy peers state no holdings, so nothing resolves it. Candidate
+//!   fixes: statuses after `shutdone` say so, or legacy takeover on a death asks first with
+//!   `ip-request` in clusters of more than two nodes; both touch wire behaviour beside real
+//!   heartbeat and were left for a decision.
+//! - C: fixed earlier (standby pass-along).
+//! - D: fixed. Legacy mode had no hand-off and dropped the group after three failures
+//!   (`groups.rs`: retries continue with back-off when no hand-off exists); in nice modes a
+//!   failing group offered to peers that nobody took, or whose retry met a stale claim, was
+//!   also dropped (`standby.rs` `retry_unclaimed_failed`, `groups.rs` retry re-check).
+//!   Seeds 4140, 52996, 3791, 7000021, 8000517, 9200050 are regression tests.
+//! - E: passes (`--seed 52889 --nodes 3 --schedule classic`); it never shrank below 12 faults
+//!   and was not diagnosed, so it may have been timing; the 3-node and larger campaigns since
+//!   show no two-holder case outside legacy mode.
+//! - 52169 (`--nodes 3 --schedule classic`): liveness, a group runs nowhere after 16 faults of
+//!   churn; not diagnosed.
+//! - 51009: fixed (a late `mach_down` retransmission undid newer claims).
+//! - Campaign `vopr --nodes-cycle 2,3,5,8 --first 9300000` (3,156 seeds, 319 simulated
+//!   node-hours) failed 3, all `single-owner`, none diagnosed: 9300382 (`--nodes 5`) and
+//!   9301415 (`--nodes 8`) are legacy with shutdowns during partitions, B-like; 9300197
+//!   (`--nodes 3`, auto_failback on: standby all right after a partition heal, then a later
+//!   standby exchange) leaves node1 and node2 both holding group 0, E-like.
+//!
 //! Found and since fixed in hb-core (kept as regression tests in `regression_core.rs`):
 //! legacy `ip-request` sent before the peer was up never answered (61 of 1000 seeds at
 //! df89e74); first node up took a starting peer's groups and refused to give them back;
