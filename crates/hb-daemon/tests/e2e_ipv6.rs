@@ -170,3 +170,73 @@ fn mcast6_pair_moves_a_mixed_ipv4_ipv6_group_on_standby() {
     assert!(ping_from_client(&c, v6) && ping_from_client(&c, v4), "group not reachable on n2");
     c.stop_all(Duration::from_secs(10)).expect("stop");
 }
+
+/// heartbeat 3.0.6 (Debian's build ships the ucast6 plugin) on n1 and ours on n2, talking over
+/// `ucast6` only: the real node keeps its group (ours heard it), reports ours active (it heard
+/// ours), and ours takes the group over when the real node dies.
+#[test]
+fn ucast6_pair_with_a_real_heartbeat_peer() {
+    use hb_testnet::peers::{HeartbeatConfig, RealHeartbeat, HEARTBEAT_BIN};
+    let plugin = "/usr/lib/heartbeat/plugins/HBcomm/ucast6.so";
+    if !Path::new(HEARTBEAT_BIN).exists() || !Path::new(plugin).exists() {
+        eprintln!("skipped: {HEARTBEAT_BIN} or {plugin} missing (apt-get install heartbeat)");
+        return;
+    }
+    let timers = "keepalive 200ms\ndeadtime 2000ms\nwarntime 1000ms\ninitdead 4000ms\n";
+    let Some(net) = skip_or(Testnet::new(2)) else { return };
+    let mut media = String::new();
+    for i in 0..2 {
+        let host = net.node(i).clone();
+        let a = ip6(&net, host.ip.octets()[3]);
+        add_v6(&net, &host, a);
+        media.push_str(&format!("ucast6 eth0 {a}\n"));
+    }
+    let vip = net.addr(52);
+    let hacf = format!("{timers}udpport 694\n{media}auto_failback on\nnode n1\nnode n2\n");
+    let spec = ClusterSpec {
+        hacf: format!("logfile {{dir}}/ha-log\n{hacf}"),
+        haresources: format!("n1 {vip}/24/eth0\n"),
+        authkeys: common::KEYS.into(),
+        scripts: vec![],
+    };
+    let mut c =
+        Cluster::new(net, &spec, Path::new(env!("CARGO_BIN_EXE_heartbeat"))).expect("cluster");
+    let cfg = HeartbeatConfig {
+        ha_cf: hacf,
+        haresources: spec.haresources.clone(),
+        authkeys: spec.authkeys.clone(),
+        resource_scripts: vec![],
+    };
+    let real = RealHeartbeat::start(c.host(0), &cfg).expect("real heartbeat starts");
+    c.start(1).expect("ours starts");
+    let logs =
+        |c: &Cluster| format!("\n--- real\n{}\n--- ours\n{}", real.log_text(), c.stderr_log(1));
+    let ok = c.wait_until(Duration::from_secs(40), |c| holders(c, vip.into()) == [0]);
+    assert!(
+        ok.is_some(),
+        "VIP not on the real n1 alone: {:?}{}",
+        holders(&c, vip.into()),
+        logs(&c)
+    );
+    let heard = c.wait_until(Duration::from_secs(20), |_| {
+        real.cl_status(&["nodestatus", "n2"])
+            .is_ok_and(|(out, _, code)| code == 0 && out.trim() == "active")
+    });
+    assert!(heard.is_some(), "the real node never saw ours active over ucast6{}", logs(&c));
+    // Ours must not have taken n1's group while hearing n1.
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(
+        holders(&c, vip.into()),
+        [0],
+        "ours took the VIP beside a live real peer{}",
+        logs(&c)
+    );
+
+    real.kill9().expect("kill the real heartbeat");
+    // The killed heartbeat leaves its address behind (heartbeat 3.0.6 has no guardian): ours
+    // holding it is the check.
+    let took = c.wait_until(Duration::from_secs(15), |c| holders(c, vip.into()).contains(&1));
+    assert!(took.is_some(), "ours did not take over after the real node died{}", logs(&c));
+    eprintln!("ours took over {took:?} after the real heartbeat was killed");
+    c.stop_all(Duration::from_secs(10)).expect("stop");
+}
