@@ -85,6 +85,8 @@ struct Daemon {
     restart: bool,
     watchdog: Option<crate::watchdog::Watchdog>,
     keepalive: Duration,
+    /// `--stderr`-style logging and `-d` from the command line, kept across reloads.
+    log_cli: (bool, u8),
 }
 
 /// What the daemon needs from the command line.
@@ -286,6 +288,7 @@ impl Daemon {
             restart: false,
             watchdog,
             keepalive: config.hacf.timers.keepalive,
+            log_cli: (opts.stderr_log, opts.debug),
         })
     }
 
@@ -419,7 +422,10 @@ impl Daemon {
             return;
         }
         if fingerprint(&config, &self.local_node, &local_addrs) == self.fingerprint {
-            tracing::info!("SIGHUP: configuration unchanged");
+            // Log targets are not part of the fingerprint: they change in place.
+            let (stderr, debug) = self.log_cli;
+            hb_platform::logging::retarget(setup::log_targets(&config, stderr), debug);
+            tracing::info!("SIGHUP: configuration unchanged but for log targets, applied");
             return;
         }
         tracing::warn!("SIGHUP: configuration changed; handing resources over and restarting");

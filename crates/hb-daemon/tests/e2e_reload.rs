@@ -1,7 +1,7 @@
 //! `heartbeat -r` from the client's side, while the client probes the VIP every millisecond:
 //! a broken file is refused as a whole (file:line on stderr, exit 6, the daemon not even
-//! signalled), and a comment-only change reloads without touching the group. Both with zero
-//! failed probes and no owner change.
+//! signalled), a comment-only change reloads without touching the group, and a moved log
+//! file is applied in place. All with no probe gap over 100 ms and no owner change.
 
 mod common;
 
@@ -36,7 +36,7 @@ fn wait_log(c: &Cluster, i: usize, needle: &str) {
 }
 
 #[test]
-fn broken_file_is_refused_and_a_comment_change_touches_nothing() {
+fn broken_file_refused_comment_and_logfile_changes_touch_nothing() {
     let Some(mut c) =
         cluster(hacf(&FAST, "on"), |n| format!("n1 {}/24/eth0\n", n.addr(50)), vec![])
     else {
@@ -69,6 +69,20 @@ fn broken_file_is_refused_and_a_comment_change_touches_nothing() {
     wait_log(&c, 0, "SIGHUP: configuration unchanged");
     std::thread::sleep(Duration::from_millis(500));
 
+    // 3. The log file moved: applied in place, the next lines go to the new file.
+    assert!(original.contains("/ha-log\n"), "ha.cf without a logfile line: {original}");
+    std::fs::write(&path, original.replace("/ha-log\n", "/ha-log2\n")).expect("write");
+    let (code, err) = reload(&c, 0);
+    assert_eq!(code, 0, "heartbeat -r after a logfile change: {err}");
+    let moved = c.node_dir(0).join("ha-log2");
+    let seen = c.wait_until(Duration::from_secs(5), |_| {
+        std::fs::read_to_string(&moved).is_ok_and(|t| t.contains("log targets, applied"))
+    });
+    if seen.is_none() {
+        fail(&c, "the new logfile did not get the reload's own line");
+    }
+    std::thread::sleep(Duration::from_millis(300));
+
     let log = prober.stop();
     // Reply gaps of a few ms are this shared machine's scheduling (the prober's own sender
     // stalls as long); a group stopped and started again, or handed over, is silent for far
@@ -78,7 +92,7 @@ fn broken_file_is_refused_and_a_comment_change_touches_nothing() {
     let longest = log.outages(log.default_threshold()).iter().map(|o| o.duration).max();
     let replies: usize = log.timeline().iter().map(|s| s.replies).sum();
     eprintln!(
-        "reload cases (broken file, comment change): {replies} probe replies, longest reply gap \
+        "reload cases (broken file, comment change, logfile moved): {replies} probe replies, longest reply gap \
          {longest:?} (prober's longest send pause {:?}), {} gaps over {threshold:?}, {} owner \
          changes",
         log.max_send_gap,
