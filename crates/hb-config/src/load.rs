@@ -135,7 +135,7 @@ fn cross_check(
     hr_path: &Path,
 ) -> Result<(), ConfigError> {
     let mut keys: HashMap<&str, u32> = HashMap::new();
-    let mut addrs: HashMap<std::net::Ipv4Addr, u32> = HashMap::new();
+    let mut addrs: HashMap<std::net::IpAddr, u32> = HashMap::new();
     for g in &hr.groups {
         if !hacf.nodes.contains(&g.preferred_node) {
             return Err(ConfigError::invalid(

@@ -139,7 +139,7 @@ fn cookbook_puppet() {
     let g = &c.haresources.groups[0];
     match &g.resources[0].kind {
         ResourceKind::IpAddr { spec, .. } => {
-            assert_eq!(spec.address, Ipv4Addr::new(10, 0, 2, 100));
+            assert_eq!(spec.address, std::net::IpAddr::from(Ipv4Addr::new(10, 0, 2, 100)));
             assert_eq!(spec.prefix, Some(24));
             assert_eq!(spec.interface.as_deref(), Some("eth0:1"));
         }

@@ -17,6 +17,8 @@ pub const LSB_EXIT_OK: i32 = 0;
 pub const LSB_EXIT_GENERIC: i32 = 1;
 /// LSB exit code: insufficient privilege.
 pub const LSB_EXIT_EPERM: i32 = 4;
+/// LSB "program is not configured": `heartbeat -r` with a broken configuration.
+pub const LSB_EXIT_NOT_CONFIGURED: i32 = 6;
 /// LSB status code: dead, but a pid file exists.
 pub const LSB_STATUS_VAR_PID: i32 = 1;
 /// LSB status code: not running.
@@ -67,12 +69,18 @@ pub fn status(pid_file: &Path, cmdname: &str, node_name: &str, uname: &str) -> i
     }
 }
 
-/// `heartbeat -r` with a daemon running: SIGHUP it. Returns `None` when no daemon runs (the
-/// caller then starts one, as heartbeat does).
-pub fn reload(pid_file: &Path, cmdname: &str) -> Option<i32> {
+/// `heartbeat -r` with a daemon running: check the configuration in `config_dir`, then SIGHUP
+/// the daemon. A broken configuration is reported with its file:line and the daemon is not
+/// signalled (exit 6, LSB "not configured"). Returns `None` when no daemon runs (the caller
+/// then starts one, as heartbeat does).
+pub fn reload(pid_file: &Path, config_dir: &Path, cmdname: &str) -> Option<i32> {
     let PidState::Running(pid) = pidfile::read(pid_file) else {
         return None;
     };
+    if let Err(e) = crate::reload_check::check(config_dir) {
+        eprintln!("ERROR: {cmdname}: configuration not reloaded, the running one stays: {e:#}");
+        return Some(LSB_EXIT_NOT_CONFIGURED);
+    }
     Some(match kill(Pid::from_raw(pid), Signal::SIGHUP) {
         Ok(()) => LSB_EXIT_OK,
         Err(err) => {

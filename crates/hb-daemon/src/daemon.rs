@@ -90,6 +90,8 @@ struct Daemon {
     health: crate::health::Health,
     /// Kernel address and carrier events for our VIPs.
     addrwatch: crate::addrwatch::AddrWatch,
+    /// `--stderr`-style logging and `-d` from the command line, kept across reloads.
+    log_cli: (bool, u8),
 }
 
 #[path = "daemon_metrics.rs"]
@@ -317,6 +319,7 @@ impl Daemon {
             metrics,
             health,
             addrwatch,
+            log_cli: (opts.stderr_log, opts.debug),
         })
     }
 
@@ -467,7 +470,10 @@ impl Daemon {
             return;
         }
         if fingerprint(&config, &self.local_node, &local_addrs) == self.fingerprint {
-            tracing::info!("SIGHUP: configuration unchanged");
+            // Log targets are not part of the fingerprint: they change in place.
+            let (stderr, debug) = self.log_cli;
+            hb_platform::logging::retarget(setup::log_targets(&config, stderr), debug);
+            tracing::info!("SIGHUP: configuration unchanged but for log targets, applied");
             return;
         }
         tracing::warn!("SIGHUP: configuration changed; handing resources over and restarting");

@@ -20,6 +20,7 @@ pub mod notify;
 pub mod pidfile;
 pub mod ping;
 pub mod realtime;
+pub mod reload_check;
 pub mod report;
 pub mod setup;
 pub mod watchdog;

@@ -5,7 +5,7 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
-use hb_config::haresources::{IpAgent, ResourceKind};
+use hb_config::haresources::ResourceKind;
 use hb_config::{AuthKeys, Config, Medium};
 use hb_platform::ipaddr::VipSpec;
 use hb_platform::media::MediumSpec;
@@ -83,8 +83,24 @@ pub fn media_plan(config: &Config, local_addrs: &[IpAddr]) -> anyhow::Result<Med
                     multicast_loop: *loopback,
                 });
             }
-            Medium::Ucast6 { interface, .. } | Medium::Mcast6 { interface, .. } => {
-                bail!("ha.cf: IPv6 media (ucast6/mcast6 on {interface}) are not supported yet")
+            Medium::Ucast6 { interface, peer, port } => {
+                if let hb_config::hacf::Peer::Addr(addr) = peer {
+                    if local_addrs.contains(addr) {
+                        tracing::debug!("ucast6 {interface} {addr}: our own address, skipped");
+                        continue;
+                    }
+                }
+                ports.push(*port);
+                specs.push(MediumSpec::Ucast6 { dev: interface.clone(), peer: peer.to_string() });
+            }
+            Medium::Mcast6 { interface, group, port, hops, loopback } => {
+                specs.push(MediumSpec::Mcast6 {
+                    dev: interface.clone(),
+                    group: *group,
+                    port: *port,
+                    hops: *hops,
+                    multicast_loop: *loopback,
+                });
             }
             Medium::Serial { device, .. } => {
                 bail!("ha.cf: serial media ({}) are not supported", device.display())
@@ -97,7 +113,7 @@ pub fn media_plan(config: &Config, local_addrs: &[IpAddr]) -> anyhow::Result<Med
     }
     let udpport = ports.first().copied().unwrap_or(hb_platform::media::DEFAULT_UDP_PORT);
     if ports.iter().any(|p| *p != udpport) {
-        bail!("ha.cf: ucast/bcast media on different udpport values are not supported");
+        bail!("ha.cf: ucast/ucast6/bcast media on different udpport values are not supported");
     }
     let names = specs.iter().map(|s| s.dev().to_owned()).collect();
     Ok(MediaPlan { specs, names, udpport })
@@ -115,8 +131,9 @@ pub fn group_resources(config: &Config) -> anyhow::Result<Vec<Vec<Resource>>> {
                 .iter()
                 .map(|r| {
                     let res = match &r.kind {
-                        ResourceKind::IpAddr { agent, .. } => {
-                            let arg = vip_argument(&r.spec, *agent);
+                        ResourceKind::IpAddr { spec, .. } => {
+                            // The typed spec, not the text: an IPv6 address holds `::`.
+                            let arg = spec.to_string();
                             let spec: VipSpec = arg.parse().with_context(|| {
                                 format!("haresources {}: {}", r.location, r.spec)
                             })?;
@@ -154,17 +171,6 @@ pub fn group_resources(config: &Config) -> anyhow::Result<Vec<Vec<Resource>>> {
                 .collect()
         })
         .collect()
-}
-
-/// The `IP/prefix/iface/broadcast` part of `IPaddr::…`, `IPaddr2::…` or a bare address.
-fn vip_argument(spec: &str, agent: IpAgent) -> String {
-    let prefix = match agent {
-        IpAgent::IpAddr => "IPaddr::",
-        IpAgent::IpAddr2 => "IPaddr2::",
-    };
-    let arg = spec.strip_prefix(prefix).unwrap_or(spec);
-    // IPaddr2 style extra arguments (`::` separated) are not part of the address.
-    arg.split("::").next().unwrap_or(arg).to_owned()
 }
 
 /// The authenticator for `authkeys`: signs with the active key, accepts every listed key.
@@ -290,11 +296,35 @@ mod tests {
     }
 
     #[test]
+    fn ipv6_media_are_planned_and_own_ucast6_line_skipped() {
+        let c = config(
+            "udpport 700\nucast6 eth0 fd99::1\nucast6 eth0 fe80::2%eth0\n\
+             mcast6 eth1 ff12::694 695 2 1\nnode a\nnode b\n",
+            "a IPv6addr::fd99::10/64/eth0\n",
+        );
+        let plan = media_plan(&c, &["fd99::1".parse().expect("ip")]).expect("plan");
+        assert_eq!(
+            plan.specs,
+            vec![
+                MediumSpec::Ucast6 { dev: "eth0".into(), peer: "fe80::2".into() },
+                MediumSpec::Mcast6 {
+                    dev: "eth1".into(),
+                    group: "ff12::694".parse().expect("group"),
+                    port: 695,
+                    hops: 2,
+                    multicast_loop: true,
+                },
+            ]
+        );
+        assert_eq!(plan.udpport, 700);
+    }
+
+    #[test]
     fn resources_parse_into_vips_and_scripts() {
         let c = config(
             "bcast eth0\nnode a\nnode b\n",
             "a 10.0.0.9/24/eth0 IPaddr2::10.0.0.10/24 httpd ocf:heartbeat:Dummy::state=/x \
-             MailTo::ops@example.org::web\n",
+             MailTo::ops@example.org::web IPv6addr::fd99::10/64/eth0 IPaddr2::fd99::11\n",
         );
         let groups = group_resources(&c).expect("groups");
         assert_eq!(groups.len(), 1);
@@ -308,5 +338,10 @@ mod tests {
         assert_eq!(g[2].name(), "httpd");
         assert_eq!(g[3].name(), "ocf:heartbeat:Dummy");
         assert!(matches!(&g[4], Resource::MailTo(m) if m.subject == "web"));
+        assert!(matches!(&g[5], Resource::Vip { spec, text }
+            if spec.addr.to_string() == "fd99::10" && spec.prefix == Some(64)
+                && spec.iface.as_deref() == Some("eth0") && text == "IPv6addr::fd99::10/64/eth0"));
+        assert!(matches!(&g[6], Resource::Vip { spec, .. }
+            if spec.addr.to_string() == "fd99::11" && spec.prefix.is_none()));
     }
 }

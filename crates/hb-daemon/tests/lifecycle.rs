@@ -1,5 +1,5 @@
 //! The daemon's life cycle as init scripts drive it: `heartbeat` with no flag daemonizes,
-//! `-s` reports, `-r`/SIGHUP reloads (a broken file is refused, a changed one hands over and
+//! `-s` reports, `-r`/SIGHUP reloads (a broken file is refused — by `-r` itself with exit 6 —, a changed one hands over and
 //! restarts under the same PID), `-k` hands over and returns once stopped. Root only.
 
 use std::path::Path;
@@ -97,8 +97,15 @@ fn daemonize_status_reload_and_stop() {
     let hacf = c.node_dir(0).join("ha.d/ha.cf");
     let good = std::fs::read_to_string(&hacf).expect("ha.cf");
     std::fs::write(&hacf, format!("{good}keepalive banana\n")).expect("break");
+    // `-r` checks first: refused with the file:line, exit 6, the daemon not signalled.
     let out = heartbeat(&c, 0, &["-r"]);
-    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(6), "{err}");
+    let line = good.lines().count() + 1;
+    assert!(err.contains(&format!("ha.cf:{line}:")), "{err}");
+    // A SIGHUP sent some other way is refused by the daemon itself.
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::SIGHUP)
+        .expect("SIGHUP");
     c.wait_until(Duration::from_secs(5), |_| log().contains("the new configuration is invalid"))
         .unwrap_or_else(|| panic!("no refusal logged\n{}", log()));
     assert_eq!(c.holders(vip).expect("holders"), [0], "nothing moved");

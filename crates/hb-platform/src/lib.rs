@@ -46,6 +46,7 @@ pub mod garp;
 pub mod ipaddr;
 pub mod logging;
 pub mod media;
+mod media6;
 pub mod script;
 pub mod state;
 

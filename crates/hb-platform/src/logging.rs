@@ -13,7 +13,7 @@ use std::io::Write;
 use std::os::unix::net::UnixDatagram;
 use std::path::PathBuf;
 use std::str::FromStr;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use tracing::field::{Field, Visit};
 use tracing::{Event, Level, Subscriber};
@@ -136,7 +136,7 @@ pub fn format_line(
 
 /// The layer; build with [`HeartbeatLog::new`], install with [`init`] or compose it yourself.
 pub struct HeartbeatLog {
-    targets: LogTargets,
+    targets: Arc<RwLock<LogTargets>>,
     host: String,
     entity: String,
     pid: u32,
@@ -147,7 +147,7 @@ impl HeartbeatLog {
     /// A layer writing as `entity` (e.g. `heartbeat`) on node `host`.
     pub fn new(targets: LogTargets, entity: &str, host: &str) -> Self {
         HeartbeatLog {
-            targets,
+            targets: Arc::new(RwLock::new(targets)),
             host: host.to_string(),
             entity: entity.to_string(),
             pid: std::process::id(),
@@ -169,8 +169,8 @@ impl HeartbeatLog {
             self.pid,
             priority_word(level)
         );
-        let path =
-            self.targets.syslog_socket.clone().unwrap_or_else(|| PathBuf::from(SYSLOG_SOCKET));
+        let socket = self.targets.read().map(|t| t.syslog_socket.clone()).unwrap_or_default();
+        let path = socket.unwrap_or_else(|| PathBuf::from(SYSLOG_SOCKET));
         let mut guard = self.syslog.lock().unwrap_or_else(|p| p.into_inner());
         // One reconnect attempt per message: syslogd may have restarted.
         for _ in 0..2 {
@@ -189,7 +189,9 @@ impl<S: Subscriber> Layer<S> for HeartbeatLog {
     fn on_event(&self, event: &Event<'_>, _ctx: Context<'_, S>) {
         let level = *event.metadata().level();
         let is_debug = matches!(level, Level::DEBUG | Level::TRACE);
-        if is_debug && self.targets.debug == 0 {
+        // A poisoned lock still holds usable targets: logging must never stop.
+        let targets = self.targets.read().unwrap_or_else(|p| p.into_inner()).clone();
+        if is_debug && targets.debug == 0 {
             return;
         }
         let mut v = MessageVisitor::default();
@@ -206,31 +208,63 @@ impl<S: Subscriber> Layer<S> for HeartbeatLog {
         let msg = msg.replace(['\n', '\r'], " ");
         let timestamp = chrono::Local::now().format("%b %d %H:%M:%S").to_string();
         let line = format_line(&timestamp, &self.host, &self.entity, self.pid, level, &msg);
-        if let Some(p) = &self.targets.debugfile {
+        if let Some(p) = &targets.debugfile {
             Self::write_file(p, &line);
         }
         if !is_debug {
-            if let Some(p) = &self.targets.logfile {
+            if let Some(p) = &targets.logfile {
                 Self::write_file(p, &line);
             }
-            if let Some(f) = self.targets.facility {
+            if let Some(f) = targets.facility {
                 self.send_syslog(f, level, &timestamp, &msg);
             }
         }
-        if self.targets.stderr {
+        if targets.stderr {
             eprintln!("{line}");
         }
     }
 }
 
+/// The layer [`init`] installed, so that a reload can change its targets.
+static INSTALLED: OnceLock<Arc<RwLock<LogTargets>>> = OnceLock::new();
+
 /// Installs a global subscriber with the heartbeat layer. Call once, early.
 pub fn init(targets: LogTargets, entity: &str, host: &str) -> Result<(), PlatformError> {
-    let subscriber = tracing_subscriber::registry().with(HeartbeatLog::new(targets, entity, host));
+    let layer = HeartbeatLog::new(targets, entity, host);
+    let _ = INSTALLED.set(layer.targets.clone());
+    let subscriber = tracing_subscriber::registry().with(layer);
     tracing::subscriber::set_global_default(subscriber).map_err(|e| PlatformError::Invalid {
         what: "logging setup",
         input: String::new(),
         reason: e.to_string(),
     })
+}
+
+/// Changes the targets of the layer [`init`] installed (a configuration reload): new log and
+/// debug files, facility and debug level apply from the next message. What the command line
+/// decided stays: `stderr`, the syslog socket, and a debug level at least `debug_floor`.
+/// Returns false when [`init`] was not called.
+pub fn retarget(new: LogTargets, debug_floor: u8) -> bool {
+    let Some(targets) = INSTALLED.get() else { return false };
+    swap_targets(targets, new, debug_floor);
+    true
+}
+
+impl HeartbeatLog {
+    /// As [`retarget`], on this layer.
+    pub fn retarget(&self, new: LogTargets, debug_floor: u8) {
+        swap_targets(&self.targets, new, debug_floor);
+    }
+}
+
+fn swap_targets(targets: &RwLock<LogTargets>, new: LogTargets, debug_floor: u8) {
+    let mut t = targets.write().unwrap_or_else(|p| p.into_inner());
+    *t = LogTargets {
+        stderr: t.stderr,
+        syslog_socket: t.syslog_socket.clone(),
+        debug: new.debug.max(debug_floor),
+        ..new
+    };
 }
 
 #[derive(Default)]
@@ -341,6 +375,47 @@ mod tests {
         assert!(got.ends_with(&format!("heartbeat: [{pid}]: info: node n2 is up")), "{got}");
         let n = server.recv(&mut buf).unwrap_or(0);
         assert!(String::from_utf8_lossy(&buf[..n]).starts_with("<132>")); // warn; debug not sent
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn retarget_moves_the_log_and_keeps_what_the_command_line_chose() {
+        let dir = std::env::temp_dir().join(format!("hb-retarget-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let _ = std::fs::create_dir_all(&dir);
+        let (a, b) = (dir.join("a"), dir.join("b"));
+        let first = LogTargets {
+            logfile: Some(a.clone()),
+            debugfile: None,
+            facility: None,
+            stderr: false,
+            debug: 0,
+            syslog_socket: Some(dir.join("sock")),
+        };
+        let layer = HeartbeatLog::new(first, "heartbeat", "n1");
+        let targets = layer.targets.clone();
+        let subscriber = tracing_subscriber::registry().with(layer);
+        tracing::subscriber::with_default(subscriber, || {
+            tracing::info!("before");
+            let new = LogTargets {
+                logfile: Some(b.clone()),
+                debugfile: Some(b.clone()),
+                facility: None,
+                stderr: true,
+                debug: 0,
+                syslog_socket: None,
+            };
+            swap_targets(&targets, new, 1);
+            tracing::info!("after");
+            tracing::debug!("debug after");
+        });
+        let read = |p: &PathBuf| std::fs::read_to_string(p).unwrap_or_default();
+        assert!(read(&a).contains("before") && !read(&a).contains("after"), "{}", read(&a));
+        // b is both log and debug file: "after" twice, the debug line once (floor 1).
+        assert_eq!(read(&b).matches("info: after").count(), 2, "{}", read(&b));
+        assert!(read(&b).contains("debug: debug after"), "{}", read(&b));
+        let t = targets.read().unwrap_or_else(|p| p.into_inner()).clone();
+        assert!(!t.stderr && t.syslog_socket.is_some() && t.debug == 1, "{t:?}");
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -1,4 +1,5 @@
-//! Heartbeat's UDP media: `ucast`, `bcast` and `mcast`, several at once, as one async set.
+//! Heartbeat's UDP media: `ucast`, `bcast`, `mcast`, `ucast6` and `mcast6`, several at once,
+//! as one async set (the IPv6 socket set-up is in `media6`).
 //!
 //! Behaviour follows heartbeat 3.0.6's HBcomm plugins (protocol notes §9):
 //! - one message = one datagram; [`Media::send_all`] writes it to **every** medium;
@@ -22,7 +23,7 @@
 use std::collections::HashMap;
 use std::future::poll_fn;
 use std::io;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr, SocketAddrV4};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
 use std::task::Poll;
 
 use socket2::{Domain, Protocol, Socket, Type};
@@ -30,7 +31,7 @@ use tokio::io::Interest;
 use tokio::net::UdpSocket;
 
 use crate::ipaddr::{ipv4_broadcast, Netlink};
-use crate::{PlatformError, Result};
+use crate::{media6, PlatformError, Result};
 
 /// Heartbeat's default `udpport`.
 pub const DEFAULT_UDP_PORT: u16 = 694;
@@ -69,6 +70,26 @@ pub enum MediumSpec {
         /// Whether our own multicasts loop back to us.
         multicast_loop: bool,
     },
+    /// `ucast6 DEV PEER6` (a numeric IPv6 address, `%DEV` scope allowed).
+    Ucast6 {
+        /// Interface.
+        dev: String,
+        /// Peer address.
+        peer: String,
+    },
+    /// `mcast6 DEV GROUP PORT HOPS LOOP`.
+    Mcast6 {
+        /// Interface.
+        dev: String,
+        /// IPv6 multicast group.
+        group: Ipv6Addr,
+        /// UDP port (udpport does not apply).
+        port: u16,
+        /// Multicast hop limit.
+        hops: u8,
+        /// Whether our own multicasts loop back to us.
+        multicast_loop: bool,
+    },
 }
 
 impl MediumSpec {
@@ -77,7 +98,9 @@ impl MediumSpec {
         match self {
             MediumSpec::Ucast { dev, .. }
             | MediumSpec::Bcast { dev }
-            | MediumSpec::Mcast { dev, .. } => dev,
+            | MediumSpec::Mcast { dev, .. }
+            | MediumSpec::Ucast6 { dev, .. }
+            | MediumSpec::Mcast6 { dev, .. } => dev,
         }
     }
 }
@@ -134,7 +157,7 @@ enum RxKind {
 }
 
 impl Media {
-    /// Opens sockets for every medium. `udpport` applies to ucast and bcast. Must run inside a
+    /// Opens sockets for every medium. `udpport` applies to ucast, ucast6 and bcast. Must run inside a
     /// tokio runtime (it registers the sockets and asks netlink for interface addresses).
     pub async fn open(specs: &[MediumSpec], udpport: u16) -> Result<Media> {
         if specs.is_empty() || specs.len() > MAX_MEDIA {
@@ -146,17 +169,22 @@ impl Media {
         }
         let nl = Netlink::new()?;
         let mut links = Vec::with_capacity(specs.len());
-        let mut rx_keys: HashMap<(String, Ipv4Addr, u16), usize> = HashMap::new();
+        let mut rx_keys: HashMap<(String, IpAddr, u16), usize> = HashMap::new();
         let mut receivers: Vec<Receiver> = Vec::new();
         for (index, spec) in specs.iter().enumerate() {
             let dev = spec.dev();
-            nl.link(dev).await?;
-            let (tx, dest, rx_bind, kind) = match spec {
+            let ifindex = nl.link(dev).await?.index;
+            let (tx, dest, rx_bind, kind): (_, _, (IpAddr, u16), _) = match spec {
                 MediumSpec::Ucast { peer, .. } => {
                     let ip = resolve_v4(peer, udpport).await?;
                     let tx = tx_socket(dev, |_| Ok(()))?;
                     let dest = SocketAddr::from((ip, udpport));
-                    (tx, dest, (Ipv4Addr::UNSPECIFIED, udpport), RxKind::Ucast(IpAddr::V4(ip)))
+                    (
+                        tx,
+                        dest,
+                        (Ipv4Addr::UNSPECIFIED.into(), udpport),
+                        RxKind::Ucast(IpAddr::V4(ip)),
+                    )
                 }
                 MediumSpec::Bcast { .. } => {
                     let a = nl.ipv4_of(dev).await?;
@@ -171,7 +199,7 @@ impl Media {
                     (
                         tx,
                         SocketAddr::from((bcast, udpport)),
-                        (Ipv4Addr::UNSPECIFIED, udpport),
+                        (Ipv4Addr::UNSPECIFIED.into(), udpport),
                         RxKind::Bcast(bcast),
                     )
                 }
@@ -184,14 +212,32 @@ impl Media {
                         s.set_multicast_ttl_v4(u32::from(*ttl))?;
                         s.set_multicast_loop_v4(*multicast_loop)
                     })?;
-                    (tx, SocketAddr::from((*group, *port)), (*group, *port), RxKind::Mcast)
+                    (tx, SocketAddr::from((*group, *port)), ((*group).into(), *port), RxKind::Mcast)
+                }
+                MediumSpec::Ucast6 { peer, .. } => {
+                    let dest = media6::ucast6_peer(peer, dev, ifindex, udpport)?;
+                    let tx = media6::tx_socket6(dev, |_| Ok(()))?;
+                    let kind = RxKind::Ucast(IpAddr::V6(*dest.ip()));
+                    (tx, dest.into(), (Ipv6Addr::UNSPECIFIED.into(), udpport), kind)
+                }
+                MediumSpec::Mcast6 { group, port, hops, multicast_loop, .. } => {
+                    let tx = media6::tx_socket6(dev, |s| {
+                        s.set_multicast_if_v6(ifindex)?;
+                        s.set_multicast_hops_v6(u32::from(*hops))?;
+                        s.set_multicast_loop_v6(*multicast_loop)
+                    })?;
+                    let dest = SocketAddrV6::new(*group, *port, 0, ifindex);
+                    (tx, dest.into(), ((*group).into(), *port), RxKind::Mcast)
                 }
             };
             let key = (dev.to_string(), rx_bind.0, rx_bind.1);
             let rx_index = match rx_keys.get(&key) {
                 Some(&i) => i,
                 None => {
-                    let sock = rx_socket(spec, rx_bind.0, rx_bind.1, &nl).await?;
+                    let sock = match rx_bind.0 {
+                        IpAddr::V4(ip) => rx_socket(spec, ip, rx_bind.1, &nl).await?,
+                        IpAddr::V6(ip) => media6::rx_socket6(dev, ifindex, ip, rx_bind.1)?,
+                    };
                     receivers.push(Receiver { sock, links: Vec::new() });
                     rx_keys.insert(key, receivers.len() - 1);
                     receivers.len() - 1
@@ -276,16 +322,17 @@ impl Media {
     }
 }
 
-/// Reads one datagram with its source and the destination address from its IP header.
+/// Reads one datagram with its source and the destination address from its IP header
+/// (IPv4 or IPv6 socket alike).
 fn recv_with_dst(
     sock: &UdpSocket,
     buf: &mut [u8],
-) -> io::Result<(usize, SocketAddr, Option<Ipv4Addr>)> {
-    use nix::sys::socket::{recvmsg, ControlMessageOwned, MsgFlags, SockaddrIn};
+) -> io::Result<(usize, SocketAddr, Option<IpAddr>)> {
+    use nix::sys::socket::{recvmsg, ControlMessageOwned, MsgFlags, SockaddrStorage};
     use std::os::fd::AsRawFd;
-    let mut cmsg = nix::cmsg_space!(libc::in_pktinfo);
+    let mut cmsg = nix::cmsg_space!(libc::in_pktinfo, libc::in6_pktinfo);
     let mut iov = [io::IoSliceMut::new(buf)];
-    let msg = recvmsg::<SockaddrIn>(
+    let msg = recvmsg::<SockaddrStorage>(
         sock.as_raw_fd(),
         &mut iov,
         Some(cmsg.as_mut_slice()),
@@ -294,13 +341,23 @@ fn recv_with_dst(
     .map_err(io::Error::from)?;
     let from = msg
         .address
-        .map(|a| SocketAddr::V4(SocketAddrV4::from(a)))
+        .and_then(|a| {
+            a.as_sockaddr_in()
+                .map(|v4| SocketAddr::V4(SocketAddrV4::from(*v4)))
+                .or_else(|| a.as_sockaddr_in6().map(|v6| SocketAddr::V6((*v6).into())))
+        })
         .unwrap_or_else(|| SocketAddr::from((Ipv4Addr::UNSPECIFIED, 0)));
     let mut dst = None;
     if let Ok(cmsgs) = msg.cmsgs() {
         for c in cmsgs {
-            if let ControlMessageOwned::Ipv4PacketInfo(info) = c {
-                dst = Some(Ipv4Addr::from(u32::from_be(info.ipi_addr.s_addr)));
+            match c {
+                ControlMessageOwned::Ipv4PacketInfo(info) => {
+                    dst = Some(Ipv4Addr::from(u32::from_be(info.ipi_addr.s_addr)).into());
+                }
+                ControlMessageOwned::Ipv6PacketInfo(info) => {
+                    dst = Some(Ipv6Addr::from(info.ipi6_addr.s6_addr).into());
+                }
+                _ => {}
             }
         }
     }
@@ -309,12 +366,12 @@ fn recv_with_dst(
 
 /// Which medium a datagram read from a shared socket belongs to: by the destination address in
 /// its IP header (multicast group, broadcast address, or unicast), then by the ucast peer.
-fn attribute(links: &[(usize, RxKind)], from: IpAddr, dst: Option<Ipv4Addr>) -> usize {
+fn attribute(links: &[(usize, RxKind)], from: IpAddr, dst: Option<IpAddr>) -> usize {
     let pick = |f: &dyn Fn(&RxKind) -> bool| links.iter().find(|(_, k)| f(k)).map(|(i, _)| *i);
     let found = match dst {
         Some(d) if d.is_multicast() => pick(&|k| matches!(k, RxKind::Mcast)),
-        Some(d) if d.is_broadcast() => pick(&|k| matches!(k, RxKind::Bcast(_))),
-        Some(d) => pick(&|k| *k == RxKind::Bcast(d))
+        Some(IpAddr::V4(d)) if d.is_broadcast() => pick(&|k| matches!(k, RxKind::Bcast(_))),
+        Some(d) => pick(&|k| matches!((k, d), (RxKind::Bcast(b), IpAddr::V4(d)) if *b == d))
             .or_else(|| pick(&|k| *k == RxKind::Ucast(from)))
             .or_else(|| pick(&|k| matches!(k, RxKind::Ucast(_)))),
         None => pick(&|k| *k == RxKind::Ucast(from)),
@@ -384,17 +441,24 @@ mod tests {
     fn attribution_by_destination_then_peer() {
         let p1: IpAddr = [10, 0, 0, 1].into();
         let p2: IpAddr = [10, 0, 0, 2].into();
-        let me = Some(Ipv4Addr::new(10, 0, 0, 3));
+        let me = Some(IpAddr::from([10, 0, 0, 3]));
         let bc = Ipv4Addr::new(10, 0, 0, 255);
         let links = [(0, RxKind::Ucast(p1)), (3, RxKind::Ucast(p2)), (5, RxKind::Bcast(bc))];
         assert_eq!(attribute(&links, p2, me), 3);
         assert_eq!(attribute(&links, p1, me), 0);
         // A broadcast from a ucast peer is the bcast medium's copy.
-        assert_eq!(attribute(&links, p1, Some(bc)), 5);
-        assert_eq!(attribute(&links, p1, Some(Ipv4Addr::BROADCAST)), 5);
+        assert_eq!(attribute(&links, p1, Some(bc.into())), 5);
+        assert_eq!(attribute(&links, p1, Some(Ipv4Addr::BROADCAST.into())), 5);
         // Unknown unicast sender: first ucast medium.
         assert_eq!(attribute(&links, [10, 0, 0, 9].into(), me), 0);
-        assert_eq!(attribute(&[(7, RxKind::Mcast)], p1, Some(Ipv4Addr::new(239, 1, 1, 1))), 7);
+        assert_eq!(attribute(&[(7, RxKind::Mcast)], p1, Some([239, 1, 1, 1].into())), 7);
+        // IPv6: a multicast copy goes to the mcast6 medium, a unicast one to its ucast6 peer.
+        let q: IpAddr = "fd99::2".parse().unwrap_or(p1);
+        let me6: IpAddr = "fd99::1".parse().unwrap_or(p1);
+        let grp: IpAddr = "ff12::694".parse().unwrap_or(p1);
+        let v6 = [(1, RxKind::Ucast(p1)), (2, RxKind::Ucast(q)), (4, RxKind::Mcast)];
+        assert_eq!(attribute(&v6, q, Some(me6)), 2);
+        assert_eq!(attribute(&v6, q, Some(grp)), 4);
     }
 
     #[test]

@@ -27,7 +27,7 @@ fn groups_and_resource_kinds() {
         &ResourceKind::IpAddr {
             agent: IpAgent::IpAddr,
             spec: IpAddrSpec {
-                address: Ipv4Addr::new(10, 0, 0, 5),
+                address: Ipv4Addr::new(10, 0, 0, 5).into(),
                 prefix: None,
                 interface: None,
                 broadcast: None
@@ -75,12 +75,15 @@ fn errors_point_at_the_resource() {
         err("a\n"),
         "haresources:1:1: group for node `a` has no resources; expected `NODE RESOURCE…`"
     );
-    assert_eq!(err("a IPaddr::10.0.0.300/24\n"), "haresources:1:11: invalid address `10.0.0.300`; expected IP[/prefix[/interface[/broadcast]]] with an IPv4 address");
+    assert_eq!(err("a IPaddr::10.0.0.300/24\n"), "haresources:1:11: invalid address `10.0.0.300`; expected IP[/prefix[/interface[/broadcast]]]");
     assert_eq!(
         err("a IPaddr::10.0.0.3/33\n"),
         "haresources:1:20: invalid prefix length `33`; expected 0–32"
     );
-    assert_eq!(err("a  10.0.0.3/24/eth0/x\n"), "haresources:1:21: invalid broadcast address `x`; expected IP[/prefix[/interface[/broadcast]]] with an IPv4 address");
+    assert_eq!(
+        err("a  10.0.0.3/24/eth0/x\n"),
+        "haresources:1:21: invalid broadcast address `x`; expected IP[/prefix[/interface[/broadcast]]] with an IPv4 address"
+    );
     assert_eq!(err("a IPaddr::1.2.3.4::eth0\n"), "haresources:1:3: IPaddr takes one argument; expected IPaddr::IP[/prefix[/interface[/broadcast]]]");
     assert_eq!(
         err("a x::::y\n"),
@@ -145,10 +148,20 @@ fn arb_spec() -> impl Strategy<Value = IpAddrSpec> {
         proptest::option::of(any::<u32>()),
     )
         .prop_map(|(a, prefix, interface, b)| IpAddrSpec {
-            address: Ipv4Addr::from(a),
+            address: Ipv4Addr::from(a).into(),
             prefix,
             interface,
             broadcast: b.map(Ipv4Addr::from),
+        })
+}
+
+fn arb_spec6() -> impl Strategy<Value = IpAddrSpec> {
+    (any::<u128>(), proptest::option::of(0u8..=128), proptest::option::of("[a-z]{1,5}[0-9]"))
+        .prop_map(|(a, prefix, interface)| IpAddrSpec {
+            address: std::net::Ipv6Addr::from(a).into(),
+            prefix,
+            interface,
+            broadcast: None,
         })
 }
 
@@ -156,6 +169,19 @@ proptest! {
     #[test]
     fn ip_spec_round_trip(spec in arb_spec()) {
         prop_assert_eq!(parse_ip_spec(&spec.to_string()), Ok(spec));
+    }
+
+    #[test]
+    fn ipv6_spec_round_trip_through_both_agents(spec in arb_spec6()) {
+        prop_assert_eq!(parse_ip_spec(&spec.to_string()), Ok(spec.clone()));
+        for agent in ["IPv6addr", "IPaddr2"] {
+            let h = parse(&format!("a {agent}::{spec}\n")).map_err(|e| {
+                proptest::test_runner::TestCaseError::fail(e.to_string())
+            })?;
+            let kind = &h.groups[0].resources[0].kind;
+            let is_spec = matches!(kind, ResourceKind::IpAddr { spec: s, .. } if *s == spec);
+            prop_assert!(is_spec, "{agent}::{spec} gave {kind:?}");
+        }
     }
 
     #[test]
@@ -201,4 +227,55 @@ fn large_groups_up_to_the_limit() {
     // The error points at the first resource over the limit: resource 1025 is the first on
     // physical line 129 (eight per line).
     assert!(e.starts_with("haresources:129:"), "{e}");
+}
+
+#[test]
+fn ipv6_addresses_through_ipv6addr_and_ipaddr2_mixed_with_ipv4() {
+    let h =
+        parse("a IPv6addr::2001:db8::10/64/eth0 IPaddr2::fd99::5/64 10.0.0.5/24 httpd\n").unwrap();
+    let r = &h.groups[0].resources;
+    assert_eq!(h.groups[0].key(), "IPv6addr::2001:db8::10/64/eth0");
+    let want = IpAddrSpec {
+        address: "2001:db8::10".parse().unwrap(),
+        prefix: Some(64),
+        interface: Some("eth0".into()),
+        broadcast: None,
+    };
+    assert_eq!(r[0].kind, ResourceKind::IpAddr { agent: IpAgent::Ipv6Addr, spec: want });
+    assert!(matches!(&r[1].kind, ResourceKind::IpAddr { agent: IpAgent::IpAddr2, spec }
+        if spec.address.is_ipv6() && spec.prefix == Some(64) && spec.interface.is_none()));
+    assert!(matches!(&r[2].kind, ResourceKind::IpAddr { agent: IpAgent::IpAddr, spec }
+        if spec.address.is_ipv4()));
+    assert_eq!(r.len(), 4);
+}
+
+#[test]
+fn ipv6_errors_name_the_column_and_the_fix() {
+    let err = |s: &str| parse(s).unwrap_err().to_string();
+    assert_eq!(
+        err("a IPaddr::2001:db8::1\n"),
+        "haresources:1:11: IPaddr takes an IPv4 address, not `2001:db8::1`; expected \
+         IPv6addr::2001:db8::1 or IPaddr2::2001:db8::1"
+    );
+    assert_eq!(
+        err("a IPv6addr::10.0.0.1\n"),
+        "haresources:1:13: IPv6addr takes an IPv6 address, not `10.0.0.1`; expected \
+         IPaddr::10.0.0.1 or IPaddr2::10.0.0.1"
+    );
+    assert_eq!(
+        err("a IPv6addr::fd99::1/129\n"),
+        "haresources:1:21: invalid prefix length `129`; expected 0–128"
+    );
+    assert_eq!(
+        err("a IPv6addr::fd99::1/64/eth0/ff::1\n"),
+        "haresources:1:29: unexpected broadcast `ff::1`; IPv6 has no broadcast"
+    );
+    assert_eq!(
+        err("a IPv6addr::fd99::1/64/eth0::x\n"),
+        "haresources:1:24: invalid interface `eth0::x`; expected a name such as eth0 or eth0:1"
+    );
+    assert_eq!(
+        err("a IPv6addr::zz::1\n"),
+        "haresources:1:13: invalid address `zz::1`; expected IP[/prefix[/interface[/broadcast]]]"
+    );
 }

@@ -1,6 +1,6 @@
 //! The `haresources` reader.
 
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr};
 use std::path::Path;
 
 use super::types::*;
@@ -91,6 +91,22 @@ fn group(file: &Path, toks: &[LTok<'_>]) -> Result<ResourceGroup, ConfigError> {
 /// Classifies one resource word; errors carry the column they are about.
 fn resource_kind(t: Tok<'_>) -> Result<ResourceKind, (u32, String)> {
     let s = t.text;
+    // An IPv6 address contains `::` itself, so the address agents take everything after
+    // `AGENT::` as their one argument instead of splitting it.
+    if let Some((head, arg)) = s.split_once("::") {
+        if let Some(agent) = ip_agent(head) {
+            // An IPv4 argument holds no `::`; one more is a second argument.
+            let before = arg.split("::").next().unwrap_or("");
+            if arg.contains("::")
+                && before.split('/').next().unwrap_or("").parse::<Ipv4Addr>().is_ok()
+            {
+                return Err((t.col, format!("{head} takes one argument; expected {head}::IP[/prefix[/interface[/broadcast]]]")));
+            }
+            let col = t.col + text::to_u32(head.chars().count() + 2);
+            let spec = parse_ip_spec_at(arg).map_err(|(o, m)| (col + text::to_u32(o), m))?;
+            return check_family(agent, spec).map_err(|m| (col, m));
+        }
+    }
     let mut parts = s.split("::");
     let head = parts.next().unwrap_or("");
     let args: Vec<&str> = parts.collect();
@@ -140,25 +156,21 @@ fn resource_kind(t: Tok<'_>) -> Result<ResourceKind, (u32, String)> {
     if let Some(i) = args.iter().position(|a| a.is_empty()) {
         return Err((arg_col(i), format!("empty argument in `{s}`; expected Name::arg1::arg2")));
     }
-    let agent = match head {
-        "IPaddr" => Some(IpAgent::IpAddr),
-        "IPaddr2" => Some(IpAgent::IpAddr2),
-        _ => None,
-    };
     if head == "ReservedIP" {
         return super::reserved::reserved_ip(s, &args)
             .map_err(|(i, m)| (i.map_or(t.col, arg_col), m));
     }
-    if let Some(agent) = agent {
-        if args.len() != 1 {
-            return Err((t.col, format!("{head} takes one argument; expected {head}::IP[/prefix[/interface[/broadcast]]]")));
-        }
-        let spec = parse_ip_spec_at(args[0]).map_err(|(o, m)| (arg_col(0) + text::to_u32(o), m))?;
-        return Ok(ResourceKind::IpAddr { agent, spec });
+    if ip_agent(head).is_some() {
+        return Err((
+            t.col,
+            format!(
+                "{head} takes one argument; expected {head}::IP[/prefix[/interface[/broadcast]]]"
+            ),
+        ));
     }
     if args.is_empty() && looks_like_address(head) {
         let spec = parse_ip_spec_at(head).map_err(|(o, m)| (t.col + text::to_u32(o), m))?;
-        return Ok(ResourceKind::IpAddr { agent: IpAgent::IpAddr, spec });
+        return check_family(IpAgent::IpAddr, spec).map_err(|m| (t.col, m));
     }
     if !is_name(head) {
         return Err((t.col, format!("invalid resource name `{head}`; expected a script name, an IPv4 address or ocf:PROVIDER:AGENT")));
@@ -167,6 +179,29 @@ fn resource_kind(t: Tok<'_>) -> Result<ResourceKind, (u32, String)> {
         name: head.to_owned(),
         args: args.iter().map(|a| (*a).to_owned()).collect(),
     })
+}
+
+/// The built-in address agent `head` names, if any.
+fn ip_agent(head: &str) -> Option<IpAgent> {
+    match head {
+        "IPaddr" => Some(IpAgent::IpAddr),
+        "IPaddr2" => Some(IpAgent::IpAddr2),
+        "IPv6addr" => Some(IpAgent::Ipv6Addr),
+        _ => None,
+    }
+}
+
+/// heartbeat's `IPaddr` is IPv4 only and `IPv6addr` IPv6 only; `IPaddr2` takes both.
+fn check_family(agent: IpAgent, spec: IpAddrSpec) -> Result<ResourceKind, String> {
+    match (agent, spec.address) {
+        (IpAgent::IpAddr, IpAddr::V6(a)) => Err(format!(
+            "IPaddr takes an IPv4 address, not `{a}`; expected IPv6addr::{a} or IPaddr2::{a}"
+        )),
+        (IpAgent::Ipv6Addr, IpAddr::V4(a)) => Err(format!(
+            "IPv6addr takes an IPv6 address, not `{a}`; expected IPaddr::{a} or IPaddr2::{a}"
+        )),
+        _ => Ok(ResourceKind::IpAddr { agent, spec }),
+    }
 }
 
 /// Script and agent names: no path separators, not `.`/`..`.
@@ -192,25 +227,26 @@ pub(crate) fn parse_ip_spec(s: &str) -> Result<IpAddrSpec, String> {
 
 /// As [`parse_ip_spec`], the error also giving the character offset of the bad part.
 fn parse_ip_spec_at(s: &str) -> Result<IpAddrSpec, (usize, String)> {
-    let expected = "expected IP[/prefix[/interface[/broadcast]]] with an IPv4 address";
+    let expected = "expected IP[/prefix[/interface[/broadcast]]]";
     let parts: Vec<&str> = s.split('/').collect();
     let offset = |i: usize| parts[..i].iter().map(|p| p.chars().count() + 1).sum::<usize>();
     let part = |i: usize| parts.get(i).copied().filter(|x| !x.is_empty());
     let addr = parts[0];
-    let address = addr
-        .parse::<Ipv4Addr>()
-        .map_err(|_| (0, format!("invalid address `{addr}`; {expected}")))?;
+    let address =
+        addr.parse::<IpAddr>().map_err(|_| (0, format!("invalid address `{addr}`; {expected}")))?;
+    let max: u8 = if address.is_ipv4() { 32 } else { 128 };
     let prefix = match part(1) {
         None => None,
         Some(p) => match p.parse::<u8>() {
-            Ok(n) if n <= 32 && !p.starts_with('+') => Some(n),
-            _ => return Err((offset(1), format!("invalid prefix length `{p}`; expected 0–32"))),
+            Ok(n) if n <= max && !p.starts_with('+') => Some(n),
+            _ => return Err((offset(1), format!("invalid prefix length `{p}`; expected 0–{max}"))),
         },
     };
     let interface = match part(2) {
         None => None,
         Some(i)
             if i.len() <= 31
+                && !i.contains("::")
                 && i.chars().all(|c| {
                     c.is_ascii_alphanumeric() || matches!(c, ':' | '.' | '_' | '-' | '@')
                 }) =>
@@ -226,10 +262,12 @@ fn parse_ip_spec_at(s: &str) -> Result<IpAddrSpec, (usize, String)> {
     };
     let broadcast = match part(3) {
         None => None,
-        Some(b) => Some(
-            b.parse::<Ipv4Addr>()
-                .map_err(|_| (offset(3), format!("invalid broadcast address `{b}`; {expected}")))?,
-        ),
+        Some(b) if address.is_ipv6() => {
+            return Err((offset(3), format!("unexpected broadcast `{b}`; IPv6 has no broadcast")))
+        }
+        Some(b) => Some(b.parse::<Ipv4Addr>().map_err(|_| {
+            (offset(3), format!("invalid broadcast address `{b}`; {expected} with an IPv4 address"))
+        })?),
     };
     if let Some(extra) = parts.get(4) {
         return Err((offset(4) - 1, format!("unexpected `/{extra}`; {expected}")));

@@ -1,7 +1,7 @@
 //! Public types of a parsed `haresources`.
 
 use std::fmt;
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
 
 use crate::error::Location;
@@ -54,7 +54,7 @@ pub struct Resource {
 /// What a resource is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ResourceKind {
-    /// A virtual IPv4 address managed natively (`IPaddr`, `IPaddr2` or a bare address).
+    /// A virtual address managed natively (`IPaddr`, `IPaddr2`, `IPv6addr` or a bare address).
     IpAddr {
         /// `IPaddr` or `IPaddr2` (a bare address is `IPaddr`).
         agent: IpAgent,
@@ -92,20 +92,22 @@ pub enum ResourceKind {
 pub enum IpAgent {
     /// `IPaddr` (also a bare address).
     IpAddr,
-    /// `IPaddr2`.
+    /// `IPaddr2` (IPv4 or IPv6).
     IpAddr2,
+    /// `IPv6addr` (IPv6 only), written `IPv6addr::2001:db8::10/64/eth0`.
+    Ipv6Addr,
 }
 
-/// `IP[/prefix[/interface[/broadcast]]]` as `IPaddr`/`IPaddr2` take it.
+/// `IP[/prefix[/interface[/broadcast]]]` as `IPaddr`/`IPaddr2`/`IPv6addr` take it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IpAddrSpec {
-    /// The address.
-    pub address: Ipv4Addr,
-    /// Prefix length 0–32, if given.
+    /// The address (IPv6 only through `IPaddr2` or `IPv6addr`).
+    pub address: IpAddr,
+    /// Prefix length (0–32 for IPv4, 0–128 for IPv6), if given.
     pub prefix: Option<u8>,
     /// Interface (may carry an alias label such as `eth0:1`), if given.
     pub interface: Option<String>,
-    /// Broadcast address, if given.
+    /// Broadcast address, if given (IPv4 only).
     pub broadcast: Option<Ipv4Addr>,
 }
 
