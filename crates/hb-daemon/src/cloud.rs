@@ -90,6 +90,7 @@ impl Clients {
                 Arc::new(ReservedIpClient::new(conf.clone(), Arc::new(UreqTransport)))
             })
             .clone();
+        crate::metrics::health::cloud().resource(&ip.to_string());
         Ok(ReservedIp {
             ip,
             text: text.to_owned(),
@@ -133,7 +134,7 @@ pub async fn stop(r: &Arc<ReservedIp>) -> Result<(), String> {
     }
     let client = r.client.clone();
     let ip = r.ip;
-    match blocking(move || client.stop(ip)).await {
+    match blocking(r, move || client.stop(ip)).await {
         Ok(true) => tracing::info!("{}: unassigned (unassign_on_stop yes)", r.text),
         Ok(false) => tracing::info!("{}: left in place; the next owner's assign moves it", r.text),
         Err(e) => return Err(format!("{}: {e}", r.text)),
@@ -214,7 +215,7 @@ async fn check_and_reclaim(r: &Arc<ReservedIp>, sink: &EventSink, why: &str) {
 async fn elsewhere(r: &Arc<ReservedIp>, why: &str) -> Option<Option<String>> {
     let client = r.client.clone();
     let ip = r.ip;
-    match blocking(move || client.status(ip)).await {
+    match blocking(r, move || client.status(ip)).await {
         Ok(Held::Ours) => None,
         Ok(Held::Other(id)) => Some(Some(format!("instance {id}"))),
         Ok(Held::Unassigned) => Some(Some("nobody".to_owned())),
@@ -228,6 +229,7 @@ async fn elsewhere(r: &Arc<ReservedIp>, why: &str) -> Option<Option<String>> {
 /// Claims the IP back from `who`, counts and alerts.
 async fn reclaim(r: &Arc<ReservedIp>, sink: &EventSink, why: &str, who: &str) {
     let n = r.reclaims.fetch_add(1, Ordering::Relaxed) + 1;
+    crate::metrics::health::cloud().reclaimed(&r.ip.to_string());
     tracing::warn!(
         "{}: {why}: the provider points it at {who}; claiming it back ({n} so far)",
         r.text
@@ -251,7 +253,7 @@ async fn reclaim(r: &Arc<ReservedIp>, sink: &EventSink, why: &str, who: &str) {
 async fn claim(r: &Arc<ReservedIp>) -> Result<Started, CloudError> {
     let client = r.client.clone();
     let ip = r.ip;
-    blocking(move || client.start(ip)).await
+    blocking(r, move || client.start(ip)).await
 }
 
 fn log_started(r: &ReservedIp, s: &Started, took: Duration) {
@@ -264,17 +266,24 @@ fn log_started(r: &ReservedIp, s: &Started, took: Duration) {
     }
 }
 
+/// Runs one API call of `r` on the blocking pool; a failure is counted in the metrics.
 async fn blocking<T: Send + 'static>(
+    r: &ReservedIp,
     f: impl FnOnce() -> Result<T, CloudError> + Send + 'static,
 ) -> Result<T, CloudError> {
-    match tokio::task::spawn_blocking(f).await {
+    let done = match tokio::task::spawn_blocking(f).await {
         Ok(r) => r,
         Err(e) => Err(CloudError::GaveUp {
             what: "reserved IP call".into(),
             attempts: 0,
             last: format!("its thread ended: {e}"),
+            status: None,
         }),
+    };
+    if let Err(e) = &done {
+        crate::metrics::health::cloud().api_failed(&r.ip.to_string(), e);
     }
+    done
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

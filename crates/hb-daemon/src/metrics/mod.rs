@@ -43,6 +43,7 @@
 //! [`Collector`]: prometheus_client::collector::Collector
 
 pub mod config;
+pub mod health;
 pub mod http;
 pub mod launch;
 mod view;
@@ -108,6 +109,7 @@ struct Shared {
     packets_lost: Family<NodeLabel, Counter>,
     split_brain: Counter,
     up: Gauge,
+    health: health::HealthMetrics,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -177,6 +179,7 @@ impl Metrics {
             packets_lost: Family::default(),
             split_brain: Counter::default(),
             up: Gauge::default(),
+            health: health::HealthMetrics::default(),
         };
         let metrics = Metrics {
             shared: Arc::new(shared),
@@ -247,6 +250,8 @@ impl Metrics {
                 "Times another node was found holding a group we hold",
                 s.split_brain.clone(),
             );
+            s.health.register(r);
+            health::cloud().register(r);
             r.register_collector(Box::new(view::StateCollector {
                 view: Arc::clone(&s.view),
                 wire: Arc::clone(&s.wire),
@@ -277,6 +282,11 @@ impl Metrics {
     /// The counter the address code adds announcement frames to.
     pub fn garp_frames(&self) -> Counter {
         self.shared.garp_frames.clone()
+    }
+
+    /// The handles the health checks and the address watch count into.
+    pub fn health(&self) -> health::HealthMetrics {
+        self.shared.health.clone()
     }
 
     /// Publishes the latest state for scrapes.
@@ -333,6 +343,7 @@ impl Metrics {
             Event::SplitBrainSuspected { .. } => {
                 s.split_brain.inc();
             }
+            Event::Health(h) => s.health.on_health_event(h, |g| group_name(groups, *g)),
             _ => {}
         }
     }
