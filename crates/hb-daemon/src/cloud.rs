@@ -101,6 +101,23 @@ impl Clients {
     }
 }
 
+/// Each reserved IP of `groups` (as written) and how many times it was claimed back, for
+/// `hbctl status`.
+pub fn reclaim_counts(
+    groups: &[Arc<Vec<crate::setup::Resource>>],
+) -> std::collections::BTreeMap<String, u64> {
+    groups
+        .iter()
+        .flat_map(|g| g.iter())
+        .filter_map(|r| match r {
+            crate::setup::Resource::ReservedIp(ip) => {
+                Some((ip.text.clone(), ip.reclaims.load(Ordering::Relaxed)))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
 /// `cloud.conf` as text for the reload comparison: a changed setting or a rotated token
 /// counts as a change. The token enters only as a hash.
 pub fn fingerprint(cloud: &CloudConf) -> String {
@@ -309,6 +326,33 @@ mod tests {
         assert_eq!(a, fingerprint(&conf("dop_v1_first_token_aaaa")));
         assert_ne!(a, fingerprint(&conf("dop_v1_second_token_bbb")));
         assert!(!a.contains("dop_v1_first_token_aaaa"), "{a}");
+    }
+
+    #[test]
+    fn reclaim_counts_list_every_reserved_ip_with_its_count() {
+        let text = "provider digitalocean\ntoken dop_v1_aaaa\n";
+        let conf = hb_config::cloud::parse_cloud_conf(
+            std::path::Path::new("c"),
+            text,
+            &|_| unreachable!(),
+        )
+        .expect("conf");
+        let mut clients = Clients::default();
+        let mut resource = |ip: &str| {
+            let text = format!("ReservedIP::{ip}");
+            let r = clients.resource(Some(&conf), ip.parse().expect("ip"), None, &text);
+            crate::setup::Resource::ReservedIp(Arc::new(r.expect("resource")))
+        };
+        let (a, b) = (resource("203.0.113.7"), resource("203.0.113.8"));
+        if let crate::setup::Resource::ReservedIp(r) = &b {
+            r.reclaims.store(3, Ordering::Relaxed);
+        }
+        let groups = vec![Arc::new(vec![a]), Arc::new(Vec::new()), Arc::new(vec![b])];
+        let counts: Vec<(String, u64)> = reclaim_counts(&groups).into_iter().collect();
+        assert_eq!(
+            counts,
+            [("ReservedIP::203.0.113.7".to_owned(), 0), ("ReservedIP::203.0.113.8".to_owned(), 3)]
+        );
     }
 
     /// Two holders that both claim the IP every check would move it forever: each claims it

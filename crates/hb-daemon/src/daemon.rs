@@ -528,6 +528,7 @@ impl Daemon {
                 let mut st =
                     report::status(&self.node.snapshot(), self.now(), &self.late, &self.info);
                 st.checks = self.health.summary();
+                st.reserved_ips = crate::cloud::reclaim_counts(&self.groups);
                 if let Some(p) = &self.ping_state {
                     st.nodes.extend(p.per_address.iter().map(|(addr, ok)| hb_api::NodeStatus {
                         name: addr.to_string(),
