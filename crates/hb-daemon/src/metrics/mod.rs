@@ -19,20 +19,21 @@
 //! them) never takes the run loop's thread; the two sides share only atomics, the registry's
 //! read lock and the view pointer.
 //!
-//! # Adding a family (health checks, VRRP)
+//! # Adding a family (VRRP, …)
 //!
 //! A subsystem that wants its own metrics creates them and registers them once, before or
 //! after the server starts, with [`Metrics::register`]; then it updates its handles from
-//! wherever it runs. For example, check results:
+//! wherever it runs. The health checks, the address watch and the reserved IPs do so through
+//! [`health`] (registered with the daemon's own families). For example, VRRP adverts:
 //!
 //! ```
 //! use prometheus_client::metrics::{counter::Counter, family::Family};
 //! # let metrics = hb_daemon::metrics::Metrics::new(std::time::Duration::from_secs(1));
-//! let results: Family<Vec<(&'static str, String)>, Counter> = Family::default();
+//! let adverts: Family<Vec<(&'static str, String)>, Counter> = Family::default();
 //! metrics.register(|r| {
-//!     r.register("heartbeat_check_results", "Check results by check and outcome", results.clone())
+//!     r.register("heartbeat_vrrp_adverts", "Adverts sent by instance", adverts.clone())
 //! });
-//! results.get_or_create(&vec![("check", "web".into()), ("result", "ok".into())]).inc();
+//! adverts.get_or_create(&vec![("instance", "VI_1".into())]).inc();
 //! ```
 //!
 //! State that only exists as a snapshot is better served by a [`Collector`] of its own,
