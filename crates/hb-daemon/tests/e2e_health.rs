@@ -331,6 +331,7 @@ fn carrier_loss_on_the_vip_interface_moves_the_group_while_the_heartbeat_link_st
             assert!(out.status.success(), "{cmd:?}: {}", String::from_utf8_lossy(&out.stderr));
         }
     }
+    scrape::enable(&c, 0);
     c.start(0).expect("start n1");
     c.start(1).expect("start n2");
     let on_vipa = |c: &Cluster, i: usize| {
@@ -353,6 +354,17 @@ fn carrier_loss_on_the_vip_interface_moves_the_group_while_the_heartbeat_link_st
     }
     if log.contains("is dead") || c.stderr_log(1).contains("is dead") {
         fail(&c, "a node was declared dead: the heartbeat link should have stayed up");
+    }
+    // n1's scrape: one carrier loss on vipa, one hand-over by the health policy.
+    for (name, labels) in [
+        ("heartbeat_carrier_losses_total", [("interface", "vipa")]),
+        ("heartbeat_health_actions_total", [("action", "handover")]),
+    ] {
+        let (text, ok) = scrape::scrape_until(&c, 0, |t| scrape::sum(t, name, &labels) == (1.0, 1));
+        if !ok {
+            fail(&c, &format!("n1's scrape lacks {name}{labels:?} = 1:\n{text}"));
+        }
+        eprintln!("n1: {name}{labels:?} = 1");
     }
     assert_running(&c, &[0, 1]);
     let _ = c.stop_all(Duration::from_secs(20));
