@@ -127,6 +127,11 @@ pub struct Status {
     /// without the file; absent in answers of older daemons).
     #[serde(default)]
     pub checks: BTreeMap<String, String>,
+    /// Reserved IPs (`ReservedIP::` resources) as written in `haresources`: times this
+    /// daemon found each pointing elsewhere and claimed it back (empty without any; absent in
+    /// answers of older daemons).
+    #[serde(default)]
+    pub reserved_ips: BTreeMap<String, u64>,
 }
 
 /// One node as seen from here.

@@ -214,12 +214,14 @@ impl ReservedIpClient {
         let attempts = self.conf.retries.saturating_add(1);
         let mut backoff = self.conf.retry_backoff;
         let mut last = String::new();
+        let mut last_status = None;
         for attempt in 1..=attempts {
-            let (failure, retry_after) =
+            let (failure, retry_after, status) =
                 match self.transport.send(&url, req, token, self.conf.request_timeout) {
                     Ok(r) if (200..300).contains(&r.status) => return Ok(r),
                     Ok(r) if r.status == 429 || r.status >= 500 => {
-                        (format!("HTTP {}: {}", r.status, self.message(&r.body)), r.retry_after)
+                        let m = format!("HTTP {}: {}", r.status, self.message(&r.body));
+                        (m, r.retry_after, Some(r.status))
                     }
                     Ok(r) => {
                         return Err(CloudError::Refused {
@@ -229,9 +231,10 @@ impl ReservedIpClient {
                             message: self.message(&r.body),
                         })
                     }
-                    Err(e) => (format!("{url}: {e}"), None),
+                    Err(e) => (format!("{url}: {e}"), None, None),
                 };
             last = failure;
+            last_status = status;
             if attempt == attempts {
                 break;
             }
@@ -242,7 +245,7 @@ impl ReservedIpClient {
             self.timing.sleep(wait);
             backoff = (backoff * 2).min(MAX_BACKOFF);
         }
-        Err(CloudError::GaveUp { what: what.into(), attempts, last })
+        Err(CloudError::GaveUp { what: what.into(), attempts, last, status: last_status })
     }
 
     /// The API's message, with the token cut out should a hostile or broken server echo it.

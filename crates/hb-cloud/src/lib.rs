@@ -48,6 +48,8 @@ pub enum CloudError {
         attempts: u32,
         /// The last failure.
         last: String,
+        /// The HTTP status of the last attempt (`None`: it got no answer).
+        status: Option<u16>,
     },
     /// The API answered something we cannot read.
     #[error("{what}: unexpected answer from the {provider} API: {detail}")]

@@ -41,6 +41,7 @@ fn steady_n1() -> Status {
         groups: vec![],
         parameters,
         checks: BTreeMap::new(),
+        reserved_ips: BTreeMap::new(),
     }
 }
 

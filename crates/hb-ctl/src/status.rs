@@ -103,6 +103,12 @@ pub fn format_status(status: &Status) -> String {
         checks.extend(status.checks.iter().map(|(name, what)| vec![name.clone(), what.clone()]));
         out.push_str(&table(&checks));
     }
+    if !status.reserved_ips.is_empty() {
+        out.push('\n');
+        let mut ips = vec![row(&["RESERVED IP", "CLAIMED BACK"])];
+        ips.extend(status.reserved_ips.iter().map(|(ip, n)| vec![ip.clone(), n.to_string()]));
+        out.push_str(&table(&ips));
+    }
     out
 }
 

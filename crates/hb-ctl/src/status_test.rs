@@ -62,6 +62,7 @@ fn sample() -> Status {
         ],
         parameters: BTreeMap::new(),
         checks: BTreeMap::new(),
+        reserved_ips: BTreeMap::new(),
     }
 }
 
@@ -88,6 +89,17 @@ fn no_groups_is_said_not_shown_as_an_empty_table() {
     let mut status = sample();
     status.groups.clear();
     assert!(format_status(&status).ends_with("\nno resource groups\n"));
+}
+
+#[test]
+fn reserved_ips_show_how_often_they_were_claimed_back() {
+    let mut status = sample();
+    assert!(!format_status(&status).contains("RESERVED IP"));
+    status.reserved_ips.insert("ReservedIP::203.0.113.7".into(), 2);
+    let text = format_status(&status);
+    let table = text.split_once("RESERVED IP").map(|(_, t)| t).unwrap_or_else(|| panic!("{text}"));
+    assert!(table.starts_with("              CLAIMED BACK\n"), "{table:?}");
+    assert!(table.ends_with("\nReservedIP::203.0.113.7  2\n"), "{table:?}");
 }
 
 #[test]

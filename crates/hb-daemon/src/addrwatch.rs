@@ -34,6 +34,8 @@ pub struct AddrWatch {
     pub healed: u64,
     /// Foreign copies of our VIPs removed.
     pub removed: u64,
+    /// Where re-adds, removals and carrier losses are counted for scrapes.
+    pub metrics: crate::metrics::health::HealthMetrics,
 }
 
 impl AddrWatch {
@@ -69,6 +71,7 @@ impl AddrWatch {
             carrier: HashMap::new(),
             healed: 0,
             removed: 0,
+            metrics: crate::metrics::health::HealthMetrics::default(),
         }
     }
 
@@ -101,6 +104,7 @@ impl AddrWatch {
                     }
                     for (spec, text) in vips.iter().filter(|(s, _)| s.addr == a.addr) {
                         self.healed += 1;
+                        self.metrics.vip_readded(text);
                         tracing::warn!(
                             "{text}: address removed under us (#{}); adding it back",
                             self.healed
@@ -119,6 +123,7 @@ impl AddrWatch {
                 let known = self.vips.iter().flatten().find(|(s, _)| s.addr == a.addr);
                 if let (false, Some((_, text))) = (ours, known) {
                     self.removed += 1;
+                    self.metrics.vip_stray_removed(text);
                     tracing::warn!(
                         "{text}: address appeared but its group is not held here (#{}); removing it",
                         self.removed
@@ -138,6 +143,10 @@ impl AddrWatch {
                 let was_ok = self.carrier.insert(index, now_ok).unwrap_or(true);
                 if now_ok || !was_ok {
                     return Vec::new();
+                }
+                let named = |s: &VipSpec| s.iface.as_deref() == Some(name.as_str());
+                if self.vips.iter().flatten().any(|(s, _)| named(s)) {
+                    self.metrics.carrier_lost(&name);
                 }
                 let mut out = Vec::new();
                 for (g, vips) in self.vips.iter().enumerate() {

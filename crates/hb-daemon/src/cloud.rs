@@ -90,6 +90,7 @@ impl Clients {
                 Arc::new(ReservedIpClient::new(conf.clone(), Arc::new(UreqTransport)))
             })
             .clone();
+        crate::metrics::health::cloud().resource(&ip.to_string());
         Ok(ReservedIp {
             ip,
             text: text.to_owned(),
@@ -98,6 +99,23 @@ impl Clients {
             verifier: Mutex::new(None),
         })
     }
+}
+
+/// Each reserved IP of `groups` (as written) and how many times it was claimed back, for
+/// `hbctl status`.
+pub fn reclaim_counts(
+    groups: &[Arc<Vec<crate::setup::Resource>>],
+) -> std::collections::BTreeMap<String, u64> {
+    groups
+        .iter()
+        .flat_map(|g| g.iter())
+        .filter_map(|r| match r {
+            crate::setup::Resource::ReservedIp(ip) => {
+                Some((ip.text.clone(), ip.reclaims.load(Ordering::Relaxed)))
+            }
+            _ => None,
+        })
+        .collect()
 }
 
 /// `cloud.conf` as text for the reload comparison: a changed setting or a rotated token
@@ -133,7 +151,7 @@ pub async fn stop(r: &Arc<ReservedIp>) -> Result<(), String> {
     }
     let client = r.client.clone();
     let ip = r.ip;
-    match blocking(move || client.stop(ip)).await {
+    match blocking(r, move || client.stop(ip)).await {
         Ok(true) => tracing::info!("{}: unassigned (unassign_on_stop yes)", r.text),
         Ok(false) => tracing::info!("{}: left in place; the next owner's assign moves it", r.text),
         Err(e) => return Err(format!("{}: {e}", r.text)),
@@ -214,7 +232,7 @@ async fn check_and_reclaim(r: &Arc<ReservedIp>, sink: &EventSink, why: &str) {
 async fn elsewhere(r: &Arc<ReservedIp>, why: &str) -> Option<Option<String>> {
     let client = r.client.clone();
     let ip = r.ip;
-    match blocking(move || client.status(ip)).await {
+    match blocking(r, move || client.status(ip)).await {
         Ok(Held::Ours) => None,
         Ok(Held::Other(id)) => Some(Some(format!("instance {id}"))),
         Ok(Held::Unassigned) => Some(Some("nobody".to_owned())),
@@ -228,6 +246,7 @@ async fn elsewhere(r: &Arc<ReservedIp>, why: &str) -> Option<Option<String>> {
 /// Claims the IP back from `who`, counts and alerts.
 async fn reclaim(r: &Arc<ReservedIp>, sink: &EventSink, why: &str, who: &str) {
     let n = r.reclaims.fetch_add(1, Ordering::Relaxed) + 1;
+    crate::metrics::health::cloud().reclaimed(&r.ip.to_string());
     tracing::warn!(
         "{}: {why}: the provider points it at {who}; claiming it back ({n} so far)",
         r.text
@@ -251,7 +270,7 @@ async fn reclaim(r: &Arc<ReservedIp>, sink: &EventSink, why: &str, who: &str) {
 async fn claim(r: &Arc<ReservedIp>) -> Result<Started, CloudError> {
     let client = r.client.clone();
     let ip = r.ip;
-    blocking(move || client.start(ip)).await
+    blocking(r, move || client.start(ip)).await
 }
 
 fn log_started(r: &ReservedIp, s: &Started, took: Duration) {
@@ -264,17 +283,24 @@ fn log_started(r: &ReservedIp, s: &Started, took: Duration) {
     }
 }
 
+/// Runs one API call of `r` on the blocking pool; a failure is counted in the metrics.
 async fn blocking<T: Send + 'static>(
+    r: &ReservedIp,
     f: impl FnOnce() -> Result<T, CloudError> + Send + 'static,
 ) -> Result<T, CloudError> {
-    match tokio::task::spawn_blocking(f).await {
+    let done = match tokio::task::spawn_blocking(f).await {
         Ok(r) => r,
         Err(e) => Err(CloudError::GaveUp {
             what: "reserved IP call".into(),
             attempts: 0,
             last: format!("its thread ended: {e}"),
+            status: None,
         }),
+    };
+    if let Err(e) = &done {
+        crate::metrics::health::cloud().api_failed(&r.ip.to_string(), e);
     }
+    done
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -300,6 +326,33 @@ mod tests {
         assert_eq!(a, fingerprint(&conf("dop_v1_first_token_aaaa")));
         assert_ne!(a, fingerprint(&conf("dop_v1_second_token_bbb")));
         assert!(!a.contains("dop_v1_first_token_aaaa"), "{a}");
+    }
+
+    #[test]
+    fn reclaim_counts_list_every_reserved_ip_with_its_count() {
+        let text = "provider digitalocean\ntoken dop_v1_aaaa\n";
+        let conf = hb_config::cloud::parse_cloud_conf(
+            std::path::Path::new("c"),
+            text,
+            &|_| unreachable!(),
+        )
+        .expect("conf");
+        let mut clients = Clients::default();
+        let mut resource = |ip: &str| {
+            let text = format!("ReservedIP::{ip}");
+            let r = clients.resource(Some(&conf), ip.parse().expect("ip"), None, &text);
+            crate::setup::Resource::ReservedIp(Arc::new(r.expect("resource")))
+        };
+        let (a, b) = (resource("203.0.113.7"), resource("203.0.113.8"));
+        if let crate::setup::Resource::ReservedIp(r) = &b {
+            r.reclaims.store(3, Ordering::Relaxed);
+        }
+        let groups = vec![Arc::new(vec![a]), Arc::new(Vec::new()), Arc::new(vec![b])];
+        let counts: Vec<(String, u64)> = reclaim_counts(&groups).into_iter().collect();
+        assert_eq!(
+            counts,
+            [("ReservedIP::203.0.113.7".to_owned(), 0), ("ReservedIP::203.0.113.8".to_owned(), 3)]
+        );
     }
 
     /// Two holders that both claim the IP every check would move it forever: each claims it

@@ -224,12 +224,13 @@ impl Daemon {
             log,
             &config.hacf.env,
         );
-        let health = crate::health::Health::from_config(
+        let mut health = crate::health::Health::from_config(
             config,
             &group_names,
             ScriptDirs { resource_d: opts.paths.resource_d(), ..ScriptDirs::default() },
             env.clone(),
         )?;
+        health.set_metrics(metrics.health());
         for input in health.policy_inputs() {
             node.handle_input(Instant::ZERO, input);
         }
@@ -272,7 +273,8 @@ impl Daemon {
                 })?),
             };
         let groups_arc: Vec<Arc<Vec<Resource>>> = groups.into_iter().map(Arc::new).collect();
-        let addrwatch = crate::addrwatch::AddrWatch::start(&groups_arc);
+        let mut addrwatch = crate::addrwatch::AddrWatch::start(&groups_arc);
+        addrwatch.metrics = metrics.health();
         let info = StaticInfo {
             parameters: report::parameters(config),
             group_resources: config
@@ -526,6 +528,7 @@ impl Daemon {
                 let mut st =
                     report::status(&self.node.snapshot(), self.now(), &self.late, &self.info);
                 st.checks = self.health.summary();
+                st.reserved_ips = crate::cloud::reclaim_counts(&self.groups);
                 if let Some(p) = &self.ping_state {
                     st.nodes.extend(p.per_address.iter().map(|(addr, ok)| hb_api::NodeStatus {
                         name: addr.to_string(),

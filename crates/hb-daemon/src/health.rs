@@ -17,6 +17,8 @@ use hb_platform::check::{
 };
 use hb_platform::script::{ResourceRef, ScriptDirs};
 use std::collections::BTreeMap;
+
+use crate::metrics::health::{CheckLabel, HealthMetrics};
 use tokio::sync::mpsc;
 
 /// One configured check and the group it guards.
@@ -27,6 +29,8 @@ struct Check {
     reported: u64,
     /// Totals of earlier runs of this check (it restarts with each start of its group).
     past: CheckCounters,
+    /// Its labels in the metrics.
+    label: CheckLabel,
 }
 
 /// The daemon's health checks.
@@ -35,6 +39,7 @@ pub struct Health {
     rx: mpsc::Receiver<CheckEvent>,
     checks: Vec<Check>,
     policies: Vec<(GroupId, HealthPolicy)>,
+    metrics: HealthMetrics,
 }
 
 impl Health {
@@ -55,11 +60,24 @@ impl Health {
         };
         let mut checks = Vec::new();
         for c in &config.monitors.checks {
+            let spec = spec_of(c)?;
+            let kind = match c.kind {
+                MonitorKind::Status => "status",
+                MonitorKind::Exec { .. } => "exec",
+                MonitorKind::Tcp { .. } => "tcp",
+                MonitorKind::Http { .. } => "http",
+            };
+            let label = CheckLabel {
+                group: c.group_key.clone(),
+                check: spec.name.clone(),
+                kind: kind.into(),
+            };
             checks.push(Check {
                 group: index(&c.group_key)?,
-                spec: spec_of(c)?,
+                spec,
                 reported: 0,
                 past: CheckCounters::default(),
+                label,
             });
         }
         let mut policies = Vec::new();
@@ -76,7 +94,16 @@ impl Health {
         if !checks.is_empty() {
             tracing::info!("{} health check(s) configured", checks.len());
         }
-        Ok(Health { runner, rx, checks, policies })
+        Ok(Health { runner, rx, checks, policies, metrics: HealthMetrics::default() })
+    }
+
+    /// Counts probes into `metrics` from now on (every check shows as idle until its group
+    /// starts here).
+    pub fn set_metrics(&mut self, metrics: HealthMetrics) {
+        for c in &self.checks {
+            metrics.check_idle(&c.label);
+        }
+        self.metrics = metrics;
     }
 
     /// The policy inputs to feed the engine once at start-up.
@@ -110,10 +137,14 @@ impl Health {
 
     /// The engine input a probe report calls for, if any (a current check turning failed).
     pub fn on_check_event(&mut self, ev: &CheckEvent) -> Option<Input> {
-        if !self.runner.is_current(ev) || !ev.changed || ev.health != CheckHealth::Down {
+        if !self.runner.is_current(ev) {
             return None;
         }
         let c = self.checks.get_mut(usize::try_from(ev.id.0).ok()?)?;
+        self.metrics.check_probed(&c.label, &ev.outcome, ev.health);
+        if !ev.changed || ev.health != CheckHealth::Down {
+            return None;
+        }
         c.reported += 1;
         let why = match &ev.outcome {
             ProbeOutcome::Pass => "passed".to_owned(),
@@ -179,6 +210,7 @@ impl Health {
             add(&mut self.checks[i].past, &s.counters);
         }
         self.runner.stop(id);
+        self.metrics.check_idle(&self.checks[i].label);
     }
 }
 

@@ -98,6 +98,7 @@ pub fn status(snap: &Snapshot, now: Instant, late: &LateStats, info: &StaticInfo
         groups,
         parameters: info.parameters.clone(),
         checks: BTreeMap::new(),
+        reserved_ips: BTreeMap::new(),
     }
 }
 

@@ -71,6 +71,26 @@ fn exported() -> BTreeSet<String> {
     let mut rexmit = hb_wire::Message::new();
     rexmit.push_str("t", "NS_rexmit");
     m.on_transmit(&rexmit);
+    let check = hb_daemon::metrics::health::CheckLabel {
+        group: "g".into(),
+        check: "web".into(),
+        kind: "http".into(),
+    };
+    let h = m.health();
+    h.check_probed(&check, &hb_platform::check::ProbeOutcome::Pass, hb_platform::check::Health::Up);
+    m.on_event(&Event::Health(hb_core::HealthEvent::Cleared { group: GroupId(0) }), &groups);
+    h.vip_readded("v");
+    h.vip_stray_removed("v");
+    h.carrier_lost("eth0");
+    let cloud = hb_daemon::metrics::health::cloud();
+    cloud.reclaimed("ip");
+    let refused = hb_cloud::CloudError::GaveUp {
+        what: "w".into(),
+        attempts: 1,
+        last: "l".into(),
+        status: None,
+    };
+    cloud.api_failed("ip", &refused);
     let published = Some(std::time::Instant::now());
     m.publish(hb_daemon::metrics::View { published, ..Default::default() });
     let text = m.scrape().encode().expect("encode");

@@ -10,6 +10,7 @@ use std::net::IpAddr;
 use std::os::unix::fs::PermissionsExt;
 use std::time::{Duration, Instant};
 
+use common::scrape;
 use common::{assert_running, cluster, fail, hacf, FAST};
 use hb_testnet::cloud_api::CloudApi;
 use hb_testnet::cluster::Cluster;
@@ -111,6 +112,7 @@ fn assert_no_token(c: &Cluster) {
 #[test]
 fn reserved_ip_follows_the_owner_and_comes_back() {
     let Some((mut c, api)) = setup("2", 0o600) else { return };
+    scrape::enable(&c, 0);
     let at = api.elapsed();
     c.start(0).expect("start n1");
     c.start(1).expect("start n2");
@@ -131,6 +133,24 @@ fn reserved_ip_follows_the_owner_and_comes_back() {
     eprintln!("moved behind our back: claimed back after {t:?} (verify_interval 2 s)");
     c.wait_until(Duration::from_secs(5), |c| alerts(c, 0).contains("reserved_ip_reclaimed"))
         .unwrap_or_else(|| fail(&c, "no reserved_ip_reclaimed alert on n1"));
+    // The restarted n1 claimed it back once: its scrape and `hbctl status` say so.
+    let ip = [("ip", "45.55.96.8")];
+    let (text, ok) = scrape::scrape_until(&c, 0, |t| {
+        scrape::sum(t, "heartbeat_cloud_reclaims_total", &ip) == (1.0, 1)
+    });
+    if !ok {
+        fail(&c, &format!("n1's scrape lacks one re-claim:\n{text}"));
+    }
+    let mut admin = hb_api::Client::connect(&c.api_socket(0), Duration::from_secs(5)).expect("api");
+    match admin.request(&hb_api::Request::Status).expect("status") {
+        hb_api::Response::Status(st) => {
+            eprintln!("n1 status reserved_ips: {:?}", st.reserved_ips);
+            if st.reserved_ips.get("ReservedIP::45.55.96.8") != Some(&1) {
+                fail(&c, &format!("n1's status shows {:?}", st.reserved_ips));
+            }
+        }
+        other => fail(&c, &format!("status answer {other:?}")),
+    }
     let at = api.elapsed();
     c.stop(0, Duration::from_secs(10)).expect("stop n1");
     let t = wait_on(&c, &api, 1, at, "graceful stop of n1");
@@ -159,6 +179,7 @@ fn reserved_ip_follows_the_owner_and_comes_back() {
 #[test]
 fn api_down_during_takeover_fails_the_group_then_recovers() {
     let Some((mut c, api)) = setup("30", 0o600) else { return };
+    scrape::enable(&c, 1);
     let at = api.elapsed();
     c.start(0).expect("start n1");
     c.start(1).expect("start n2");
@@ -178,6 +199,15 @@ fn api_down_during_takeover_fails_the_group_then_recovers() {
         }
     }
     assert_eq!(api.holder(rip()), Some(DROPLETS[0]), "nothing moved while the API was down");
+    let five = [("ip", "45.55.96.8"), ("class", "5xx")];
+    let (text, ok) = scrape::scrape_until(&c, 1, |t| {
+        scrape::sum(t, "heartbeat_cloud_api_failures_total", &five).0 >= 1.0
+    });
+    if !ok {
+        fail(&c, &format!("n2's scrape counts no 5xx API failure:\n{text}"));
+    }
+    let failures = scrape::sum(&text, "heartbeat_cloud_api_failures_total", &[]).0;
+    eprintln!("n2 counted {failures} failed API calls while the API was down");
     if log.contains(&format!("assigned to instance {}", DROPLETS[1])) {
         fail(&c, "n2 claims to have the IP although the API never moved it");
     }

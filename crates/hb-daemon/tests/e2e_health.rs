@@ -9,6 +9,7 @@ use std::io::{Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
+use common::scrape;
 use common::{assert_running, cluster, count, fail, hacf, held_by, wait_holder, wait_owner, FAST};
 use hb_testnet::cluster::Cluster;
 
@@ -106,6 +107,7 @@ fn killed_web_server_is_restarted_in_place_then_the_group_moves() {
              group {vip}/24/eth0   restarts=2 window=10min\n"
         );
         std::fs::write(c.node_dir(i).join("ha.d/monitors"), monitors).expect("monitors");
+        scrape::enable(&c, i);
     }
     c.start(0).expect("start n1");
     c.start(1).expect("start n2");
@@ -180,6 +182,7 @@ fn killed_web_server_is_restarted_in_place_then_the_group_moves() {
             fail(&c, &format!("n1 should have reported 3 failures: {line}"));
         }
     }
+    check_metrics(&c);
     assert_running(&c, &[0, 1]);
     let _ = c.stop_all(Duration::from_secs(20));
 }
@@ -192,6 +195,8 @@ fn deleted_vip_is_added_back_by_its_holder_and_a_stray_copy_is_removed() {
     else {
         return;
     };
+    scrape::enable(&c, 0);
+    scrape::enable(&c, 1);
     let vip = c.net.addr(50);
     c.start(0).expect("start n1");
     c.start(1).expect("start n2");
@@ -220,6 +225,23 @@ fn deleted_vip_is_added_back_by_its_holder_and_a_stray_copy_is_removed() {
     c.wait_until(Duration::from_secs(5), |c| !c.holds(1, vip).unwrap_or(true))
         .unwrap_or_else(|| fail(&c, "stray copy of the VIP on n2 not removed"));
     eprintln!("address watch: stray copy on n2 removed after {:?}", t0.elapsed());
+    // The scrapes count both: three re-adds on n1, one removal on n2, nothing the other way.
+    let group = format!("{vip}/24/eth0");
+    let vip_label = [("vip", group.as_str())];
+    for (i, name, want) in
+        [(0, "heartbeat_vip_readds_total", 3.0), (1, "heartbeat_vip_strays_removed_total", 1.0)]
+    {
+        let (text, ok) =
+            scrape::scrape_until(&c, i, |t| scrape::sum(t, name, &vip_label) == (want, 1));
+        if !ok {
+            fail(&c, &format!("n{}: {name} is not {want}; last scrape:\n{text}", i + 1));
+        }
+        eprintln!("n{}: {name}{{vip=\"{group}\"}} = {want}", i + 1);
+    }
+    let text = scrape::scrape(&c, 1).unwrap_or_else(|e| fail(&c, &e));
+    if scrape::sum(&text, "heartbeat_vip_readds_total", &[]).1 != 0 {
+        fail(&c, &format!("n2 re-added an address it does not hold:\n{text}"));
+    }
     wait_owner(&c, vip, 0, Duration::from_secs(5));
     assert_running(&c, &[0, 1]);
     let _ = c.stop_all(Duration::from_secs(20));
@@ -309,6 +331,7 @@ fn carrier_loss_on_the_vip_interface_moves_the_group_while_the_heartbeat_link_st
             assert!(out.status.success(), "{cmd:?}: {}", String::from_utf8_lossy(&out.stderr));
         }
     }
+    scrape::enable(&c, 0);
     c.start(0).expect("start n1");
     c.start(1).expect("start n2");
     let on_vipa = |c: &Cluster, i: usize| {
@@ -332,6 +355,52 @@ fn carrier_loss_on_the_vip_interface_moves_the_group_while_the_heartbeat_link_st
     if log.contains("is dead") || c.stderr_log(1).contains("is dead") {
         fail(&c, "a node was declared dead: the heartbeat link should have stayed up");
     }
+    // n1's scrape: one carrier loss on vipa, one hand-over by the health policy.
+    for (name, labels) in [
+        ("heartbeat_carrier_losses_total", [("interface", "vipa")]),
+        ("heartbeat_health_actions_total", [("action", "handover")]),
+    ] {
+        let (text, ok) = scrape::scrape_until(&c, 0, |t| scrape::sum(t, name, &labels) == (1.0, 1));
+        if !ok {
+            fail(&c, &format!("n1's scrape lacks {name}{labels:?} = 1:\n{text}"));
+        }
+        eprintln!("n1: {name}{labels:?} = 1");
+    }
     assert_running(&c, &[0, 1]);
     let _ = c.stop_all(Duration::from_secs(20));
+}
+
+/// After the web-server test: n1 probed, saw the failures, restarted twice, handed over once,
+/// was cleared and shows its check idle; n2 runs the check and finds it up.
+fn check_metrics(c: &Cluster) {
+    type Want = (usize, &'static str, &'static [(&'static str, &'static str)], fn(f64) -> bool);
+    let want: [Want; 7] = [
+        (0, "heartbeat_check_results_total", &[("kind", "http"), ("outcome", "pass")], |v| v > 0.0),
+        (0, "heartbeat_health_actions_total", &[("action", "restart")], |v| v == 2.0),
+        (0, "heartbeat_health_actions_total", &[("action", "handover")], |v| v == 1.0),
+        (0, "heartbeat_health_actions_total", &[("action", "cleared")], |v| v == 1.0),
+        (0, "heartbeat_check_health", &[("health", "idle")], |v| v == 1.0),
+        (1, "heartbeat_check_health", &[("health", "up")], |v| v == 1.0),
+        (1, "heartbeat_check_results_total", &[("outcome", "pass")], |v| v > 0.0),
+    ];
+    for (i, name, labels, ok) in want {
+        let (text, held) = scrape::scrape_until(c, i, |t| {
+            let (v, n) = scrape::sum(t, name, labels);
+            n > 0 && ok(v)
+        });
+        let (v, n) = scrape::sum(&text, name, labels);
+        if !held {
+            fail(c, &format!("n{}: {name}{labels:?} = {v} over {n} series; last:\n{text}", i + 1));
+        }
+        eprintln!("n{}: {name}{labels:?} = {v} ({n} series)", i + 1);
+    }
+    // fall=2 and three outages: at least six failed probes on n1 (refused or timed out),
+    // told apart from the passes.
+    let text = scrape::scrape(c, 0).unwrap_or_else(|e| fail(c, &e));
+    let pass = scrape::sum(&text, "heartbeat_check_results_total", &[("outcome", "pass")]).0;
+    let all = scrape::sum(&text, "heartbeat_check_results_total", &[]).0;
+    eprintln!("n1: {all} probes counted, {pass} passed");
+    if all - pass < 6.0 {
+        fail(c, &format!("n1 counted {} failed probes, expected at least 6", all - pass));
+    }
 }

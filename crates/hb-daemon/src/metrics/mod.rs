@@ -19,20 +19,21 @@
 //! them) never takes the run loop's thread; the two sides share only atomics, the registry's
 //! read lock and the view pointer.
 //!
-//! # Adding a family (health checks, VRRP)
+//! # Adding a family (VRRP, …)
 //!
 //! A subsystem that wants its own metrics creates them and registers them once, before or
 //! after the server starts, with [`Metrics::register`]; then it updates its handles from
-//! wherever it runs. For example, check results:
+//! wherever it runs. The health checks, the address watch and the reserved IPs do so through
+//! [`health`] (registered with the daemon's own families). For example, VRRP adverts:
 //!
 //! ```
 //! use prometheus_client::metrics::{counter::Counter, family::Family};
 //! # let metrics = hb_daemon::metrics::Metrics::new(std::time::Duration::from_secs(1));
-//! let results: Family<Vec<(&'static str, String)>, Counter> = Family::default();
+//! let adverts: Family<Vec<(&'static str, String)>, Counter> = Family::default();
 //! metrics.register(|r| {
-//!     r.register("heartbeat_check_results", "Check results by check and outcome", results.clone())
+//!     r.register("heartbeat_vrrp_adverts", "Adverts sent by instance", adverts.clone())
 //! });
-//! results.get_or_create(&vec![("check", "web".into()), ("result", "ok".into())]).inc();
+//! adverts.get_or_create(&vec![("instance", "VI_1".into())]).inc();
 //! ```
 //!
 //! State that only exists as a snapshot is better served by a [`Collector`] of its own,
@@ -43,6 +44,7 @@
 //! [`Collector`]: prometheus_client::collector::Collector
 
 pub mod config;
+pub mod health;
 pub mod http;
 pub mod launch;
 mod view;
@@ -108,6 +110,7 @@ struct Shared {
     packets_lost: Family<NodeLabel, Counter>,
     split_brain: Counter,
     up: Gauge,
+    health: health::HealthMetrics,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -177,6 +180,7 @@ impl Metrics {
             packets_lost: Family::default(),
             split_brain: Counter::default(),
             up: Gauge::default(),
+            health: health::HealthMetrics::default(),
         };
         let metrics = Metrics {
             shared: Arc::new(shared),
@@ -247,6 +251,8 @@ impl Metrics {
                 "Times another node was found holding a group we hold",
                 s.split_brain.clone(),
             );
+            s.health.register(r);
+            health::cloud().register(r);
             r.register_collector(Box::new(view::StateCollector {
                 view: Arc::clone(&s.view),
                 wire: Arc::clone(&s.wire),
@@ -277,6 +283,11 @@ impl Metrics {
     /// The counter the address code adds announcement frames to.
     pub fn garp_frames(&self) -> Counter {
         self.shared.garp_frames.clone()
+    }
+
+    /// The handles the health checks and the address watch count into.
+    pub fn health(&self) -> health::HealthMetrics {
+        self.shared.health.clone()
     }
 
     /// Publishes the latest state for scrapes.
@@ -333,6 +344,7 @@ impl Metrics {
             Event::SplitBrainSuspected { .. } => {
                 s.split_brain.inc();
             }
+            Event::Health(h) => s.health.on_health_event(h, |g| group_name(groups, *g)),
             _ => {}
         }
     }

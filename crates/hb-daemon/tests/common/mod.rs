@@ -3,6 +3,8 @@
 
 #![allow(dead_code)] // each test binary uses a different subset
 
+pub mod scrape;
+
 use std::net::Ipv4Addr;
 use std::path::Path;
 use std::time::{Duration, Instant};
