@@ -65,6 +65,12 @@ pub enum Request {
     /// Stream engine events as they happen, one [`Response::Event`] per line, until the
     /// client hangs up.
     Events,
+    /// `hbctl clear GROUP`: forget the group's health-check failures on this node, so it may
+    /// be chosen here again before its window expires.
+    Clear {
+        /// The group: its key (first resource in `haresources`) or any resource of it.
+        group: String,
+    },
 }
 
 /// A request as it travels: the protocol version and the request.
@@ -117,6 +123,10 @@ pub struct Status {
     pub groups: Vec<GroupStatus>,
     /// Configuration values as `cl_status hbparameter` prints them, by heartbeat's key name.
     pub parameters: BTreeMap<String, String>,
+    /// Health checks of the `monitors` file by name: state and probe counters (empty
+    /// without the file; absent in answers of older daemons).
+    #[serde(default)]
+    pub checks: BTreeMap<String, String>,
 }
 
 /// One node as seen from here.

@@ -51,6 +51,9 @@ pub enum Input {
         /// What the fencing command said (for the alert on failure).
         detail: String,
     },
+    /// A health report: a check failed, an interface lost carrier, a policy, a clear
+    /// (see [`crate::HealthInput`]).
+    Health(crate::health::HealthInput),
     /// The shell saw a medium fail or recover locally (e.g. send errors, interface down).
     LinkState {
         /// The medium.
@@ -352,6 +355,8 @@ pub enum Event {
     },
     /// Our graceful shutdown finished; the engine is inert from now on.
     ShutdownComplete,
+    /// The health-check policy acted (restart, hand-over, an alert that a group stays).
+    Health(crate::health::HealthEvent),
 }
 
 /// Why a message was dropped.

@@ -197,9 +197,15 @@ impl Node {
                     rt.since = self.now;
                     rt.start_failures = 0;
                     let reason = rt.reason.unwrap_or(OwnershipReason::Startup);
-                    self.emit(Event::Ownership { group, owner: Some(me), reason });
+                    // A restart in place is no change of owner: nothing to announce.
+                    if !self.health_take_restart(g) {
+                        self.health_on_started(g, reason);
+                        self.emit(Event::Ownership { group, owner: Some(me), reason });
+                    }
                 }
                 other => {
+                    // A failed start after a restart in place is an ordinary failed start.
+                    self.health_take_restart(g);
                     let reason = failure_text(&other);
                     self.emit(Event::StartFailed { group, reason });
                     let rt = &mut self.groups[g];
@@ -216,7 +222,20 @@ impl Node {
                     return;
                 }
             },
+            (Action::Stop, GroupState::Stopping) if rt.want && self.health_restarting(g) => {
+                // Restart in place: the group stays wanted, so `reconcile` starts it again.
+                let rt = &mut self.groups[g];
+                rt.since = self.now;
+                if let Some(reason) = result_failure(&result) {
+                    rt.state = GroupState::Failed;
+                    self.emit(Event::StopFailed { group, reason });
+                } else {
+                    rt.state = GroupState::Stopped;
+                }
+            }
             (Action::Stop, GroupState::Stopping) => {
+                // Released while a restart was under way: an ordinary release now.
+                self.health_take_restart(g);
                 let rt = &mut self.groups[g];
                 rt.since = self.now;
                 let failed = std::mem::take(&mut rt.failed_start);
@@ -304,6 +323,10 @@ pub(crate) fn retry_delay(deadtime: std::time::Duration, failures: u8) -> std::t
 
 /// Longest wait between two start attempts of a failing group.
 const MAX_RETRY_DELAY: std::time::Duration = std::time::Duration::from_secs(300);
+
+fn result_failure(r: &ActionResult) -> Option<String> {
+    (*r != ActionResult::Ok).then(|| failure_text(r))
+}
 
 fn failure_text(r: &ActionResult) -> String {
     match r {

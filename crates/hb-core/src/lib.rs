@@ -59,6 +59,7 @@ pub mod config;
 mod error;
 mod from_config;
 mod groups;
+mod health;
 mod legacy;
 mod membership;
 mod node;
@@ -84,6 +85,7 @@ pub use api::{
 pub use config::{AutoFailback, EngineConfig, GroupConfig};
 pub use error::CoreError;
 pub use groups::GroupState;
+pub use health::{HealthEvent, HealthInput, HealthPolicy};
 pub use node::Node;
 pub use resources::RscState;
 pub use snapshot::{GroupSnapshot, LinkSnapshot, NodeSnapshot, Snapshot};

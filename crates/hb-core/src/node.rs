@@ -98,6 +98,8 @@ pub struct Node {
     status_echo: Option<(hb_wire::Message, u32)>,
     /// Some ping node answered recently (always true without ping nodes).
     pub(crate) ping_ok: bool,
+    /// Health-check policy state, one per group.
+    pub(crate) health: Vec<crate::health::HealthRt>,
 }
 
 impl Node {
@@ -147,6 +149,7 @@ impl Node {
             drops: [0; 8],
             status_echo: None,
             ping_ok: true,
+            health: vec![crate::health::HealthRt::default(); ngroups],
         };
         node.out.push_back(Output::PersistGeneration(generation));
         node.timers.set(Timer::Keepalive, now);
@@ -174,6 +177,7 @@ impl Node {
             Input::LinkState { link, up } => self.handle_link_state(link, up),
             Input::PingReach(reachable) => self.on_ping_reach(reachable),
             Input::FenceDone { node, ok, detail } => self.on_fence_done(&node, ok, detail),
+            Input::Health(h) => self.handle_health(h),
         }
         if self.shutdown != Shutdown::Done {
             self.check_comm();

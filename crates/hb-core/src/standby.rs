@@ -119,6 +119,9 @@ impl Node {
                     && self.rsc == RscState::Stable
                     && self.shutdown == Shutdown::None
                     && self.peers[i].stable_at(seq);
+                if let Some(reason) = self.declines_standby(set, i).filter(|_| ok) {
+                    return self.emit(Event::StandbyRefused { reason });
+                }
                 if !ok {
                     let reason = format!("ignored standby request from {}: in flux", self.name(i));
                     self.takeover_pending = false;
@@ -254,6 +257,11 @@ impl Node {
 
     /// Partner side: which of the requester's released groups we start.
     fn partner_should_take(&self, g: usize, requester: usize) -> bool {
+        if self.avoids(g) {
+            // It failed its check here within its window: a released copy goes back to the
+            // requester (`verify_standby_handover`) rather than to a node known to fail it.
+            return false;
+        }
         let pref = self.pref(g);
         if pref == self.me {
             return true;

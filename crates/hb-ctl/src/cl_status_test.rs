@@ -40,6 +40,7 @@ fn steady_n1() -> Status {
         nodes: vec![node("n2", "active", "up"), node("n1", "active", "dead")],
         groups: vec![],
         parameters,
+        checks: BTreeMap::new(),
     }
 }
 

@@ -1,5 +1,6 @@
 //! `hbctl demo`: a live two-node cluster in network namespaces, serving a web page on a VIP,
-//! probed from a client while the primary is killed, restarted, stopped and cut off; prints a
+//! probed from a client while the primary's web server is killed (a `monitors` HTTP check
+//! restarts it), and the primary is killed, restarted, stopped and cut off; prints a
 //! timeline and the measured outage of each event, then removes everything it made.
 //!
 //! Everything lives in namespaces and a temporary directory that the harness removes on the
@@ -96,6 +97,13 @@ pub fn run(args: &Args) -> anyhow::Result<()> {
     };
     let prefix = net.prefix().to_string();
     let cluster = Cluster::new(net, &spec, &heartbeat).context("cannot write the node configs")?;
+    // The health check that restarts a killed web server (see `kill_web_server`).
+    for i in 0..cluster.net.nodes().len() {
+        let monitors =
+            format!("demo-httpd http://{vip}:{HTTP_PORT}/ interval=200ms timeout=150ms fall=2\n");
+        std::fs::write(cluster.node_dir(i).join("ha.d/monitors"), monitors)
+            .context("cannot write the monitors file")?;
+    }
     let mut demo = Demo {
         cluster,
         vip,
@@ -175,6 +183,11 @@ impl Demo {
         self.cluster.start(0)?;
         self.cluster.start(1)?;
         self.wait_serving(0, true, limit + deadtime * 2)?;
+        self.event("kill the web server on n1", kill_web_server)?;
+        // The HTTP check of the monitors file notices and restarts the group in place. Let
+        // the client see the failure first, or the answers from before the kill look steady.
+        self.sleep(Duration::from_millis(100))?;
+        self.wait_serving(0, true, limit)?;
         self.event("kill -9 heartbeat on n1", |c| Ok(c.kill9(0)?))?;
         self.wait_serving(1, true, limit)?;
         self.event("restart n1 (failback)", |c| c.start(0).map(drop).map_err(Into::into))?;
@@ -375,6 +388,23 @@ impl Drop for Demo {
             }
         }
     }
+}
+
+/// Kills n1's web server by the PID in its PID file (checked to be our `demo-httpd`).
+fn kill_web_server(c: &mut Cluster) -> anyhow::Result<()> {
+    let pid_file = c.node_dir(0).join("demo-httpd.pid");
+    let pid = std::fs::read_to_string(&pid_file)
+        .ok()
+        .and_then(|s| s.trim().parse::<i32>().ok())
+        .filter(|&p| p > 1)
+        .with_context(|| format!("no PID in {}", pid_file.display()))?;
+    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+    if !cmdline.split(|&b| b == 0).any(|arg| arg == b"demo-httpd") {
+        bail!("PID {pid} is not the demo web server");
+    }
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL)
+        .context("cannot kill the web server")?;
+    Ok(())
 }
 
 /// `heartbeat` from `--heartbeat`, else next to hbctl.

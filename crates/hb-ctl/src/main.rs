@@ -5,6 +5,7 @@
 mod check_config;
 mod check_keepalived;
 mod cl_status;
+mod clear;
 mod daemon;
 mod decode_packet;
 mod demo;
@@ -45,7 +46,11 @@ enum Command {
     Takeover(handoff::Args),
     /// Stream the daemon's events as JSON lines.
     Events(events::Args),
+    /// Forget a group's health-check failures here (it may be chosen here again at once).
+    #[command(after_long_help = clear::MONITORS_HELP)]
+    Clear(clear::Args),
     /// Check /etc/ha.d and print the effective configuration.
+    #[command(after_long_help = clear::MONITORS_HELP)]
     CheckConfig(check_config::Args),
     /// Run a live demo cluster in network namespaces and measure its failovers (root).
     Demo(demo::Args),
@@ -87,6 +92,7 @@ fn main() -> anyhow::Result<()> {
         Some(Command::Standby(args)) => handoff::run(true, &args),
         Some(Command::Takeover(args)) => handoff::run(false, &args),
         Some(Command::Events(args)) => events::run(&args),
+        Some(Command::Clear(args)) => clear::run(&args),
         Some(Command::Completions(args)) => generate::completions(Cli::command(), &args),
         Some(Command::Man(args)) => generate::man(Cli::command(), &args),
         Some(Command::InstallLinks(args)) => links::run(&args),

@@ -97,6 +97,12 @@ pub fn format_status(status: &Status) -> String {
         ]);
     }
     out.push_str(&table(&groups));
+    if !status.checks.is_empty() {
+        out.push('\n');
+        let mut checks = vec![row(&["CHECK", "STATE AND COUNTERS"])];
+        checks.extend(status.checks.iter().map(|(name, what)| vec![name.clone(), what.clone()]));
+        out.push_str(&table(&checks));
+    }
     out
 }
 

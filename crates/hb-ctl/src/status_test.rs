@@ -61,6 +61,7 @@ fn sample() -> Status {
             },
         ],
         parameters: BTreeMap::new(),
+        checks: BTreeMap::new(),
     }
 }
 

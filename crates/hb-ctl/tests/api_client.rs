@@ -140,6 +140,7 @@ fn sample_status() -> Status {
             reason: "peer beta dead".into(),
         }],
         parameters: BTreeMap::from([("deadtime".to_owned(), "10".to_owned())]),
+        checks: BTreeMap::new(),
     }
 }
 

@@ -85,6 +85,10 @@ struct Daemon {
     restart: bool,
     watchdog: Option<crate::watchdog::Watchdog>,
     keepalive: Duration,
+    /// Health checks of the `monitors` file (idle without one).
+    health: crate::health::Health,
+    /// Kernel address and carrier events for our VIPs.
+    addrwatch: crate::addrwatch::AddrWatch,
 }
 
 /// What the daemon needs from the command line.
@@ -207,6 +211,15 @@ impl Daemon {
             log,
             &config.hacf.env,
         );
+        let health = crate::health::Health::from_config(
+            config,
+            &group_names,
+            ScriptDirs { resource_d: opts.paths.resource_d(), ..ScriptDirs::default() },
+            env.clone(),
+        )?;
+        for input in health.policy_inputs() {
+            node.handle_input(Instant::ZERO, input);
+        }
         let scripts = ScriptRunner::new(
             ScriptDirs { resource_d: opts.paths.resource_d(), ..ScriptDirs::default() },
             RunOptions { timeout: script_timeout(), env: env.clone(), ..RunOptions::default() },
@@ -243,6 +256,8 @@ impl Daemon {
                 })?),
             };
         let alerts = crate::alert::Alerts::start(opts.paths.config_dir.join("alert"), env.clone());
+        let groups_arc: Vec<Arc<Vec<Resource>>> = groups.into_iter().map(Arc::new).collect();
+        let addrwatch = crate::addrwatch::AddrWatch::start(&groups_arc);
         let info = StaticInfo {
             parameters: report::parameters(config),
             group_resources: config
@@ -260,7 +275,7 @@ impl Daemon {
             local_node: local,
             state,
             runner,
-            groups: groups.into_iter().map(Arc::new).collect(),
+            groups: groups_arc,
             group_names,
             link_names: plan.names.clone(),
             actions: JoinSet::new(),
@@ -286,6 +301,8 @@ impl Daemon {
             restart: false,
             watchdog,
             keepalive: config.hacf.timers.keepalive,
+            health,
+            addrwatch,
         })
     }
 
@@ -329,6 +346,8 @@ impl Daemon {
                 Some(done) = self.actions.join_next() => {
                     match done {
                         Ok((group, action, result)) => {
+                            self.health.on_action(group, action, Some(&result));
+                            self.addrwatch.on_action(group, action, Some(&result));
                             let now = self.now();
                             self.node.handle_input(now, Input::ActionDone { group, action, result });
                         }
@@ -344,6 +363,18 @@ impl Daemon {
                     self.node.handle_input(now, Input::Timeout);
                 }
                 Some(call) = calls.recv() => self.admin_call(call),
+                Some(ev) = self.addrwatch.next() => {
+                    for input in self.addrwatch.on_event(ev, &self.runner) {
+                        let now = self.now();
+                        self.node.handle_input(now, input);
+                    }
+                }
+                Some(ev) = self.health.next() => {
+                    if let Some(input) = self.health.on_check_event(&ev) {
+                        let now = self.now();
+                        self.node.handle_input(now, input);
+                    }
+                }
                 Some(done) = self.fences.join_next() => {
                     if let Ok((node, result)) = done {
                         let (ok, detail) = match result {
@@ -468,6 +499,7 @@ impl Daemon {
             Request::Status => {
                 let mut st =
                     report::status(&self.node.snapshot(), self.now(), &self.late, &self.info);
+                st.checks = self.health.summary();
                 if let Some(p) = &self.ping_state {
                     st.nodes.extend(p.per_address.iter().map(|(addr, ok)| hb_api::NodeStatus {
                         name: addr.to_string(),
@@ -484,6 +516,20 @@ impl Daemon {
             Request::Standby { scope, wait } => (AdminCommand::Standby(set_of(scope)), wait),
             Request::Takeover { scope, wait } => (AdminCommand::Takeover(set_of(scope)), wait),
             Request::Events => return, // served by the admin task itself
+            Request::Clear { group } => {
+                let found = self.info.group_resources.iter().position(|rs| rs.contains(&group));
+                let answer = match found.and_then(|g| u16::try_from(g).ok()) {
+                    Some(g) => {
+                        let now = self.now();
+                        let input = hb_core::HealthInput::Clear { group: GroupId(g) };
+                        self.node.handle_input(now, Input::Health(input));
+                        Response::Accepted { detail: format!("health failures of {group} cleared") }
+                    }
+                    None => Response::Refused { reason: format!("no resource group {group}") },
+                };
+                let _ = call.reply.send(answer);
+                return;
+            }
         };
         let now = self.now();
         self.node.handle_input(now, Input::Admin(cmd));
@@ -605,6 +651,8 @@ impl Daemon {
         let runner = self.runner.clone();
         let name = self.group_names.get(usize::from(group.0)).cloned().unwrap_or_default();
         tracing::info!("{action:?} of group {name}");
+        self.health.on_action(group, action, None);
+        self.addrwatch.on_action(group, action, None);
         self.actions.spawn(async move {
             let result = match action {
                 Action::Start => runner.start(&resources).await,

@@ -3,6 +3,7 @@
 //! network, addresses and scripts (`hb-platform`).
 
 pub mod actions;
+pub mod addrwatch;
 pub mod admin;
 pub mod alert;
 pub mod cli;
@@ -11,6 +12,7 @@ pub mod daemon;
 pub mod fence;
 pub mod guardian;
 pub mod keepalived_cli;
+pub mod health;
 pub mod mailto;
 pub mod notify;
 pub mod pidfile;

@@ -92,6 +92,7 @@ pub fn status(snap: &Snapshot, now: Instant, late: &LateStats, info: &StaticInfo
         nodes,
         groups,
         parameters: info.parameters.clone(),
+        checks: BTreeMap::new(),
     }
 }
 
@@ -210,6 +211,7 @@ pub fn event(ev: &Event, unix_ms: u64, groups: &[String], links: &[String]) -> E
             tracing::info!("stonith notice from {from}: node {node}: {result}");
             ("stonith_notice", format!("{from} {node} {result}"))
         }
+        Event::Health(h) => crate::health::describe(h, group),
         Event::ShutdownComplete => {
             tracing::info!("Heartbeat shutdown complete.");
             ("shutdown_complete", String::new())

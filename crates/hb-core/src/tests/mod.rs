@@ -4,7 +4,7 @@ mod arbitration;
 mod capture;
 mod echo;
 mod failover;
-mod harness;
+pub(crate) mod harness;
 mod legacy;
 mod misc;
 mod partition;

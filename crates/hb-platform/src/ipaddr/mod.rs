@@ -4,10 +4,12 @@
 //! answers "is it here". When the interface or prefix is not given, the interface that already
 //! has an address in a subnet containing the virtual address is used, and its prefix too (the
 //! longest such match wins), like heartbeat's `findif`.
-//! After an IPv4 add, the daemon sends gratuitous ARP with [`crate::garp`].
+//! After an IPv4 add, the daemon sends gratuitous ARP with [`crate::garp`]. [`watch`] reports
+//! address and carrier changes as the kernel announces them.
 
 mod spec;
 mod takeover;
+mod watch;
 
 use std::net::{IpAddr, Ipv4Addr};
 
@@ -19,6 +21,7 @@ use netlink_packet_route::link::{LinkAttribute, LinkFlags};
 
 pub use spec::{ipv4_broadcast, same_subnet, valid_ifname, VipSpec};
 pub use takeover::{Batch, Takeover};
+pub use watch::{watch, NetEvent, WATCH_QUEUE};
 
 use crate::{PlatformError, Result};
 
@@ -322,7 +325,7 @@ pub fn holds_with(spec: &VipSpec, links: &[LinkInfo], addrs: &[AddrInfo]) -> boo
     })
 }
 
-fn addr_info(msg: &AddressMessage) -> Option<AddrInfo> {
+pub(crate) fn addr_info(msg: &AddressMessage) -> Option<AddrInfo> {
     let mut local = None;
     let mut address = None;
     let mut info = AddrInfo {

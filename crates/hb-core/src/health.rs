@@ -1,0 +1,292 @@
+//! Health-check policy (issue 15): what the engine does when the shell reports that a
+//! resource of a group it runs failed its check, or that a VIP's interface lost carrier.
+//!
+//! Per group, with a [`HealthPolicy`] (`restarts` within `window`, defaults 2 and 10 min):
+//! - a failure restarts the group **in place** (stop right to left, start left to right) while
+//!   fewer than `restarts` restarts happened within `window`; the group stays wanted, so the
+//!   cluster sees nothing (no `resource` message changes);
+//! - one failure more hands the group over **the way `hb_standby` does** (a heartbeat 3.0.6
+//!   peer sees only a standby), and this node is not chosen again for it until `window`
+//!   passed or [`HealthInput::Clear`] (`hbctl clear GROUP`); an interface without carrier
+//!   hands over at once (a restart cannot help);
+//! - **no ping-pong**: a group that came here less than `window` ago (or when no live peer
+//!   can take it, or an exchange is in flux) stays, is restarted in place again, and a
+//!   [`HealthEvent::Stays`] alert says why: the check fails everywhere it was tried.
+//!
+//! Heartbeat's standby moves a whole resource *set* (`local`/`foreign`); when other groups of
+//! the same set run here they move along, and the event names them.
+//!
+//! Everything is in-memory and sans-IO: the shell feeds [`crate::Input::Health`] and reads
+//! [`crate::Event::Health`].
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use crate::api::{Action, Event, GroupId, Output, OwnershipReason, ResourceSet};
+use crate::groups::GroupState;
+use crate::node::{Node, Shutdown};
+use crate::standby::Standby;
+use crate::time::Instant;
+
+/// Default restarts in place within the window.
+pub const DEFAULT_RESTARTS: u32 = 2;
+/// Default window.
+pub const DEFAULT_WINDOW: Duration = Duration::from_secs(600);
+/// Most restarts a policy may allow (bounds the remembered restart times).
+pub const MAX_RESTARTS: u32 = 100;
+
+/// A group's failure policy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HealthPolicy {
+    /// Restarts in place allowed within `window` before the group is handed over.
+    pub restarts: u32,
+    /// Restart window; also how long a node where the group failed is avoided, and the
+    /// shortest time between two moves caused by failures.
+    pub window: Duration,
+}
+
+impl Default for HealthPolicy {
+    fn default() -> Self {
+        HealthPolicy { restarts: DEFAULT_RESTARTS, window: DEFAULT_WINDOW }
+    }
+}
+
+/// What the shell reports about health.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum HealthInput {
+    /// Sets a group's policy (the shell sends one per configured group at start-up).
+    Policy {
+        /// The group.
+        group: GroupId,
+        /// Its policy (`restarts` capped at [`MAX_RESTARTS`]).
+        policy: HealthPolicy,
+    },
+    /// A check of a resource of `group` turned failed (after its `fall` count).
+    ResourceFailed {
+        /// The group.
+        group: GroupId,
+        /// Which check and why (shown in events, logs, the alert hook and status).
+        reason: String,
+    },
+    /// The interface of a VIP of `group` lost carrier: hand over without restarting (and
+    /// without avoiding this node afterwards).
+    CarrierLost {
+        /// The group.
+        group: GroupId,
+        /// Interface and detail.
+        reason: String,
+    },
+    /// `hbctl clear GROUP`: forget failures, allow this node again.
+    Clear {
+        /// The group.
+        group: GroupId,
+    },
+}
+
+/// What the policy did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum HealthEvent {
+    /// Restarting the group in place (`attempt` of `limit` within the window).
+    Restarting {
+        /// The group.
+        group: GroupId,
+        /// The failure.
+        reason: String,
+        /// This restart's number within the window (1-based).
+        attempt: u32,
+        /// The policy's `restarts`.
+        limit: u32,
+    },
+    /// Handing the group (and `with`, the other groups of its set here) to a peer.
+    HandingOver {
+        /// The group.
+        group: GroupId,
+        /// Other groups that move with it (heartbeat's sets).
+        with: Vec<GroupId>,
+        /// The failure.
+        reason: String,
+        /// This node is avoided for the group until this long has passed (or a clear); zero
+        /// after a carrier loss.
+        avoid_for: Duration,
+    },
+    /// An alert: the group stays here although it failed (restarted in place again).
+    Stays {
+        /// The group.
+        group: GroupId,
+        /// The failure.
+        reason: String,
+        /// Why it does not move.
+        why: String,
+    },
+    /// `hbctl clear GROUP` took effect.
+    Cleared {
+        /// The group.
+        group: GroupId,
+    },
+}
+
+/// Per-group health state on this node.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct HealthRt {
+    policy: HealthPolicy,
+    /// Restarts within the window (oldest first; at most `policy.restarts` kept).
+    restarts: VecDeque<Instant>,
+    /// The current stop is a restart: the group stays wanted and is started again.
+    pub(crate) restarting: bool,
+    /// This node failed the group; not chosen again before this time.
+    pub(crate) avoid_until: Option<Instant>,
+    /// When the group last started here after coming from elsewhere.
+    arrived_at: Option<Instant>,
+    /// Last failure reason (for status).
+    pub(crate) last_failure: Option<String>,
+}
+
+impl Node {
+    pub(crate) fn handle_health(&mut self, input: HealthInput) {
+        match input {
+            HealthInput::Policy { group, policy } => {
+                if let Some(h) = self.health.get_mut(usize::from(group.0)) {
+                    h.policy = HealthPolicy {
+                        restarts: policy.restarts.min(MAX_RESTARTS),
+                        window: policy.window,
+                    };
+                }
+            }
+            HealthInput::ResourceFailed { group, reason } => self.on_failure(group, reason, true),
+            HealthInput::CarrierLost { group, reason } => self.on_failure(group, reason, false),
+            HealthInput::Clear { group } => {
+                if let Some(h) = self.health.get_mut(usize::from(group.0)) {
+                    h.restarts.clear();
+                    h.avoid_until = None;
+                    h.arrived_at = None;
+                    h.last_failure = None;
+                    self.emit(Event::Health(HealthEvent::Cleared { group }));
+                }
+            }
+        }
+    }
+
+    /// Partner side of a standby from `requester` for `set`: the groups we would take all
+    /// failed their check here within their window. We then ignore the request (the
+    /// requester keeps them and times out) rather than accept and leave them running nowhere.
+    pub(crate) fn declines_standby(&self, set: ResourceSet, requester: usize) -> Option<String> {
+        let offered: Vec<usize> = self
+            .groups_in(set, requester)
+            .into_iter()
+            .filter(|&g| !self.groups[g].want && self.claimed_by_peer(requester, g))
+            .collect();
+        if offered.is_empty() || !offered.iter().all(|&g| self.avoids(g)) {
+            return None;
+        }
+        let names: Vec<&str> = offered.iter().map(|&g| self.cfg.groups[g].name.as_str()).collect();
+        Some(format!(
+            "ignored standby request from {}: {} failed its health check here within its window              (hbctl clear GROUP allows it again)",
+            self.name(requester),
+            names.join(", ")
+        ))
+    }
+
+    /// Whether this node must not take `g` now (it failed here within the window).
+    pub(crate) fn avoids(&self, g: usize) -> bool {
+        self.health.get(g).and_then(|h| h.avoid_until).is_some_and(|t| t > self.now)
+    }
+
+    /// Called when a start of `g` succeeded: remember when it came from elsewhere.
+    pub(crate) fn health_on_started(&mut self, g: usize, reason: OwnershipReason) {
+        let from_elsewhere = !matches!(reason, OwnershipReason::Startup);
+        if let Some(h) = self.health.get_mut(g) {
+            if from_elsewhere && !h.restarting {
+                h.arrived_at = Some(self.now);
+            }
+        }
+    }
+
+    /// Whether `g` is being restarted in place (its stop is not a release).
+    pub(crate) fn health_restarting(&self, g: usize) -> bool {
+        self.health.get(g).is_some_and(|h| h.restarting)
+    }
+
+    /// Ends a restart in place of `g` (its start finished); true if one was under way.
+    pub(crate) fn health_take_restart(&mut self, g: usize) -> bool {
+        self.health.get_mut(g).is_some_and(|h| std::mem::take(&mut h.restarting))
+    }
+
+    fn on_failure(&mut self, group: GroupId, reason: String, restart_first: bool) {
+        let g = usize::from(group.0);
+        let Some(rt) = self.groups.get(g) else { return };
+        // A report for a group we do not run (a late check after a release) changes nothing.
+        if !rt.want || rt.state != GroupState::Running || self.shutdown != Shutdown::None {
+            return;
+        }
+        let now = self.now;
+        let h = &mut self.health[g];
+        h.last_failure = Some(reason.clone());
+        let window = h.policy.window;
+        while h.restarts.front().is_some_and(|&t| t + window <= now) {
+            h.restarts.pop_front();
+        }
+        let used = u32::try_from(h.restarts.len()).unwrap_or(u32::MAX);
+        if restart_first && used < h.policy.restarts {
+            h.restarts.push_back(now);
+            let limit = h.policy.restarts;
+            self.emit(Event::Health(HealthEvent::Restarting {
+                group,
+                reason,
+                attempt: used + 1,
+                limit,
+            }));
+            return self.restart_in_place(g);
+        }
+        if let Some(why) = self.why_stay(g) {
+            self.emit(Event::Health(HealthEvent::Stays { group, reason, why }));
+            return self.restart_in_place(g);
+        }
+        let own = self.pref(g) == self.me;
+        let set = if own { ResourceSet::Local } else { ResourceSet::Foreign };
+        let with: Vec<GroupId> = (0..self.groups.len())
+            .filter(|&k| k != g && self.groups[k].want && (self.pref(k) == self.me) == own)
+            .map(|k| GroupId(k as u16))
+            .collect();
+        // A failed service is avoided here for the window; a lost carrier is not (the link
+        // comes back, and the preferred node must then get its group back as usual).
+        let avoid_for = if restart_first { window } else { Duration::ZERO };
+        self.health[g].avoid_until = restart_first.then_some(now + window);
+        self.health[g].arrived_at = None;
+        self.emit(Event::Health(HealthEvent::HandingOver { group, with, reason, avoid_for }));
+        self.start_standby(set);
+    }
+
+    /// Why a failed group cannot move now, if it cannot.
+    fn why_stay(&self, g: usize) -> Option<String> {
+        let h = &self.health[g];
+        if let Some(at) = h.arrived_at.filter(|&t| t + h.policy.window > self.now) {
+            let ago = self.now.saturating_duration_since(at);
+            return Some(format!(
+                "it moved here {} ms ago: at most one move per window of {} s, so the check \
+                 fails on every node it was tried on",
+                ago.as_millis(),
+                h.policy.window.as_secs()
+            ));
+        }
+        if self.standby != Standby::Not {
+            return Some("a standby exchange is in progress".to_owned());
+        }
+        self.standby_refusal(true).map(|r| format!("no hand-over possible: {r}"))
+    }
+
+    fn restart_in_place(&mut self, g: usize) {
+        let rt = &mut self.groups[g];
+        if rt.state != GroupState::Running {
+            return;
+        }
+        rt.state = GroupState::Stopping;
+        self.health[g].restarting = true;
+        self.push_output(Output::RunAction { group: GroupId(g as u16), action: Action::Stop });
+    }
+}
+
+#[cfg(test)]
+#[path = "health_test.rs"]
+mod health_test;

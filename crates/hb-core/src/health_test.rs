@@ -1,0 +1,198 @@
+//! The health-check policy through the two-node harness.
+
+use std::time::Duration;
+
+use crate::health::{HealthEvent, HealthInput, HealthPolicy};
+use crate::tests::harness::Cluster;
+use crate::{Action, AdminCommand, AutoFailback, Event, GroupId, Input, ResourceSet};
+
+const G0: GroupId = GroupId(0);
+
+fn settled() -> Cluster {
+    let mut c = Cluster::new(&["n1", "n2"], 1, AutoFailback::On);
+    c.start_all();
+    c.secs(20);
+    assert_eq!((c.running_on(0), c.running_on(1)), (vec![0], vec![1]));
+    c
+}
+
+fn fail(c: &mut Cluster, k: usize, why: &str) {
+    c.input(k, Input::Health(HealthInput::ResourceFailed { group: G0, reason: why.into() }));
+    c.secs(1);
+}
+
+fn health_events(c: &Cluster, k: usize) -> Vec<HealthEvent> {
+    c.events(k)
+        .into_iter()
+        .filter_map(|e| match e {
+            Event::Health(h) => Some(h),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_failure_restarts_the_group_in_place_and_the_wire_sees_nothing() {
+    let mut c = settled();
+    let t = c.now;
+    fail(&mut c, 0, "httpd status: not running");
+    assert_eq!(c.actions_since(0, t), [(G0, Action::Stop), (G0, Action::Start)]);
+    assert_eq!(c.running_on(0), [0]);
+    assert!(c.sent_types_since(0, t).is_empty(), "{:?}", c.sent_types_since(0, t));
+    assert!(
+        !c.events_since(0, t).iter().any(|e| matches!(e, Event::Ownership { .. })),
+        "a restart is no change of owner"
+    );
+    assert_eq!(
+        health_events(&c, 0),
+        [HealthEvent::Restarting {
+            group: G0,
+            reason: "httpd status: not running".into(),
+            attempt: 1,
+            limit: 2
+        }]
+    );
+}
+
+#[test]
+fn one_failure_more_than_restarts_hands_the_group_over_like_standby() {
+    let mut c = settled();
+    let t = c.now;
+    fail(&mut c, 0, "a");
+    fail(&mut c, 0, "b");
+    assert_eq!(c.running_on(0), [0], "two restarts allowed");
+    fail(&mut c, 0, "c");
+    c.secs(3);
+    assert!(c.running_on(0).is_empty());
+    assert_eq!(c.running_on(1), [0, 1]);
+    assert!(c.double_run.is_empty());
+    let sent = c.sent_types_since(0, t);
+    assert_eq!(sent.first().map(String::as_str), Some("ask_resources rsc_hold=local info=me"));
+    let ev = health_events(&c, 0);
+    assert!(
+        matches!(
+            ev.last(),
+            Some(HealthEvent::HandingOver { group: G0, with, reason, avoid_for })
+                if with.is_empty() && reason == "c" && *avoid_for == Duration::from_secs(600)
+        ),
+        "{ev:?}"
+    );
+    assert!(c.events(0).contains(&Event::StandbyCompleted { set: ResourceSet::Local }));
+}
+
+#[test]
+fn the_node_where_it_failed_is_not_chosen_again_until_cleared() {
+    let mut c = settled();
+    for why in ["a", "b", "c"] {
+        fail(&mut c, 0, why);
+    }
+    c.secs(3);
+    assert_eq!(c.running_on(1), [0, 1]);
+    // The operator on n2 hands back n1's group: n1 refuses it while it is avoided, and n2
+    // takes it back rather than leaving it nowhere.
+    c.input(1, Input::Admin(AdminCommand::Standby(ResourceSet::Foreign)));
+    let t = c.now;
+    c.secs(30);
+    assert!(c.running_on(0).is_empty(), "n1 took a group that failed there");
+    // n1 ignores the request, so n2 never even stops the group.
+    assert!(c.actions_since(1, t).is_empty(), "{:?}", c.actions_since(1, t));
+    assert!(c.events_since(0, t).iter().any(
+        |e| matches!(e, Event::StandbyRefused { reason } if reason.contains("failed its health check"))
+    ));
+    assert_eq!(c.running_on(1), [0, 1]);
+    c.input(0, Input::Health(HealthInput::Clear { group: G0 }));
+    assert!(health_events(&c, 0).contains(&HealthEvent::Cleared { group: G0 }));
+    c.input(1, Input::Admin(AdminCommand::Standby(ResourceSet::Foreign)));
+    c.secs(5);
+    assert_eq!(c.running_on(0), [0], "cleared: n1 may take it again");
+}
+
+#[test]
+fn a_group_that_just_moved_stays_and_an_alert_says_so() {
+    let mut c = settled();
+    for why in ["a", "b", "c"] {
+        fail(&mut c, 0, why);
+    }
+    c.secs(3);
+    assert_eq!(c.running_on(1), [0, 1]);
+    for why in ["x", "y", "z", "again"] {
+        fail(&mut c, 1, why);
+    }
+    c.secs(3);
+    assert_eq!(c.running_on(1), [0, 1], "a second move within the window");
+    let ev = health_events(&c, 1);
+    let stays: Vec<&HealthEvent> =
+        ev.iter().filter(|e| matches!(e, HealthEvent::Stays { .. })).collect();
+    assert_eq!(stays.len(), 2, "{ev:?}");
+    assert!(
+        matches!(stays[0], HealthEvent::Stays { why, .. } if why.contains("at most one move per window"))
+    );
+    assert!(!ev.iter().any(|e| matches!(e, HealthEvent::HandingOver { .. })));
+}
+
+#[test]
+fn restarts_older_than_the_window_are_forgotten() {
+    let mut c = settled();
+    let policy = HealthPolicy { restarts: 1, window: Duration::from_secs(5) };
+    c.input(0, Input::Health(HealthInput::Policy { group: G0, policy }));
+    fail(&mut c, 0, "a");
+    c.secs(6);
+    fail(&mut c, 0, "b");
+    assert_eq!(c.running_on(0), [0]);
+    let attempts: Vec<u32> = health_events(&c, 0)
+        .iter()
+        .filter_map(|e| match e {
+            HealthEvent::Restarting { attempt, limit: 1, .. } => Some(*attempt),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(attempts, [1, 1]);
+    fail(&mut c, 0, "c");
+    c.secs(3);
+    assert_eq!(c.running_on(1), [0, 1], "second failure within 5 s moves it");
+}
+
+#[test]
+fn carrier_loss_hands_over_without_restarting() {
+    let mut c = settled();
+    let t = c.now;
+    c.input(0, Input::Health(HealthInput::CarrierLost { group: G0, reason: "eth0 down".into() }));
+    c.secs(3);
+    assert_eq!(c.running_on(1), [0, 1]);
+    assert_eq!(c.actions_since(0, t), [(G0, Action::Stop)]);
+    // Not avoided afterwards: handed back, n1 takes it again.
+    c.input(1, Input::Admin(AdminCommand::Standby(ResourceSet::Foreign)));
+    c.secs(5);
+    assert_eq!(c.running_on(0), [0]);
+}
+
+#[test]
+fn reports_about_groups_not_running_here_change_nothing() {
+    let mut c = settled();
+    let t = c.now;
+    c.input(1, Input::Health(HealthInput::ResourceFailed { group: G0, reason: "late".into() }));
+    c.input(
+        0,
+        Input::Health(HealthInput::ResourceFailed { group: GroupId(99), reason: "x".into() }),
+    );
+    c.secs(2);
+    assert!(c.actions_since(0, t).is_empty() && c.actions_since(1, t).is_empty());
+    assert!(health_events(&c, 1).is_empty());
+}
+
+#[test]
+fn without_a_live_peer_the_group_stays_and_is_restarted() {
+    let mut c = settled();
+    c.crash(1);
+    c.secs(15);
+    assert_eq!(c.running_on(0), [0, 1]);
+    for why in ["a", "b", "c"] {
+        fail(&mut c, 0, why);
+    }
+    assert_eq!(c.running_on(0), [0, 1]);
+    let ev = health_events(&c, 0);
+    assert!(
+        matches!(ev.last(), Some(HealthEvent::Stays { why, .. }) if why.contains("no other node")),
+        "{ev:?}"
+    );
+}
