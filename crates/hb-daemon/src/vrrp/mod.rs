@@ -1,0 +1,322 @@
+//! keepalived mode's VRRP daemon: one tokio current-thread runtime whose main task owns
+//! every [`hb_vrrp::Instance`] and executes their outputs; helper tasks only read sockets,
+//! run checks and run notify scripts, and talk to it through queues.
+//!
+//! Per interface one raw socket ([`sock`]); advert timers come from `poll_timeout`;
+//! addresses via hb-platform's netlink with gratuitous ARP; `track_script` via the shared
+//! check runner ([`track`]); notify scripts in order with a timeout ([`notify`]). SIGTERM or
+//! SIGINT: every instance gets `Shutdown` (a master sends priority 0 and removes its
+//! addresses), then the process exits. IPv4 only in this build.
+
+pub mod build;
+pub mod notify;
+pub mod sock;
+pub mod track;
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use hb_config::keepalived::KeepalivedConf;
+use hb_platform::check::{CheckEvent, CheckId, CheckRunner, Health};
+use hb_platform::garp::GarpConfig;
+use hb_platform::ipaddr::{Netlink, VipSpec};
+use hb_platform::script::ScriptDirs;
+use hb_vrrp::{Input, Instance, Output, State};
+use tokio::signal::unix::{signal, SignalKind};
+use tokio::sync::mpsc;
+
+use sock::{Received, VrrpSocket};
+
+/// Packets queued from the socket readers to the main task; beyond this they are dropped
+/// (the kernel drops them anyway when we fall behind).
+const PACKET_QUEUE: usize = 1024;
+/// How long shutdown waits for queued notify scripts.
+const NOTIFY_DRAIN: Duration = Duration::from_secs(5);
+
+/// One running instance.
+struct Slot {
+    engine: Instance,
+    iface: usize,
+    vips: Vec<VipSpec>,
+    notify: hb_config::keepalived::Notify,
+    tracked: Vec<track::Tracked>,
+    fault: bool,
+    delta: i32,
+}
+
+/// The process's monotonic clock as the engine counts it.
+struct Clock(std::time::Instant);
+
+impl Clock {
+    fn now(&self) -> hb_vrrp::Instant {
+        let nanos = u64::try_from(self.0.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        hb_vrrp::Instant::from_nanos(nanos)
+    }
+
+    fn at(&self, t: hb_vrrp::Instant) -> tokio::time::Instant {
+        tokio::time::Instant::from_std(self.0 + Duration::from_nanos(t.as_nanos()))
+    }
+}
+
+/// Runs every instance of `conf` until SIGTERM/SIGINT. Call inside a current-thread runtime.
+pub async fn run(conf: KeepalivedConf) -> anyhow::Result<()> {
+    if conf.instances.is_empty() {
+        bail!("no valid vrrp_instance in the configuration");
+    }
+    let clock = Clock(std::time::Instant::now());
+    let netlink = Netlink::new().context("netlink")?;
+    let (pkt_tx, mut pkt_rx) = mpsc::channel::<(usize, Received)>(PACKET_QUEUE);
+    let mut ifaces: Vec<(String, Arc<VrrpSocket>)> = Vec::new();
+    let mut slots = Vec::new();
+    for (n, inst) in conf.instances.iter().enumerate() {
+        let primary = netlink
+            .ipv4_of(&inst.interface)
+            .await
+            .with_context(|| format!("{}: interface {}", inst.location, inst.interface))?;
+        let built = build::build(inst, &conf.global, primary.addr)?;
+        let iface = match ifaces.iter().position(|(name, _)| *name == inst.interface) {
+            Some(i) => i,
+            None => {
+                let IpAddr::V4(local) = primary.addr else { bail!("IPv4 only") };
+                let s = VrrpSocket::open(&inst.interface, local)
+                    .with_context(|| format!("VRRP socket on {}", inst.interface))?;
+                let s = Arc::new(s);
+                spawn_reader(ifaces.len(), s.clone(), pkt_tx.clone());
+                ifaces.push((inst.interface.clone(), s));
+                ifaces.len() - 1
+            }
+        };
+        let (tracked, unknown) = track::resolve(inst, &conf.scripts);
+        for name in unknown {
+            tracing::warn!("{}: track_script {name}: no such vrrp_script, ignored", inst.location);
+        }
+        let seed = std::process::id() as u64 ^ ((n as u64) << 32) ^ clock.now().as_nanos();
+        let engine = Instance::new(built.engine, seed, clock.now())?;
+        slots.push(Slot {
+            engine,
+            iface,
+            vips: built.vips,
+            notify: inst.notify.clone(),
+            tracked,
+            fault: false,
+            delta: 0,
+        });
+    }
+    drop(pkt_tx);
+
+    let (mut runner, mut check_rx) = CheckRunner::new(ScriptDirs::default(), base_env());
+    let mut health: HashMap<CheckId, Health> = HashMap::new();
+    let used: std::collections::BTreeSet<usize> =
+        slots.iter().flat_map(|s| s.tracked.iter().map(|t| t.script)).collect();
+    for i in used {
+        let script = &conf.scripts[i];
+        let Some(spec) = track::spec(script) else { continue };
+        health.insert(CheckId(i as u64), spec.initial);
+        runner
+            .start(CheckId(i as u64), spec)
+            .with_context(|| format!("{}: vrrp_script {}", script.location, script.name))?;
+    }
+    for s in &mut slots {
+        apply_tracking(s, &health, &clock);
+    }
+
+    let (notify_tx, notify_task) = notify::spawn();
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    let garp_interval = conf.global.garp_interval;
+    tracing::info!("VRRP started: {} instance(s) on {} interface(s)", slots.len(), ifaces.len());
+    loop {
+        for s in &mut slots {
+            drain(s, &ifaces, &netlink, &notify_tx, garp_interval).await;
+        }
+        let deadline = slots.iter().filter_map(|s| s.engine.poll_timeout()).min();
+        let sleep_until = deadline.map(|d| clock.at(d));
+        tokio::select! {
+            pkt = pkt_rx.recv() => {
+                let Some((iface, r)) = pkt else { bail!("every VRRP socket reader stopped") };
+                let vrid = r.payload.get(1).copied();
+                let now = clock.now();
+                for s in slots.iter_mut().filter(|s| s.iface == iface) {
+                    if Some(s.engine.config().vrid) == vrid {
+                        s.engine.handle_packet(now, &r.payload, r.src, r.dst, r.ttl);
+                    }
+                }
+            }
+            _ = sleep_opt(sleep_until) => {
+                let now = clock.now();
+                for s in &mut slots {
+                    if s.engine.poll_timeout().is_some_and(|t| t <= now) {
+                        s.engine.handle_input(now, Input::Timeout);
+                    }
+                }
+            }
+            ev = check_rx.recv() => {
+                if let Some(ev) = ev {
+                    on_check(ev, &runner, &mut health, &mut slots, &clock, &conf);
+                }
+            }
+            _ = term.recv() => break,
+            _ = int.recv() => break,
+        }
+    }
+    tracing::info!("VRRP stopping");
+    runner.stop_all();
+    let now = clock.now();
+    for s in &mut slots {
+        s.engine.handle_input(now, Input::Shutdown);
+        drain(s, &ifaces, &netlink, &notify_tx, garp_interval).await;
+    }
+    drop(notify_tx);
+    let _ = tokio::time::timeout(NOTIFY_DRAIN, notify_task).await;
+    Ok(())
+}
+
+/// The environment of check scripts: a plain PATH, as keepalived gives them.
+fn base_env() -> Vec<(String, String)> {
+    vec![("PATH".into(), "/usr/sbin:/usr/bin:/sbin:/bin".into())]
+}
+
+async fn sleep_opt(at: Option<tokio::time::Instant>) {
+    match at {
+        Some(t) => tokio::time::sleep_until(t).await,
+        None => std::future::pending().await,
+    }
+}
+
+fn spawn_reader(iface: usize, s: Arc<VrrpSocket>, tx: mpsc::Sender<(usize, Received)>) {
+    tokio::spawn(async move {
+        let mut malformed = 0u64;
+        loop {
+            match s.recv().await {
+                Ok(Some(r)) => {
+                    // A full queue means we are behind: dropping is what the kernel does too.
+                    if let Err(mpsc::error::TrySendError::Closed(_)) = tx.try_send((iface, r)) {
+                        return;
+                    }
+                }
+                Ok(None) => {
+                    malformed += 1;
+                    if malformed.is_power_of_two() {
+                        tracing::warn!("VRRP socket: {malformed} malformed IP packet(s) ignored");
+                    }
+                }
+                Err(e) => {
+                    tracing::error!("VRRP socket receive failed: {e}");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            }
+        }
+    });
+}
+
+fn on_check(
+    ev: CheckEvent,
+    runner: &CheckRunner,
+    health: &mut HashMap<CheckId, Health>,
+    slots: &mut [Slot],
+    clock: &Clock,
+    conf: &KeepalivedConf,
+) {
+    if !runner.is_current(&ev) || !ev.changed {
+        return;
+    }
+    let name = usize::try_from(ev.id.0).ok().and_then(|i| conf.scripts.get(i)).map(|s| &s.name);
+    tracing::info!(
+        "VRRP_Script({}) now {:?} ({:?})",
+        name.map_or("?", |n| n),
+        ev.health,
+        ev.outcome
+    );
+    health.insert(ev.id, ev.health);
+    for s in slots.iter_mut() {
+        apply_tracking(s, health, clock);
+    }
+}
+
+fn apply_tracking(s: &mut Slot, health: &HashMap<CheckId, Health>, clock: &Clock) {
+    let (delta, fault) = track::evaluate(&s.tracked, health);
+    let now = clock.now();
+    if delta != s.delta {
+        s.delta = delta;
+        s.engine.handle_input(now, Input::PriorityDelta(delta));
+    }
+    if fault != s.fault {
+        s.fault = fault;
+        s.engine.handle_input(now, Input::Fault(fault));
+    }
+}
+
+/// Executes every pending output of one instance, in order.
+async fn drain(
+    s: &mut Slot,
+    ifaces: &[(String, Arc<VrrpSocket>)],
+    netlink: &Netlink,
+    notify_tx: &mpsc::Sender<notify::Job>,
+    garp_interval: Duration,
+) {
+    let name = s.engine.config().name.clone();
+    while let Some(out) = s.engine.poll_output() {
+        match out {
+            Output::SendAdvert { dst, bytes, .. } => {
+                if let Err(e) = ifaces[s.iface].1.send(dst, &bytes) {
+                    tracing::warn!("VRRP_Instance({name}) advert to {dst} failed: {e}");
+                }
+            }
+            Output::AddAddresses => {
+                // Announcing is the engine's separate Announce output.
+                let none = GarpConfig { rounds: 0, interval: Duration::ZERO };
+                let batch = netlink.take_over_all(&s.vips, none).await;
+                if let Some((i, e)) = batch.failed {
+                    tracing::error!("VRRP_Instance({name}) adding {}: {e}", s.vips[i].addr);
+                }
+            }
+            Output::RemoveAddresses => match netlink.release_all(&s.vips).await {
+                Ok(results) => {
+                    for (r, v) in results.iter().zip(&s.vips) {
+                        if let Err(e) = r {
+                            tracing::error!("VRRP_Instance({name}) removing {}: {e}", v.addr);
+                        }
+                    }
+                }
+                Err(e) => tracing::error!("VRRP_Instance({name}) removing addresses: {e}"),
+            },
+            Output::Announce { repeat } => {
+                let cfg = GarpConfig { rounds: repeat, interval: garp_interval };
+                if let Err(e) = netlink.announce_held(&s.vips, cfg).await {
+                    tracing::warn!("VRRP_Instance({name}) gratuitous ARP: {e}");
+                }
+            }
+            Output::Notify(state) => {
+                let job = notify::Job {
+                    instance: name.clone(),
+                    state,
+                    priority: s.engine.effective_priority(),
+                    notify: s.notify.clone(),
+                };
+                if notify_tx.try_send(job).is_err() {
+                    tracing::error!("VRRP_Instance({name}) notify queue full: {state} dropped");
+                }
+            }
+            Output::Event(ev) => log_event(&name, &ev),
+            _ => tracing::debug!("VRRP_Instance({name}) unhandled output"),
+        }
+    }
+}
+
+fn log_event(name: &str, ev: &hb_vrrp::Event) {
+    match ev {
+        hb_vrrp::Event::StateChange { to, reason, .. } => {
+            let word = match to {
+                State::Master => "Entering MASTER STATE",
+                State::Backup => "Entering BACKUP STATE",
+                State::Fault => "Entering FAULT STATE",
+                _ => "Stopped",
+            };
+            tracing::info!("(VRRP_Instance({name})) {word} ({reason:?})");
+        }
+        other => tracing::info!("(VRRP_Instance({name})) {other:?}"),
+    }
+}

@@ -1,0 +1,222 @@
+//! Our `keepalived` (the heartbeat binary started through a `keepalived` link) and Debian's
+//! keepalived 2.2.7 form one virtual router in network namespaces: VRRPv2 with PASS auth,
+//! ours MASTER priority 100, theirs BACKUP priority 99. The client's ARP view decides who
+//! owns the VIP. Hand-over times are printed (measured, not asserted tightly).
+
+#![allow(clippy::unwrap_used)] // test fixtures: a failed setup step should abort the test
+
+use std::io::Write;
+use std::net::Ipv4Addr;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use hb_testnet::peers::{wait_for, Keepalived};
+use hb_testnet::probe::{Mac, Prober};
+use hb_testnet::{skip_or, Host, Testnet};
+use nix::sys::signal::Signal;
+
+fn say(text: &str) {
+    let _ = writeln!(std::io::stderr(), "{text}");
+}
+
+fn conf(name: &str, state: &str, priority: u8, vip: Ipv4Addr, extra: &str) -> String {
+    format!(
+        "global_defs {{\n  router_id {name}\n  enable_script_security\n  script_user root\n}}\n\
+         {extra}vrrp_instance VI_1 {{\n  state {state}\n  interface eth0\n  virtual_router_id 51\n  \
+         priority {priority}\n  advert_int 1\n  authentication {{\n    auth_type PASS\n    \
+         auth_pass hbtest\n  }}\n  virtual_ipaddress {{\n    {vip}/24 dev eth0\n  }}\n}}\n"
+    )
+}
+
+/// Our daemon on one node: its files and the PID of the running process.
+struct Ours {
+    dir: PathBuf,
+    pid: Option<u32>,
+}
+
+impl Ours {
+    fn new(text: &str) -> Ours {
+        let dir = tempfile::tempdir().unwrap().keep();
+        std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_heartbeat"), dir.join("keepalived"))
+            .unwrap();
+        std::fs::write(dir.join("keepalived.conf"), text).unwrap();
+        Ours { dir, pid: None }
+    }
+
+    fn start(&mut self, net: &Testnet, host: &Host) {
+        let d = self.dir.to_str().unwrap();
+        let script = format!(
+            "exec {d}/keepalived -n -l -D -f {d}/keepalived.conf -p {d}/k.pid -r {d}/v.pid \
+             >>{d}/log 2>&1"
+        );
+        self.pid = Some(net.spawn_in(host, "/bin/sh", &["-c", &script]).unwrap());
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("log")).unwrap_or_default()
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.join(name)
+    }
+}
+
+impl Drop for Ours {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            say(&format!("kept {} (our log):\n{}", self.dir.display(), self.log()));
+        } else {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+fn mac(net: &Testnet, host: &Host) -> Mac {
+    net.mac_of(host).unwrap().parse().unwrap()
+}
+
+fn vip_owner(net: &Testnet, vip: Ipv4Addr) -> Option<Mac> {
+    net.arping_from_client(vip).ok().flatten().and_then(|m| m.parse().ok())
+}
+
+fn holds(net: &Testnet, host: &Host, vip: Ipv4Addr) -> bool {
+    let out = net.exec(host, &["ip", "-4", "-o", "addr", "show", "dev", "eth0"]).unwrap();
+    String::from_utf8_lossy(&out.stdout).contains(&format!(" {vip}/"))
+}
+
+fn real_keepalived_present(net: &Testnet) -> bool {
+    let ok = net.exec(net.node(0), &["keepalived", "-v"]).is_ok_and(|o| o.status.success());
+    if !ok {
+        assert!(std::env::var_os("CI").is_none(), "keepalived is not installed; .ci/run does it");
+        say("skipped: keepalived not installed");
+    }
+    ok
+}
+
+#[test]
+fn ours_and_real_keepalived_share_a_vip_with_failover_and_preemption() {
+    let Some(net) = skip_or(Testnet::new(2)) else { return };
+    if !real_keepalived_present(&net) {
+        return;
+    }
+    let (n1, n2) = (net.node(0).clone(), net.node(1).clone());
+    let vip = net.addr(70);
+    let (mac1, mac2) = (mac(&net, &n1), mac(&net, &n2));
+    let mut ours = Ours::new(&conf("n1", "MASTER", 100, vip, ""));
+    let started = Instant::now();
+    ours.start(&net, &n1);
+    let real = Keepalived::start(&n2, &conf("n2", "BACKUP", 99, vip, "")).expect("keepalived");
+
+    // One master, ours, seen from the client; the real one holds nothing.
+    let up = wait_for(Duration::from_secs(20), || vip_owner(&net, vip) == Some(mac1));
+    assert!(up, "VIP never answered from ours:\n{}\nreal:\n{}", ours.log(), real.log_text());
+    say(&format!("ours master after {:.2?} from start", started.elapsed()));
+    assert!(ours.path("k.pid").exists() && ours.path("v.pid").exists(), "pid files -p/-r");
+    for _ in 0..3 {
+        std::thread::sleep(Duration::from_secs(1));
+        assert!(holds(&net, &n1, vip) && !holds(&net, &n2, vip), "exactly one holder");
+        assert_eq!(vip_owner(&net, vip), Some(mac1));
+    }
+    assert!(real.log_text().contains("Entering BACKUP STATE"), "{}", real.log_text());
+
+    // SIGTERM: priority 0 → the real one takes over at once (skew time, not 3 intervals).
+    let prober = Prober::start(&net, vip).expect("prober");
+    std::thread::sleep(Duration::from_millis(500));
+    let stop_at = prober.now();
+    let pid = ours.pid.take().unwrap();
+    net.signal(pid, Signal::SIGTERM).unwrap();
+    let exited = wait_for(Duration::from_secs(10), || !net.is_running(pid));
+    let moved = wait_for(Duration::from_secs(10), || vip_owner(&net, vip) == Some(mac2));
+    std::thread::sleep(Duration::from_millis(500));
+    let log = prober.stop();
+    say(&log.summary(log.default_threshold()));
+    assert!(exited, "ours did not exit on SIGTERM:\n{}", ours.log());
+    assert!(moved, "VIP never moved to the real keepalived:\n{}", real.log_text());
+    assert!(!holds(&net, &n1, vip), "ours removed the VIP on SIGTERM");
+    assert!(!ours.path("k.pid").exists(), "pid file removed at exit");
+    let took =
+        log.first_reply_from(mac2, stop_at).expect("real answered after our stop").at - stop_at;
+    assert!(
+        took < Duration::from_secs(3),
+        "priority 0 should hand over within the skew time: {took:?}"
+    );
+    say(&format!("hand-over ours→real on SIGTERM (priority 0): first real reply {took:.3?}"));
+
+    // Ours back: it discards the lower-priority adverts and preempts after master-down.
+    let prober = Prober::start(&net, vip).expect("prober");
+    let back_at = prober.now();
+    ours.start(&net, &n1);
+    let back = wait_for(Duration::from_secs(15), || vip_owner(&net, vip) == Some(mac1));
+    std::thread::sleep(Duration::from_millis(500));
+    let log = prober.stop();
+    assert!(back, "ours never preempted back:\n{}\nreal:\n{}", ours.log(), real.log_text());
+    assert!(wait_for(Duration::from_secs(5), || !holds(&net, &n2, vip)), "real released the VIP");
+    let pre = log.first_reply_from(mac1, back_at).expect("ours answered").at - back_at;
+    say(&format!("preemption real→ours after our restart: first reply from ours {pre:.3?}"));
+
+    // kill -9 and cut the link (a dead node): the real one takes over after master-down.
+    let prober = Prober::start(&net, vip).expect("prober");
+    std::thread::sleep(Duration::from_millis(500));
+    let kill_at = prober.now();
+    let pid = ours.pid.take().unwrap();
+    net.signal(pid, Signal::SIGKILL).unwrap();
+    net.link_down(&n1).unwrap();
+    let moved = wait_for(Duration::from_secs(15), || vip_owner(&net, vip) == Some(mac2));
+    std::thread::sleep(Duration::from_millis(500));
+    let log = prober.stop();
+    assert!(moved, "VIP never moved after kill -9:\n{}", real.log_text());
+    let took =
+        log.first_reply_from(mac2, kill_at).expect("real answered after the kill").at - kill_at;
+    say(&format!("hand-over ours→real on kill -9 + link cut: first real reply {took:.3?}"));
+    net.link_up(&n1).unwrap();
+}
+
+#[test]
+fn failing_track_script_hands_the_vip_to_the_real_keepalived() {
+    let Some(net) = skip_or(Testnet::new(2)) else { return };
+    if !real_keepalived_present(&net) {
+        return;
+    }
+    let (n1, n2) = (net.node(0).clone(), net.node(1).clone());
+    let vip = net.addr(71);
+    let (mac1, mac2) = (mac(&net, &n1), mac(&net, &n2));
+    let flag = tempfile::tempdir().unwrap();
+    let ok = flag.path().join("ok");
+    std::fs::write(&ok, "").unwrap();
+    let script = format!(
+        "vrrp_script chk {{\n  script \"/usr/bin/test -e {}\"\n  interval 1\n  weight -10\n  \
+         fall 1\n  rise 1\n}}\n",
+        ok.display()
+    );
+    let text = conf("n1", "MASTER", 100, vip, &script)
+        .replace("  virtual_ipaddress", "  track_script {\n    chk\n  }\n  virtual_ipaddress");
+    let mut ours = Ours::new(&text);
+    ours.start(&net, &n1);
+    let real = Keepalived::start(&n2, &conf("n2", "BACKUP", 99, vip, "")).expect("keepalived");
+    let up = wait_for(Duration::from_secs(20), || vip_owner(&net, vip) == Some(mac1));
+    assert!(up, "VIP never answered from ours:\n{}", ours.log());
+
+    // The check fails: 100 - 10 = 90 < 99, the real one preempts us.
+    std::fs::remove_file(&ok).unwrap();
+    let t = Instant::now();
+    let moved = wait_for(Duration::from_secs(15), || vip_owner(&net, vip) == Some(mac2));
+    assert!(
+        moved,
+        "VIP never moved on the failing check:\n{}\nreal:\n{}",
+        ours.log(),
+        real.log_text()
+    );
+    say(&format!("failing track_script: real owner after {:.2?}", t.elapsed()));
+    assert!(wait_for(Duration::from_secs(5), || !holds(&net, &n1, vip)), "ours released");
+
+    // It passes again: 100 > 99, ours preempts back.
+    std::fs::write(&ok, "").unwrap();
+    let t = Instant::now();
+    let back = wait_for(Duration::from_secs(15), || vip_owner(&net, vip) == Some(mac1));
+    assert!(back, "ours never came back:\n{}", ours.log());
+    say(&format!("track_script passing again: ours owner after {:.2?}", t.elapsed()));
+    if let Some(pid) = ours.pid.take() {
+        net.signal(pid, Signal::SIGTERM).unwrap();
+        assert!(wait_for(Duration::from_secs(10), || !net.is_running(pid)));
+    }
+}
