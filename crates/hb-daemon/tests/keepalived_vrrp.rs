@@ -220,3 +220,74 @@ fn failing_track_script_hands_the_vip_to_the_real_keepalived() {
         assert!(wait_for(Duration::from_secs(10), || !net.is_running(pid)));
     }
 }
+
+#[test]
+fn ours_as_vrrpv3_backup_takes_over_runs_notify_and_yields_to_the_real_master() {
+    let Some(net) = skip_or(Testnet::new(2)) else { return };
+    if !real_keepalived_present(&net) {
+        return;
+    }
+    let (n1, n2) = (net.node(0).clone(), net.node(1).clone());
+    let vip = net.addr(72);
+    let (mac1, mac2) = (mac(&net, &n1), mac(&net, &n2));
+    let v3 = |name: &str, state: &str, prio: u8, extra: &str| {
+        conf(name, state, prio, vip, "")
+            .replace("  authentication {\n    auth_type PASS\n    auth_pass hbtest\n  }\n", "")
+            .replace("  advert_int 1\n", &format!("  version 3\n  advert_int 1\n{extra}"))
+    };
+    let mut ours = Ours::new("");
+    let notify_log = ours.path("notify.log");
+    let hook = ours.path("notify.sh");
+    std::fs::write(&hook, format!("#!/bin/sh\necho \"$*\" >> {}\n", notify_log.display())).unwrap();
+    std::fs::set_permissions(&hook, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    std::fs::write(
+        ours.path("keepalived.conf"),
+        v3("n1", "BACKUP", 99, &format!("  notify {}\n", hook.display())),
+    )
+    .unwrap();
+    let mut real = Keepalived::start(&n2, &v3("n2", "MASTER", 100, "")).expect("keepalived");
+    ours.start(&net, &n1);
+    let up = wait_for(Duration::from_secs(20), || vip_owner(&net, vip) == Some(mac2));
+    assert!(up, "the real master never answered:\n{}", real.log_text());
+    std::thread::sleep(Duration::from_secs(5));
+    assert!(!holds(&net, &n1, vip), "ours stays backup under a higher priority:\n{}", ours.log());
+    let notes = || std::fs::read_to_string(&notify_log).unwrap_or_default();
+    assert!(
+        wait_for(Duration::from_secs(5), || notes().contains("INSTANCE VI_1 BACKUP 99")),
+        "notify BACKUP: {:?}\n{}",
+        notes(),
+        ours.log()
+    );
+
+    // The real master stops (priority 0): ours takes over within the skew time.
+    let prober = Prober::start(&net, vip).expect("prober");
+    std::thread::sleep(Duration::from_millis(500));
+    let stop_at = prober.now();
+    real.stop().unwrap();
+    let moved = wait_for(Duration::from_secs(10), || vip_owner(&net, vip) == Some(mac1));
+    std::thread::sleep(Duration::from_millis(500));
+    let log = prober.stop();
+    assert!(moved, "ours never took over:\n{}", ours.log());
+    let took = log.first_reply_from(mac1, stop_at).expect("ours answered").at - stop_at;
+    say(&format!("VRRPv3 hand-over real→ours on keepalived SIGTERM: first reply {took:.3?}"));
+    assert!(
+        wait_for(Duration::from_secs(5), || notes().contains("INSTANCE VI_1 MASTER 99")),
+        "notify MASTER: {:?}",
+        notes()
+    );
+
+    // The real one comes back with priority 100 and preempts: ours releases the VIP.
+    let t = Instant::now();
+    real.restart().unwrap();
+    let back = wait_for(Duration::from_secs(15), || vip_owner(&net, vip) == Some(mac2));
+    assert!(back, "the real master never preempted:\n{}", real.log_text());
+    assert!(wait_for(Duration::from_secs(5), || !holds(&net, &n1, vip)), "ours released the VIP");
+    say(&format!("VRRPv3 preemption by the real master: owner again after {:.2?}", t.elapsed()));
+    let order: Vec<String> = notes().lines().map(str::to_owned).collect();
+    say(&format!("notify calls: {order:?}"));
+    assert_eq!(order.last().map(String::as_str), Some("INSTANCE VI_1 BACKUP 99"));
+    if let Some(pid) = ours.pid.take() {
+        net.signal(pid, Signal::SIGTERM).unwrap();
+        assert!(wait_for(Duration::from_secs(10), || !net.is_running(pid)));
+    }
+}

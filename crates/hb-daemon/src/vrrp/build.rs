@@ -3,7 +3,7 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
-use hb_config::keepalived::{Auth, GlobalDefs, VrrpInstance};
+use hb_config::keepalived::{Auth, VrrpInstance};
 use hb_platform::ipaddr::VipSpec;
 use hb_vrrp::{InitialState, InstanceConfig, Password, Version};
 
@@ -29,11 +29,8 @@ pub struct BuildError {
 }
 
 /// Builds instance `inst` with `primary` as its source address (`unicast_src_ip` wins).
-pub fn build(
-    inst: &VrrpInstance,
-    global: &GlobalDefs,
-    primary: IpAddr,
-) -> Result<Built, BuildError> {
+/// The parser already folded the global GARP defaults into the instance.
+pub fn build(inst: &VrrpInstance, primary: IpAddr) -> Result<Built, BuildError> {
     let fail = |reason: String| BuildError {
         location: inst.location.to_string(),
         name: inst.name.clone(),
@@ -61,7 +58,6 @@ pub fn build(
     c.garp_master_delay = inst.garp_master_delay;
     c.garp_master_repeat = inst.garp_master_repeat;
     c.garp_master_refresh = Some(inst.garp_master_refresh).filter(|d| *d > Duration::ZERO);
-    let _ = global;
     c.validate().map_err(|e| fail(e.to_string()))?;
     if !c.primary_address.is_ipv4() {
         return Err(fail("IPv6 instances are not run by this build (IPv4 only)".into()));
@@ -93,7 +89,7 @@ mod tests {
                     virtual_ipaddress {\n 10.99.0.60/24 dev e1 label e1:v\n 10.99.0.61\n }\n}\n";
         let conf = parse_keepalived_no_include(Path::new("k.conf"), text).unwrap();
         let primary: IpAddr = "10.99.0.1".parse().unwrap();
-        let b = build(&conf.instances[0], &conf.global, primary).unwrap();
+        let b = build(&conf.instances[0], primary).unwrap();
         assert_eq!((b.engine.vrid, b.engine.priority, b.engine.advert_int_cs), (51, 99, 200));
         assert_eq!(b.engine.auth, Some(Password::from_config("secret").0));
         assert_eq!(b.engine.primary_address, primary);
@@ -102,7 +98,7 @@ mod tests {
         assert_eq!(b.vips[0].label.as_deref(), Some("e1:v"));
         assert_eq!((b.vips[1].iface.as_deref(), b.vips[1].prefix), (Some("e0"), Some(32)));
         let v6: IpAddr = "fe80::1".parse().unwrap();
-        let e = build(&conf.instances[0], &conf.global, v6).unwrap_err();
+        let e = build(&conf.instances[0], v6).unwrap_err();
         assert!(e.to_string().starts_with("k.conf:1"), "{e}");
     }
 }

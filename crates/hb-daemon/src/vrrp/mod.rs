@@ -76,7 +76,7 @@ pub async fn run(conf: KeepalivedConf) -> anyhow::Result<()> {
             .ipv4_of(&inst.interface)
             .await
             .with_context(|| format!("{}: interface {}", inst.location, inst.interface))?;
-        let built = build::build(inst, &conf.global, primary.addr)?;
+        let built = build::build(inst, primary.addr)?;
         let iface = match ifaces.iter().position(|(name, _)| *name == inst.interface) {
             Some(i) => i,
             None => {
