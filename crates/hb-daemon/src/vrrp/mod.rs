@@ -90,6 +90,14 @@ pub async fn run(conf: KeepalivedConf) -> anyhow::Result<()> {
             }
         };
         let (tracked, unknown) = track::resolve(inst, &conf.scripts);
+        if !inst.track_interfaces.is_empty() || !inst.vips_excluded.is_empty() {
+            tracing::warn!(
+                "{}: vrrp_instance {}: track_interface and virtual_ipaddress_excluded are not \
+                 acted on by this build",
+                inst.location,
+                inst.name
+            );
+        }
         for name in unknown {
             tracing::warn!("{}: track_script {name}: no such vrrp_script, ignored", inst.location);
         }
@@ -106,6 +114,9 @@ pub async fn run(conf: KeepalivedConf) -> anyhow::Result<()> {
         });
     }
     drop(pkt_tx);
+    for g in &conf.sync_groups {
+        tracing::warn!("{}: vrrp_sync_group {}: not acted on by this build", g.location, g.name);
+    }
 
     let (mut runner, mut check_rx) = CheckRunner::new(ScriptDirs::default(), base_env());
     let mut health: HashMap<CheckId, Health> = HashMap::new();
@@ -128,6 +139,9 @@ pub async fn run(conf: KeepalivedConf) -> anyhow::Result<()> {
     let mut int = signal(SignalKind::interrupt())?;
     let garp_interval = conf.global.garp_interval;
     tracing::info!("VRRP started: {} instance(s) on {} interface(s)", slots.len(), ifaces.len());
+    // Debian's keepalived.service is Type=notify: READY=1 once sockets and checks run.
+    let sd = crate::notify::Notifier::from_env();
+    sd.ready();
     loop {
         for s in &mut slots {
             drain(s, &ifaces, &netlink, &notify_tx, garp_interval).await;
@@ -163,6 +177,7 @@ pub async fn run(conf: KeepalivedConf) -> anyhow::Result<()> {
         }
     }
     tracing::info!("VRRP stopping");
+    sd.stopping();
     runner.stop_all();
     let now = clock.now();
     for s in &mut slots {
