@@ -168,7 +168,22 @@ fn ours_and_real_keepalived_share_a_vip_with_failover_and_preemption() {
     let took =
         log.first_reply_from(mac2, kill_at).expect("real answered after the kill").at - kill_at;
     say(&format!("hand-over ours→real on kill -9 + link cut: first real reply {took:.3?}"));
+    assert!(holds(&net, &n1, vip), "kill -9 leaves the VIP configured on n1");
+
+    // Back with the link up but a lower priority: it removes the VIP the killed run left
+    // behind and stays backup, so the client keeps seeing only the real keepalived.
     net.link_up(&n1).unwrap();
+    std::fs::write(ours.path("keepalived.conf"), conf("n1", "BACKUP", 98, vip, "")).unwrap();
+    ours.start(&net, &n1);
+    let cleaned = wait_for(Duration::from_secs(10), || !holds(&net, &n1, vip));
+    assert!(cleaned, "the leftover VIP stayed on n1:\n{}", ours.log());
+    assert!(ours.log().contains("left over from an earlier run"), "{}", ours.log());
+    std::thread::sleep(Duration::from_secs(5));
+    assert!(!holds(&net, &n1, vip) && holds(&net, &n2, vip), "ours stays backup at 98");
+    assert_eq!(vip_owner(&net, vip), Some(mac2));
+    let pid = ours.pid.take().unwrap();
+    net.signal(pid, Signal::SIGTERM).unwrap();
+    assert!(wait_for(Duration::from_secs(10), || !net.is_running(pid)), "ours exits as backup");
 }
 
 #[test]

@@ -114,6 +114,9 @@ pub async fn run(conf: KeepalivedConf) -> anyhow::Result<()> {
         });
     }
     drop(pkt_tx);
+    for s in &slots {
+        remove_leftovers(s, &netlink).await;
+    }
     for g in &conf.sync_groups {
         tracing::warn!("{}: vrrp_sync_group {}: not acted on by this build", g.location, g.name);
     }
@@ -187,6 +190,32 @@ pub async fn run(conf: KeepalivedConf) -> anyhow::Result<()> {
     drop(notify_tx);
     let _ = tokio::time::timeout(NOTIFY_DRAIN, notify_task).await;
     Ok(())
+}
+
+/// Removes virtual addresses left configured by an earlier run that died without releasing
+/// them (kill -9, crash): every instance starts as Backup, and a backup still answering ARP
+/// for the VIP would split the clients between two nodes. An address owner (priority 255)
+/// keeps its addresses: they are its own and it becomes master at once.
+async fn remove_leftovers(s: &Slot, netlink: &Netlink) {
+    let name = &s.engine.config().name;
+    if s.engine.config().priority == hb_vrrp::PRIORITY_OWNER || s.vips.is_empty() {
+        return;
+    }
+    match netlink.release_all(&s.vips).await {
+        Ok(results) => {
+            for (r, v) in results.iter().zip(&s.vips) {
+                match r {
+                    Ok(hb_platform::ipaddr::Change::Done) => tracing::warn!(
+                        "VRRP_Instance({name}) removed {} left over from an earlier run",
+                        v.addr
+                    ),
+                    Ok(_) => {}
+                    Err(e) => tracing::error!("VRRP_Instance({name}) removing {}: {e}", v.addr),
+                }
+            }
+        }
+        Err(e) => tracing::error!("VRRP_Instance({name}) checking for leftover addresses: {e}"),
+    }
 }
 
 /// The environment of check scripts: a plain PATH, as keepalived gives them.
