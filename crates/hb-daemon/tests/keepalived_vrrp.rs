@@ -306,3 +306,36 @@ fn ours_as_vrrpv3_backup_takes_over_runs_notify_and_yields_to_the_real_master() 
         assert!(wait_for(Duration::from_secs(10), || !net.is_running(pid)));
     }
 }
+
+#[test]
+fn unicast_peers_ours_master_then_real_after_sigterm() {
+    let Some(net) = skip_or(Testnet::new(2)) else { return };
+    if !real_keepalived_present(&net) {
+        return;
+    }
+    let (n1, n2) = (net.node(0).clone(), net.node(1).clone());
+    let vip = net.addr(73);
+    let (mac1, mac2) = (mac(&net, &n1), mac(&net, &n2));
+    let unicast = |me: &Host, peer: &Host| {
+        format!("  unicast_src_ip {}\n  unicast_peer {{\n    {}\n  }}\n", me.ip, peer.ip)
+    };
+    let with = |text: String, extra: String| {
+        text.replace("  virtual_ipaddress", &format!("{extra}  virtual_ipaddress"))
+    };
+    let mut ours = Ours::new(&with(conf("n1", "MASTER", 100, vip, ""), unicast(&n1, &n2)));
+    ours.start(&net, &n1);
+    let real = Keepalived::start(&n2, &with(conf("n2", "BACKUP", 99, vip, ""), unicast(&n2, &n1)))
+        .expect("keepalived");
+    let up = wait_for(Duration::from_secs(20), || vip_owner(&net, vip) == Some(mac1));
+    assert!(up, "VIP never answered from ours:\n{}\nreal:\n{}", ours.log(), real.log_text());
+    std::thread::sleep(Duration::from_secs(3));
+    assert!(holds(&net, &n1, vip) && !holds(&net, &n2, vip), "one master over unicast");
+
+    let t = Instant::now();
+    let pid = ours.pid.take().unwrap();
+    net.signal(pid, Signal::SIGTERM).unwrap();
+    let moved = wait_for(Duration::from_secs(10), || vip_owner(&net, vip) == Some(mac2));
+    assert!(moved, "VIP never moved over unicast:\n{}", real.log_text());
+    say(&format!("unicast hand-over on SIGTERM: real owner after {:.2?}", t.elapsed()));
+    assert!(wait_for(Duration::from_secs(10), || !net.is_running(pid)));
+}
