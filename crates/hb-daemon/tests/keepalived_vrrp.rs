@@ -339,3 +339,72 @@ fn unicast_peers_ours_master_then_real_after_sigterm() {
     say(&format!("unicast hand-over on SIGTERM: real owner after {:.2?}", t.elapsed()));
     assert!(wait_for(Duration::from_secs(10), || !net.is_running(pid)));
 }
+
+/// Sends `payload` as IP protocol 112 from the client's namespace to 224.0.0.18 with `ttl`.
+fn inject(net: &Testnet, payload: &[u8], ttl: u32, times: usize) {
+    use socket2::{Domain, Protocol, SockAddr, Socket, Type};
+    let client = net.client().clone();
+    net.run_in(&client, || {
+        let s = Socket::new(Domain::IPV4, Type::RAW, Some(Protocol::from(112))).unwrap();
+        s.set_multicast_ttl_v4(ttl).unwrap();
+        s.set_multicast_if_v4(&client.ip).unwrap();
+        let to = SockAddr::from(std::net::SocketAddrV4::new(hb_vrrp::MULTICAST_V4, 0));
+        for _ in 0..times {
+            s.send_to(payload, &to).unwrap();
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    })
+    .unwrap();
+}
+
+#[test]
+fn forged_and_malformed_adverts_are_refused_and_a_valid_better_one_is_obeyed() {
+    let Some(net) = skip_or(Testnet::new(1)) else { return };
+    let n1 = net.node(0).clone();
+    let vip = net.addr(74);
+    let mac1 = mac(&net, &n1);
+    let mut ours = Ours::new(&conf("n1", "MASTER", 100, vip, ""));
+    ours.start(&net, &n1);
+    let up = wait_for(Duration::from_secs(20), || vip_owner(&net, vip) == Some(mac1));
+    assert!(up, "never master:\n{}", ours.log());
+    let src = std::net::IpAddr::V4(net.client().ip);
+    let dst = std::net::IpAddr::V4(hb_vrrp::MULTICAST_V4);
+    let advert = |pass: &str| hb_vrrp::Advert {
+        version: hb_vrrp::Version::V2,
+        vrid: 51,
+        priority: 254,
+        advert_int: 1,
+        auth: hb_vrrp::Auth::Pass(hb_vrrp::Password::from_config(pass).0),
+        addresses: vec![std::net::IpAddr::V4(vip)],
+    };
+    let forged = advert("wrong").emit(src, dst).unwrap();
+    let good = advert("hbtest").emit(src, dst).unwrap();
+    // 20 of each over 4 s each, longer than the 3.6 s master-down interval.
+    inject(&net, &forged, 255, 20);
+    inject(&net, &good[..5], 255, 20);
+    inject(&net, &good, 64, 20);
+    let pid = ours.pid.unwrap();
+    assert!(net.is_running(pid), "ours survived:\n{}", ours.log());
+    assert!(holds(&net, &n1, vip), "still master after refused adverts:\n{}", ours.log());
+    let log = ours.log();
+    let rejected = log.lines().filter(|l| l.contains("Rejected")).count();
+    say(&format!("forged/malformed/TTL-64 adverts: {rejected} rejection log line(s)"));
+    for reason in ["AuthMismatch", "BadTtl", "TooShort"] {
+        assert!(
+            log.lines().any(|l| l.contains("Rejected") && l.contains(reason)),
+            "no {reason} rejection logged:\n{log}"
+        );
+    }
+    assert!(rejected >= 3, "{log}");
+
+    // Control: the same advert with the right password and TTL 255 is obeyed (priority 254
+    // beats 100), which shows the refused ones really reached the daemon.
+    inject(&net, &good, 255, 3);
+    assert!(
+        wait_for(Duration::from_secs(5), || !holds(&net, &n1, vip)),
+        "a valid better advert did not make ours backup:\n{}",
+        ours.log()
+    );
+    net.signal(pid, Signal::SIGTERM).unwrap();
+    assert!(wait_for(Duration::from_secs(10), || !net.is_running(pid)));
+}
