@@ -308,7 +308,7 @@ fn ours_as_vrrpv3_backup_takes_over_runs_notify_and_yields_to_the_real_master() 
 }
 
 #[test]
-fn unicast_peers_ours_master_then_real_after_sigterm() {
+fn unicast_peers_from_a_secondary_source_ours_master_then_real_after_sigterm() {
     let Some(net) = skip_or(Testnet::new(2)) else { return };
     if !real_keepalived_present(&net) {
         return;
@@ -316,16 +316,24 @@ fn unicast_peers_ours_master_then_real_after_sigterm() {
     let (n1, n2) = (net.node(0).clone(), net.node(1).clone());
     let vip = net.addr(73);
     let (mac1, mac2) = (mac(&net, &n1), mac(&net, &n2));
-    let unicast = |me: &Host, peer: &Host| {
-        format!("  unicast_src_ip {}\n  unicast_peer {{\n    {}\n  }}\n", me.ip, peer.ip)
+    // Ours speaks from a secondary address of n1, not its primary: with `check_unicast_src`
+    // the real keepalived only accepts adverts whose source is in its unicast_peer list.
+    let src1 = net.addr(201);
+    let added = net.exec(&n1, &["ip", "addr", "add", &format!("{src1}/24"), "dev", "eth0"]);
+    assert!(added.unwrap().status.success());
+    let unicast = |me: Ipv4Addr, peer: Ipv4Addr| {
+        format!("  unicast_src_ip {me}\n  unicast_peer {{\n    {peer}\n  }}\n")
     };
     let with = |text: String, extra: String| {
         text.replace("  virtual_ipaddress", &format!("{extra}  virtual_ipaddress"))
     };
-    let mut ours = Ours::new(&with(conf("n1", "MASTER", 100, vip, ""), unicast(&n1, &n2)));
+    let mut ours = Ours::new(&with(conf("n1", "MASTER", 100, vip, ""), unicast(src1, n2.ip)));
     ours.start(&net, &n1);
-    let real = Keepalived::start(&n2, &with(conf("n2", "BACKUP", 99, vip, ""), unicast(&n2, &n1)))
-        .expect("keepalived");
+    let real = Keepalived::start(
+        &n2,
+        &with(conf("n2", "BACKUP", 99, vip, ""), unicast(n2.ip, src1) + "  check_unicast_src\n"),
+    )
+    .expect("keepalived");
     let up = wait_for(Duration::from_secs(20), || vip_owner(&net, vip) == Some(mac1));
     assert!(up, "VIP never answered from ours:\n{}\nreal:\n{}", ours.log(), real.log_text());
     std::thread::sleep(Duration::from_secs(3));

@@ -40,6 +40,8 @@ const NOTIFY_DRAIN: Duration = Duration::from_secs(5);
 struct Slot {
     engine: Instance,
     iface: usize,
+    /// Own send socket when `unicast_src_ip` is set; else the interface's socket.
+    sender: Option<VrrpSocket>,
     vips: Vec<VipSpec>,
     notify: hb_config::keepalived::Notify,
     tracked: Vec<track::Tracked>,
@@ -89,6 +91,13 @@ pub async fn run(conf: KeepalivedConf) -> anyhow::Result<()> {
                 ifaces.len() - 1
             }
         };
+        let sender = match inst.unicast_src_ip {
+            Some(IpAddr::V4(src)) => Some(
+                VrrpSocket::open_sender(&inst.interface, src)
+                    .with_context(|| format!("{}: unicast_src_ip {src}", inst.location))?,
+            ),
+            _ => None,
+        };
         let (tracked, unknown) = track::resolve(inst, &conf.scripts);
         if !inst.track_interfaces.is_empty() || !inst.vips_excluded.is_empty() {
             tracing::warn!(
@@ -106,6 +115,7 @@ pub async fn run(conf: KeepalivedConf) -> anyhow::Result<()> {
         slots.push(Slot {
             engine,
             iface,
+            sender,
             vips: built.vips,
             notify: inst.notify.clone(),
             tracked,
@@ -305,7 +315,8 @@ async fn drain(
     while let Some(out) = s.engine.poll_output() {
         match out {
             Output::SendAdvert { dst, bytes, .. } => {
-                if let Err(e) = ifaces[s.iface].1.send(dst, &bytes) {
+                let sock = s.sender.as_ref().unwrap_or(&ifaces[s.iface].1);
+                if let Err(e) = sock.send(dst, &bytes) {
                     tracing::warn!("VRRP_Instance({name}) advert to {dst} failed: {e}");
                 }
             }

@@ -66,6 +66,24 @@ impl VrrpSocket {
         Ok(VrrpSocket { fd: UdpSocket::from_std(s.into())? })
     }
 
+    /// A send-only socket on `iface` whose adverts leave from `src` (`unicast_src_ip`, which
+    /// need not be the interface's primary address; keepalived peers check the source
+    /// against their `unicast_peer` list). Binding a raw socket to an address also queues
+    /// packets sent to it; the receive buffer is kept minimal since nothing reads it.
+    pub fn open_sender(iface: &str, src: Ipv4Addr) -> io::Result<VrrpSocket> {
+        let s =
+            Socket::new(Domain::IPV4, Type::RAW, Some(Protocol::from(i32::from(IPPROTO_VRRP))))?;
+        s.bind_device(Some(iface.as_bytes()))?;
+        s.bind(&SocketAddr::V4(SocketAddrV4::new(src, 0)).into())?;
+        s.set_recv_buffer_size(0)?;
+        s.set_ttl_v4(u32::from(VRRP_TTL))?;
+        s.set_multicast_ttl_v4(u32::from(VRRP_TTL))?;
+        s.set_multicast_loop_v4(false)?;
+        s.set_multicast_if_v4(&src)?;
+        s.set_nonblocking(true)?;
+        Ok(VrrpSocket { fd: UdpSocket::from_std(s.into())? })
+    }
+
     /// Waits for the next packet (undecodable IP headers are returned as `Ok(None)`).
     pub async fn recv(&self) -> io::Result<Option<Received>> {
         let mut buf = [0u8; MAX_PACKET];
