@@ -375,6 +375,13 @@ fn forged_and_malformed_adverts_are_refused_and_a_valid_better_one_is_obeyed() {
     ours.start(&net, &n1);
     let up = wait_for(Duration::from_secs(20), || vip_owner(&net, vip) == Some(mac1));
     assert!(up, "never master:\n{}", ours.log());
+    // keepalived's reload and dump signals must not kill it (their default action would).
+    let pid = ours.pid.unwrap();
+    for sig in [Signal::SIGHUP, Signal::SIGUSR1, Signal::SIGUSR2] {
+        net.signal(pid, sig).unwrap();
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(net.is_running(pid) && holds(&net, &n1, vip), "SIGHUP/USR1/USR2:\n{}", ours.log());
     let src = std::net::IpAddr::V4(net.client().ip);
     let dst = std::net::IpAddr::V4(hb_vrrp::MULTICAST_V4);
     let advert = |pass: &str| hb_vrrp::Advert {
@@ -391,7 +398,6 @@ fn forged_and_malformed_adverts_are_refused_and_a_valid_better_one_is_obeyed() {
     inject(&net, &forged, 255, 20);
     inject(&net, &good[..5], 255, 20);
     inject(&net, &good, 64, 20);
-    let pid = ours.pid.unwrap();
     assert!(net.is_running(pid), "ours survived:\n{}", ours.log());
     assert!(holds(&net, &n1, vip), "still master after refused adverts:\n{}", ours.log());
     let log = ours.log();

@@ -69,7 +69,7 @@ pub async fn run(conf: KeepalivedConf) -> anyhow::Result<()> {
         bail!("no valid vrrp_instance in the configuration");
     }
     let clock = Clock(std::time::Instant::now());
-    let netlink = Netlink::new().context("netlink")?;
+    let netlink = Arc::new(Netlink::new().context("netlink")?);
     let (pkt_tx, mut pkt_rx) = mpsc::channel::<(usize, Received)>(PACKET_QUEUE);
     let mut ifaces: Vec<(String, Arc<VrrpSocket>)> = Vec::new();
     let mut slots = Vec::new();
@@ -111,7 +111,8 @@ pub async fn run(conf: KeepalivedConf) -> anyhow::Result<()> {
             tracing::warn!("{}: track_script {name}: no such vrrp_script, ignored", inst.location);
         }
         let seed = std::process::id() as u64 ^ ((n as u64) << 32) ^ clock.now().as_nanos();
-        let engine = Instance::new(built.engine, seed, clock.now())?;
+        let engine = Instance::new(built.engine, seed, clock.now())
+            .with_context(|| format!("{}: vrrp_instance {}", inst.location, inst.name))?;
         slots.push(Slot {
             engine,
             iface,
@@ -150,6 +151,11 @@ pub async fn run(conf: KeepalivedConf) -> anyhow::Result<()> {
     let (notify_tx, notify_task) = notify::spawn();
     let mut term = signal(SignalKind::terminate())?;
     let mut int = signal(SignalKind::interrupt())?;
+    // keepalived reloads on SIGHUP and dumps state on SIGUSR1/SIGUSR2; their default action
+    // would kill us without releasing anything, so they are caught and logged instead.
+    let mut hup = signal(SignalKind::hangup())?;
+    let mut usr1 = signal(SignalKind::user_defined1())?;
+    let mut usr2 = signal(SignalKind::user_defined2())?;
     let garp_interval = conf.global.garp_interval;
     tracing::info!("VRRP started: {} instance(s) on {} interface(s)", slots.len(), ifaces.len());
     // Debian's keepalived.service is Type=notify: READY=1 once sockets and checks run.
@@ -185,6 +191,11 @@ pub async fn run(conf: KeepalivedConf) -> anyhow::Result<()> {
                     on_check(ev, &runner, &mut health, &mut slots, &clock, &conf);
                 }
             }
+            _ = hup.recv() => {
+                tracing::warn!("SIGHUP: reload is not supported by this build; restart to apply changes");
+            }
+            _ = usr1.recv() => tracing::warn!("SIGUSR1: data dump is not supported by this build"),
+            _ = usr2.recv() => tracing::warn!("SIGUSR2: stats dump is not supported by this build"),
             _ = term.recv() => break,
             _ = int.recv() => break,
         }
@@ -307,7 +318,7 @@ fn apply_tracking(s: &mut Slot, health: &HashMap<CheckId, Health>, clock: &Clock
 async fn drain(
     s: &mut Slot,
     ifaces: &[(String, Arc<VrrpSocket>)],
-    netlink: &Netlink,
+    netlink: &Arc<Netlink>,
     notify_tx: &mpsc::Sender<notify::Job>,
     garp_interval: Duration,
 ) {
@@ -340,8 +351,18 @@ async fn drain(
             },
             Output::Announce { repeat } => {
                 let cfg = GarpConfig { rounds: repeat, interval: garp_interval };
-                if let Err(e) = netlink.announce_held(&s.vips, cfg).await {
-                    tracing::warn!("VRRP_Instance({name}) gratuitous ARP: {e}");
+                let (nl, vips, name) = (netlink.clone(), s.vips.clone(), name.clone());
+                let burst = async move {
+                    if let Err(e) = nl.announce_held(&vips, cfg).await {
+                        tracing::warn!("VRRP_Instance({name}) gratuitous ARP: {e}");
+                    }
+                };
+                // A paced burst (vrrp_garp_interval) sleeps between rounds: off the main
+                // task, so that adverts keep their schedule. An unpaced one is immediate.
+                if garp_interval.is_zero() {
+                    burst.await;
+                } else {
+                    tokio::spawn(burst);
                 }
             }
             Output::Notify(state) => {
