@@ -188,18 +188,29 @@ fn ours_and_real_keepalived_share_a_vip_with_failover_and_preemption() {
 
 #[test]
 fn failing_track_script_hands_the_vip_to_the_real_keepalived() {
+    // weight -10: 100 - 10 = 90 < 99, the real one preempts us after its master-down timer.
+    track_script_case(-10, 71);
+}
+
+#[test]
+fn failing_weight_zero_track_script_puts_ours_in_fault() {
+    // weight 0: FAULT, priority-0 advert, the real one takes over within its skew time.
+    track_script_case(0, 75);
+}
+
+fn track_script_case(weight: i32, last: u8) {
     let Some(net) = skip_or(Testnet::new(2)) else { return };
     if !real_keepalived_present(&net) {
         return;
     }
     let (n1, n2) = (net.node(0).clone(), net.node(1).clone());
-    let vip = net.addr(71);
+    let vip = net.addr(last);
     let (mac1, mac2) = (mac(&net, &n1), mac(&net, &n2));
     let flag = tempfile::tempdir().unwrap();
     let ok = flag.path().join("ok");
     std::fs::write(&ok, "").unwrap();
     let script = format!(
-        "vrrp_script chk {{\n  script \"/usr/bin/test -e {}\"\n  interval 1\n  weight -10\n  \
+        "vrrp_script chk {{\n  script \"/usr/bin/test -e {}\"\n  interval 1\n  weight {weight}\n  \
          fall 1\n  rise 1\n}}\n",
         ok.display()
     );
@@ -211,7 +222,6 @@ fn failing_track_script_hands_the_vip_to_the_real_keepalived() {
     let up = wait_for(Duration::from_secs(20), || vip_owner(&net, vip) == Some(mac1));
     assert!(up, "VIP never answered from ours:\n{}", ours.log());
 
-    // The check fails: 100 - 10 = 90 < 99, the real one preempts us.
     std::fs::remove_file(&ok).unwrap();
     let t = Instant::now();
     let moved = wait_for(Duration::from_secs(15), || vip_owner(&net, vip) == Some(mac2));
@@ -221,15 +231,20 @@ fn failing_track_script_hands_the_vip_to_the_real_keepalived() {
         ours.log(),
         real.log_text()
     );
-    say(&format!("failing track_script: real owner after {:.2?}", t.elapsed()));
+    say(&format!("failing track_script (weight {weight}): real owner after {:.2?}", t.elapsed()));
+    if weight == 0 {
+        let fault =
+            wait_for(Duration::from_secs(5), || ours.log().contains("Entering FAULT STATE"));
+        assert!(fault, "weight 0 failing: FAULT expected:\n{}", ours.log());
+    }
     assert!(wait_for(Duration::from_secs(5), || !holds(&net, &n1, vip)), "ours released");
 
-    // It passes again: 100 > 99, ours preempts back.
+    // It passes again: 100 > 99 (and no fault), ours preempts back.
     std::fs::write(&ok, "").unwrap();
     let t = Instant::now();
     let back = wait_for(Duration::from_secs(15), || vip_owner(&net, vip) == Some(mac1));
     assert!(back, "ours never came back:\n{}", ours.log());
-    say(&format!("track_script passing again: ours owner after {:.2?}", t.elapsed()));
+    say(&format!("track_script (weight {weight}) passing again: ours after {:.2?}", t.elapsed()));
     if let Some(pid) = ours.pid.take() {
         net.signal(pid, Signal::SIGTERM).unwrap();
         assert!(wait_for(Duration::from_secs(10), || !net.is_running(pid)));
