@@ -436,4 +436,10 @@ fn forged_and_malformed_adverts_are_refused_and_a_valid_better_one_is_obeyed() {
     );
     net.signal(pid, Signal::SIGTERM).unwrap();
     assert!(wait_for(Duration::from_secs(10), || !net.is_running(pid)));
+    // The totals logged at exit count every refusal, not only the logged 1st, 2nd, 4th….
+    let log = ours.log();
+    let totals = log.lines().find(|l| l.contains("totals:")).unwrap_or_default().to_owned();
+    for reason in ["AuthMismatch", "BadTtl", "TooShort"] {
+        assert!(totals.contains(&format!("{reason}=20")), "{reason} x20 in {totals}");
+    }
 }

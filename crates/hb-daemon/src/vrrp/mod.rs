@@ -208,6 +208,21 @@ pub async fn run(conf: KeepalivedConf) -> anyhow::Result<()> {
         s.engine.handle_input(now, Input::Shutdown);
         drain(s, &ifaces, &netlink, &notify_tx, garp_interval).await;
     }
+    for s in &slots {
+        // The only place the engine's totals (rejections by reason included) are shown.
+        let c = s.engine.counters();
+        let rejects: Vec<String> =
+            c.rejects.iter().filter(|(_, n)| *n > 0).map(|(r, n)| format!("{r:?}={n}")).collect();
+        tracing::info!(
+            "VRRP_Instance({}) totals: {} adverts received, {} sent, {} times master, \
+             rejected [{}]",
+            s.engine.config().name,
+            c.adverts_received,
+            c.adverts_sent,
+            c.became_master,
+            rejects.join(" ")
+        );
+    }
     drop(notify_tx);
     let _ = tokio::time::timeout(NOTIFY_DRAIN, notify_task).await;
     Ok(())
