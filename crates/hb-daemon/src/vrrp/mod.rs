@@ -9,6 +9,7 @@
 //! addresses), then the process exits. IPv4 only in this build.
 
 pub mod build;
+mod exec;
 pub mod notify;
 pub mod sock;
 pub mod track;
@@ -21,10 +22,9 @@ use std::time::Duration;
 use anyhow::{bail, Context};
 use hb_config::keepalived::KeepalivedConf;
 use hb_platform::check::{CheckEvent, CheckId, CheckRunner, Health};
-use hb_platform::garp::GarpConfig;
 use hb_platform::ipaddr::{Netlink, VipSpec};
 use hb_platform::script::ScriptDirs;
-use hb_vrrp::{Input, Instance, Output, State};
+use hb_vrrp::{Input, Instance};
 use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::mpsc;
 
@@ -126,7 +126,7 @@ pub async fn run(conf: KeepalivedConf) -> anyhow::Result<()> {
     }
     drop(pkt_tx);
     for s in &slots {
-        remove_leftovers(s, &netlink).await;
+        exec::remove_leftovers(s, &netlink).await;
     }
     for g in &conf.sync_groups {
         tracing::warn!("{}: vrrp_sync_group {}: not acted on by this build", g.location, g.name);
@@ -163,7 +163,7 @@ pub async fn run(conf: KeepalivedConf) -> anyhow::Result<()> {
     sd.ready();
     loop {
         for s in &mut slots {
-            drain(s, &ifaces, &netlink, &notify_tx, garp_interval).await;
+            exec::drain(s, &ifaces, &netlink, &notify_tx, garp_interval).await;
         }
         let deadline = slots.iter().filter_map(|s| s.engine.poll_timeout()).min();
         let sleep_until = deadline.map(|d| clock.at(d));
@@ -206,7 +206,7 @@ pub async fn run(conf: KeepalivedConf) -> anyhow::Result<()> {
     let now = clock.now();
     for s in &mut slots {
         s.engine.handle_input(now, Input::Shutdown);
-        drain(s, &ifaces, &netlink, &notify_tx, garp_interval).await;
+        exec::drain(s, &ifaces, &netlink, &notify_tx, garp_interval).await;
     }
     for s in &slots {
         // The only place the engine's totals (rejections by reason included) are shown.
@@ -226,32 +226,6 @@ pub async fn run(conf: KeepalivedConf) -> anyhow::Result<()> {
     drop(notify_tx);
     let _ = tokio::time::timeout(NOTIFY_DRAIN, notify_task).await;
     Ok(())
-}
-
-/// Removes virtual addresses left configured by an earlier run that died without releasing
-/// them (kill -9, crash): every instance starts as Backup, and a backup still answering ARP
-/// for the VIP would split the clients between two nodes. An address owner (priority 255)
-/// keeps its addresses: they are its own and it becomes master at once.
-async fn remove_leftovers(s: &Slot, netlink: &Netlink) {
-    let name = &s.engine.config().name;
-    if s.engine.config().priority == hb_vrrp::PRIORITY_OWNER || s.vips.is_empty() {
-        return;
-    }
-    match netlink.release_all(&s.vips).await {
-        Ok(results) => {
-            for (r, v) in results.iter().zip(&s.vips) {
-                match r {
-                    Ok(hb_platform::ipaddr::Change::Done) => tracing::warn!(
-                        "VRRP_Instance({name}) removed {} left over from an earlier run",
-                        v.addr
-                    ),
-                    Ok(_) => {}
-                    Err(e) => tracing::error!("VRRP_Instance({name}) removing {}: {e}", v.addr),
-                }
-            }
-        }
-        Err(e) => tracing::error!("VRRP_Instance({name}) checking for leftover addresses: {e}"),
-    }
 }
 
 /// The environment of check scripts: a plain PATH, as keepalived gives them.
@@ -326,88 +300,5 @@ fn apply_tracking(s: &mut Slot, health: &HashMap<CheckId, Health>, clock: &Clock
     if fault != s.fault {
         s.fault = fault;
         s.engine.handle_input(now, Input::Fault(fault));
-    }
-}
-
-/// Executes every pending output of one instance, in order.
-async fn drain(
-    s: &mut Slot,
-    ifaces: &[(String, Arc<VrrpSocket>)],
-    netlink: &Arc<Netlink>,
-    notify_tx: &mpsc::Sender<notify::Job>,
-    garp_interval: Duration,
-) {
-    let name = s.engine.config().name.clone();
-    while let Some(out) = s.engine.poll_output() {
-        match out {
-            Output::SendAdvert { dst, bytes, .. } => {
-                let sock = s.sender.as_ref().unwrap_or(&ifaces[s.iface].1);
-                if let Err(e) = sock.send(dst, &bytes) {
-                    tracing::warn!("VRRP_Instance({name}) advert to {dst} failed: {e}");
-                }
-            }
-            Output::AddAddresses => {
-                // Announcing is the engine's separate Announce output.
-                let none = GarpConfig { rounds: 0, interval: Duration::ZERO };
-                let batch = netlink.take_over_all(&s.vips, none).await;
-                if let Some((i, e)) = batch.failed {
-                    tracing::error!("VRRP_Instance({name}) adding {}: {e}", s.vips[i].addr);
-                }
-            }
-            Output::RemoveAddresses => match netlink.release_all(&s.vips).await {
-                Ok(results) => {
-                    for (r, v) in results.iter().zip(&s.vips) {
-                        if let Err(e) = r {
-                            tracing::error!("VRRP_Instance({name}) removing {}: {e}", v.addr);
-                        }
-                    }
-                }
-                Err(e) => tracing::error!("VRRP_Instance({name}) removing addresses: {e}"),
-            },
-            Output::Announce { repeat } => {
-                let cfg = GarpConfig { rounds: repeat, interval: garp_interval };
-                let (nl, vips, name) = (netlink.clone(), s.vips.clone(), name.clone());
-                let burst = async move {
-                    if let Err(e) = nl.announce_held(&vips, cfg).await {
-                        tracing::warn!("VRRP_Instance({name}) gratuitous ARP: {e}");
-                    }
-                };
-                // A paced burst (vrrp_garp_interval) sleeps between rounds: off the main
-                // task, so that adverts keep their schedule. An unpaced one is immediate.
-                if garp_interval.is_zero() {
-                    burst.await;
-                } else {
-                    tokio::spawn(burst);
-                }
-            }
-            Output::Notify(state) => {
-                let job = notify::Job {
-                    instance: name.clone(),
-                    state,
-                    priority: s.engine.effective_priority(),
-                    notify: s.notify.clone(),
-                };
-                if notify_tx.try_send(job).is_err() {
-                    tracing::error!("VRRP_Instance({name}) notify queue full: {state} dropped");
-                }
-            }
-            Output::Event(ev) => log_event(&name, &ev),
-            _ => tracing::debug!("VRRP_Instance({name}) unhandled output"),
-        }
-    }
-}
-
-fn log_event(name: &str, ev: &hb_vrrp::Event) {
-    match ev {
-        hb_vrrp::Event::StateChange { to, reason, .. } => {
-            let word = match to {
-                State::Master => "Entering MASTER STATE",
-                State::Backup => "Entering BACKUP STATE",
-                State::Fault => "Entering FAULT STATE",
-                _ => "Stopped",
-            };
-            tracing::info!("(VRRP_Instance({name})) {word} ({reason:?})");
-        }
-        other => tracing::info!("(VRRP_Instance({name})) {other:?}"),
     }
 }
