@@ -443,3 +443,34 @@ fn forged_and_malformed_adverts_are_refused_and_a_valid_better_one_is_obeyed() {
         assert!(totals.contains(&format!("{reason}=20")), "{reason} x20 in {totals}");
     }
 }
+
+#[test]
+fn nopreempt_keeps_ours_backup_under_a_lower_real_master() {
+    let Some(net) = skip_or(Testnet::new(2)) else { return };
+    if !real_keepalived_present(&net) {
+        return;
+    }
+    let (n1, n2) = (net.node(0).clone(), net.node(1).clone());
+    let vip = net.addr(76);
+    let (mac1, mac2) = (mac(&net, &n1), mac(&net, &n2));
+    let mut real = Keepalived::start(&n2, &conf("n2", "BACKUP", 99, vip, "")).expect("keepalived");
+    let up = wait_for(Duration::from_secs(20), || vip_owner(&net, vip) == Some(mac2));
+    assert!(up, "the real one never became master:\n{}", real.log_text());
+    let text = conf("n1", "BACKUP", 100, vip, "")
+        .replace("  advert_int 1\n", "  advert_int 1\n  nopreempt\n");
+    let mut ours = Ours::new(&text);
+    ours.start(&net, &n1);
+    // Well past our master-down interval (3.6 s): a preempting 100 would have taken over.
+    std::thread::sleep(Duration::from_secs(7));
+    assert!(!holds(&net, &n1, vip), "nopreempt: ours took over:\n{}", ours.log());
+    assert_eq!(vip_owner(&net, vip), Some(mac2));
+    let t = Instant::now();
+    real.stop().unwrap();
+    let moved = wait_for(Duration::from_secs(10), || vip_owner(&net, vip) == Some(mac1));
+    assert!(moved, "ours never took over after the real one stopped:\n{}", ours.log());
+    say(&format!("nopreempt backup takes over on the master's stop after {:.2?}", t.elapsed()));
+    if let Some(pid) = ours.pid.take() {
+        net.signal(pid, Signal::SIGTERM).unwrap();
+        assert!(wait_for(Duration::from_secs(10), || !net.is_running(pid)));
+    }
+}
