@@ -1,12 +1,13 @@
 //! The daemon started as `keepalived` (a link to the `heartbeat` binary): keepalived 2.2.7's
-//! command line. This build implements the configuration test (`-t`) and `-v`; running the
-//! VRRP daemon itself is refused with a clear message (the run loop is not merged yet).
+//! command line: the configuration test (`-t`), `-v`, and the VRRP daemon itself
+//! ([`crate::vrrp`]), which always stays in the foreground (as with `-n`).
 
 use std::path::{Path, PathBuf};
 
 use clap::Parser;
 
 use hb_config::keepalived::{check_interfaces, load_keepalived, DEFAULT_CONF};
+use hb_platform::logging::{Facility, LogTargets};
 
 /// keepalived's exit status when `-t` finds a configuration error.
 pub const EXIT_CONFIG_TEST: i32 = 5;
@@ -69,11 +70,66 @@ pub fn main(args: &[String]) -> i32 {
     if cli.config_test {
         return config_test(&cli.use_file, |name| Path::new("/sys/class/net").join(name).exists());
     }
-    eprintln!(
-        "keepalived (heartbeat-rs): the VRRP daemon mode is not available in this build; \
-         only -t/--config-test and -v work. Keep running Debian's keepalived for now."
-    );
-    1
+    run_daemon(&cli)
+}
+
+/// Runs the VRRP daemon in the foreground until SIGTERM/SIGINT; returns the exit status.
+fn run_daemon(cli: &KeepalivedCli) -> i32 {
+    let conf = match load_keepalived(&cli.use_file) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("{e}");
+            return EXIT_CONFIG;
+        }
+    };
+    let host = nix::unistd::gethostname().ok().and_then(|h| h.into_string().ok());
+    let targets = LogTargets {
+        stderr: cli.log_console || cli.no_syslog,
+        facility: if cli.no_syslog {
+            None
+        } else {
+            // keepalived's -S N is localN; without it, daemon.
+            Some(match cli.log_facility {
+                Some(n) => format!("local{n}").parse().unwrap_or(Facility::DAEMON),
+                None => Facility::DAEMON,
+            })
+        },
+        debug: u8::from(cli.log_detail),
+        ..LogTargets::default()
+    };
+    if let Err(e) =
+        hb_platform::logging::init(targets, "Keepalived_vrrp", &host.unwrap_or_default())
+    {
+        eprintln!("keepalived: {e}");
+    }
+    for f in &conf.findings {
+        tracing::warn!("{f}");
+    }
+    for p in [&cli.pid, &cli.vrrp_pid] {
+        if let Err(e) = crate::pidfile::write_own(p) {
+            tracing::error!("pid file {}: {e}", p.display());
+            return 1;
+        }
+    }
+    let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            tracing::error!("tokio runtime: {e}");
+            return 1;
+        }
+    };
+    let code = match rt.block_on(crate::vrrp::run(conf)) {
+        Ok(()) => 0,
+        Err(e) => {
+            tracing::error!("{e:#}");
+            eprintln!("keepalived: {e:#}");
+            1
+        }
+    };
+    for p in [&cli.pid, &cli.vrrp_pid] {
+        crate::pidfile::remove_own(p);
+    }
+    code
 }
 
 /// keepalived's `-t`: every finding on stderr as `file:line:column: severity: message`; exit

@@ -23,4 +23,5 @@ pub mod realtime;
 pub mod reload_check;
 pub mod report;
 pub mod setup;
+pub mod vrrp;
 pub mod watchdog;
