@@ -139,6 +139,11 @@ pub(crate) struct HealthRt {
     pub(crate) avoid_until: Option<Instant>,
     /// When the group last started here after coming from elsewhere.
     arrived_at: Option<Instant>,
+    /// When this node last handed the group over after a failed check. Counted as a move
+    /// besides `arrived_at`: the group may come back without a start that looks like an
+    /// arrival (after a partition or a peer's death it is started as this node's own), and
+    /// must not be handed over again within the window (simulator seed 94 with `--checks`).
+    handed_over_at: Option<Instant>,
     /// Last failure reason (for status).
     pub(crate) last_failure: Option<String>,
 }
@@ -161,6 +166,7 @@ impl Node {
                     h.restarts.clear();
                     h.avoid_until = None;
                     h.arrived_at = None;
+                    h.handed_over_at = None;
                     h.last_failure = None;
                     self.emit(Event::Health(HealthEvent::Cleared { group }));
                 }
@@ -254,6 +260,9 @@ impl Node {
         let avoid_for = if restart_first { window } else { Duration::ZERO };
         self.health[g].avoid_until = restart_first.then_some(now + window);
         self.health[g].arrived_at = None;
+        if restart_first {
+            self.health[g].handed_over_at = Some(now);
+        }
         self.emit(Event::Health(HealthEvent::HandingOver { group, with, reason, avoid_for }));
         self.start_standby(set);
     }
@@ -266,6 +275,15 @@ impl Node {
             return Some(format!(
                 "it moved here {} ms ago: at most one move per window of {} s, so the check \
                  fails on every node it was tried on",
+                ago.as_millis(),
+                h.policy.window.as_secs()
+            ));
+        }
+        if let Some(at) = h.handed_over_at.filter(|&t| t + h.policy.window > self.now) {
+            let ago = self.now.saturating_duration_since(at);
+            return Some(format!(
+                "this node handed it over {} ms ago and it came back: at most one move per \
+                 window of {} s, so the check fails on every node it was tried on",
                 ago.as_millis(),
                 h.policy.window.as_secs()
             ));

@@ -196,3 +196,35 @@ fn without_a_live_peer_the_group_stays_and_is_restarted() {
         "{ev:?}"
     );
 }
+
+/// Simulator seed 94 (`vopr --checks`): n1 handed its group over after failed checks, took it
+/// back during a partition (started as its own group, not as an arrival), kept it at the
+/// heal, and then handed it over again on the next failure: two moves within one window.
+#[test]
+fn a_group_that_came_back_after_a_hand_over_stays_within_the_window() {
+    let mut c = settled();
+    for why in ["a", "b", "c"] {
+        fail(&mut c, 0, why);
+    }
+    c.secs(3);
+    assert_eq!(c.running_on(1), [0, 1]);
+    for (a, b) in [(0, 1), (1, 0)] {
+        c.cut.insert((a, b, 0));
+    }
+    c.secs(15);
+    assert_eq!(c.running_on(0), [0, 1], "n1 took everything during the partition");
+    c.cut.clear();
+    c.secs(10);
+    assert_eq!(c.running_on(0), [0], "n1 kept its own group at the heal");
+    let t = c.now;
+    fail(&mut c, 0, "again");
+    c.secs(3);
+    assert_eq!(c.running_on(0), [0], "a second move within the window");
+    let ev: Vec<Event> = c.events_since(0, t);
+    assert!(
+        ev.iter().any(|e| matches!(e, Event::Health(HealthEvent::Stays { why, .. })
+            if why.contains("handed it over"))),
+        "{ev:?}"
+    );
+    assert!(!ev.iter().any(|e| matches!(e, Event::Health(HealthEvent::HandingOver { .. }))));
+}
