@@ -3,8 +3,11 @@
 use std::time::Duration;
 
 use crate::health::{HealthEvent, HealthInput, HealthPolicy};
-use crate::tests::harness::Cluster;
-use crate::{Action, AdminCommand, AutoFailback, Event, GroupId, Input, ResourceSet};
+use crate::tests::harness::{config, Cluster};
+use crate::{
+    Action, AdminCommand, AutoFailback, EngineConfig, Event, GroupConfig, GroupId, Input,
+    ResourceSet,
+};
 
 const G0: GroupId = GroupId(0);
 
@@ -227,4 +230,40 @@ fn a_group_that_came_back_after_a_hand_over_stays_within_the_window() {
         "{ev:?}"
     );
     assert!(!ev.iter().any(|e| matches!(e, Event::Health(HealthEvent::HandingOver { .. }))));
+}
+
+/// Simulator seed 160 (`vopr --checks`): n2 handed back n1's set (two groups, one of them
+/// failed on n1 within its window); n1 took the other one and skipped the failed one, while
+/// its `resource` answer claimed the whole set, so n2 did not keep it: it ran nowhere.
+#[test]
+fn a_hand_back_that_includes_a_group_failed_here_is_declined_whole() {
+    let names = ["n1", "n2"];
+    let mut cfgs: Vec<EngineConfig> =
+        names.iter().map(|n| config(n, &names, 1, AutoFailback::On)).collect();
+    for c in &mut cfgs {
+        c.groups.push(GroupConfig {
+            name: "10.0.0.99".into(),
+            preferred_node: "n1".into(),
+            resources: vec!["10.0.0.99".into()],
+        });
+    }
+    let mut c = Cluster::with_configs(cfgs);
+    c.start_all();
+    c.secs(20);
+    assert_eq!(c.running_on(0), [0, 2]);
+    for why in ["a", "b", "c"] {
+        fail(&mut c, 0, why);
+    }
+    c.secs(3);
+    assert_eq!(c.running_on(1), [0, 1, 2], "n1's set moved along with its failed group");
+    let t = c.now;
+    c.input(1, Input::Admin(AdminCommand::Standby(ResourceSet::Foreign)));
+    c.secs(30);
+    assert_eq!(c.running_on(1), [0, 1, 2], "n2 keeps the set n1 declined");
+    assert!(c.running_on(0).is_empty());
+    assert!(c
+        .events_since(0, t)
+        .iter()
+        .any(|e| matches!(e, Event::StandbyRefused { reason } if !reason.contains("10.0.0.99")
+            && reason.contains("failed its health check"))));
 }
