@@ -1,8 +1,14 @@
-//! Health-check invariant b (`--checks`): no ping-pong. A group that leaves a node after its
-//! check failed there (a health move: it next runs on another node) moves so at most once per
-//! policy window: two health moves of one group are at least a window apart (less the worst
-//! clock drift and a tick). A move is timed at the failure report that caused it (the
-//! engine's decision), not at the start elsewhere, whose delay depends on the hand-over.
+//! Health-check invariant b (`--checks`): no ping-pong. A group moves at most once per policy
+//! window because of failed checks: two health moves of one group are at least a window apart
+//! (less the worst clock drift and a tick).
+//!
+//! A health move, from ground truth: the group's check failure was reported to node `from`,
+//! within a hand-over time (two deadtimes and a second) the group stopped there (`from` still
+//! up, not started there again), and within a hand-over time of that stop it started on
+//! another node. It is timed at the failure report (the engine's decision), since the start
+//! elsewhere is delayed by the hand-over exchange. Moves for other reasons (a crash or exit,
+//! a failed or hung script, a partition's split-brain resolution, a failback) are not health
+//! moves.
 
 use super::{Fact, Invariant, View};
 use crate::time::{SimTime, MAX_DRIFT_PPM};
@@ -10,9 +16,11 @@ use crate::time::{SimTime, MAX_DRIFT_PPM};
 /// Checker for health-check invariant b.
 #[derive(Debug, Default)]
 pub struct MovesPerWindow {
-    /// Per group: node it last ran on, and its check's last failure there since it started.
-    tenure: Vec<Option<(usize, Option<SimTime>)>>,
-    /// Per group: last health move.
+    /// `failed[node][group]`: last failure reported there since the group last started there.
+    failed: Vec<Vec<Option<SimTime>>>,
+    /// Per group: (node, failure report, stop) of a stop that may begin a health move.
+    pending: Vec<Option<(usize, SimTime, SimTime)>>,
+    /// Per group: last health move (its failure report).
     last_move: Vec<Option<SimTime>>,
     checks: u64,
 }
@@ -27,29 +35,43 @@ impl Invariant for MovesPerWindow {
         if !sc.health.enabled {
             return Ok(());
         }
-        self.tenure.resize(sc.groups.len(), None);
-        self.last_move.resize(sc.groups.len(), None);
+        let groups = sc.groups.len();
+        self.failed.resize(sc.nodes, vec![None; groups]);
+        self.pending.resize(groups, None);
+        self.last_move.resize(groups, None);
+        let handover_us = (2 * sc.timing.deadtime_ms + 1_000) * 1000;
+        let within = |t: SimTime| view.now.since(t) <= handover_us;
         match fact {
-            Fact::CheckFailed { node, group } => {
-                if let Some((n, failed)) = &mut self.tenure[*group] {
-                    if n == node {
-                        *failed = Some(view.now);
+            Fact::CheckFailed { node, group } => self.failed[*node][*group] = Some(view.now),
+            // A failed or hung script moves the group for its own reason.
+            Fact::ActionTrouble { node, group } => {
+                self.failed[*node][*group] = None;
+                if self.pending[*group].is_some_and(|(n, _, _)| n == *node) {
+                    self.pending[*group] = None;
+                }
+            }
+            Fact::Crashed { node, .. } | Fact::Exited(node) => {
+                self.failed[*node].iter_mut().for_each(|f| *f = None);
+                for p in &mut self.pending {
+                    if p.is_some_and(|(n, _, _)| n == *node) {
+                        *p = None;
                     }
                 }
             }
-            // A crash moves groups for another reason.
-            Fact::Crashed { node, .. } => {
-                for t in self.tenure.iter_mut().flatten() {
-                    if t.0 == *node {
-                        t.1 = None;
-                    }
+            Fact::Group { node, group, present: false, .. } => {
+                if let Some(at) = self.failed[*node][*group].filter(|&t| within(t)) {
+                    self.pending[*group] = Some((*node, at, view.now));
                 }
             }
             Fact::Group { node, group, running: true, .. } => {
-                let prev = self.tenure[*group].replace((*node, None));
-                let Some((from, Some(decided))) = prev.filter(|p| p.0 != *node) else {
+                self.failed[*node][*group] = None;
+                let Some((from, decided, stopped)) = self.pending[*group].take() else {
                     return Ok(());
                 };
+                // `from` runs it again (a restart in place, in a split brain next to this one).
+                if from == *node || !within(stopped) || view.resources.present(from, *group) {
+                    return Ok(());
+                }
                 self.checks += 1;
                 let window_us = sc.health.window_ms * 1000;
                 let slack_us = window_us * (2 * MAX_DRIFT_PPM as u64 + 500) / 1_000_000
