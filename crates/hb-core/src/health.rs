@@ -139,6 +139,8 @@ pub(crate) struct HealthRt {
     pub(crate) avoid_until: Option<Instant>,
     /// When the group last started here after coming from elsewhere.
     arrived_at: Option<Instant>,
+    /// The group started here before (a later start for `Startup` is a return).
+    started_before: bool,
     /// When this node last handed the group over after a failed check. Counted as a move
     /// besides `arrived_at`: the group may come back without a start that looks like an
     /// arrival (after a partition or a peer's death it is started as this node's own), and
@@ -204,13 +206,17 @@ impl Node {
         self.health.get(g).and_then(|h| h.avoid_until).is_some_and(|t| t > self.now)
     }
 
-    /// Called when a start of `g` succeeded: remember when it came from elsewhere.
+    /// Called when a start of `g` succeeded: remember when it came from elsewhere. A start for
+    /// `Startup` is an arrival too unless it is the group's first start on this node: the
+    /// engine also gives that reason when it takes its own group back after a partition or a
+    /// peer's death (simulator seed 513 with `--checks`).
     pub(crate) fn health_on_started(&mut self, g: usize, reason: OwnershipReason) {
         let from_elsewhere = !matches!(reason, OwnershipReason::Startup);
         if let Some(h) = self.health.get_mut(g) {
-            if from_elsewhere && !h.restarting {
+            if (from_elsewhere || h.started_before) && !h.restarting {
                 h.arrived_at = Some(self.now);
             }
+            h.started_before = true;
         }
     }
 

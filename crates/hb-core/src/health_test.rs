@@ -226,7 +226,7 @@ fn a_group_that_came_back_after_a_hand_over_stays_within_the_window() {
     let ev: Vec<Event> = c.events_since(0, t);
     assert!(
         ev.iter().any(|e| matches!(e, Event::Health(HealthEvent::Stays { why, .. })
-            if why.contains("handed it over"))),
+            if why.contains("at most one move per window"))),
         "{ev:?}"
     );
     assert!(!ev.iter().any(|e| matches!(e, Event::Health(HealthEvent::HandingOver { .. }))));
@@ -266,4 +266,35 @@ fn a_hand_back_that_includes_a_group_failed_here_is_declined_whole() {
         .iter()
         .any(|e| matches!(e, Event::StandbyRefused { reason } if !reason.contains("10.0.0.99")
             && reason.contains("failed its health check"))));
+}
+
+/// Simulator seed 513 (`vopr --checks`): the operator moved n1's group to n2, a partition gave
+/// it back to n1 (started as its own group, "startup"), and n1's next failures handed it over
+/// again: two moves within one window. A return counts as an arrival.
+#[test]
+fn a_group_back_after_a_partition_counts_as_arrived() {
+    let mut c = settled();
+    c.input(0, Input::Admin(AdminCommand::Standby(ResourceSet::Local)));
+    c.secs(5);
+    assert_eq!(c.running_on(1), [0, 1]);
+    for (a, b) in [(0, 1), (1, 0)] {
+        c.cut.insert((a, b, 0));
+    }
+    c.secs(15);
+    assert_eq!(c.running_on(0), [0, 1], "n1 took everything during the partition");
+    c.cut.clear();
+    c.secs(10);
+    assert_eq!(c.running_on(0), [0]);
+    let t = c.now;
+    for why in ["a", "b", "c"] {
+        fail(&mut c, 0, why);
+    }
+    c.secs(3);
+    assert_eq!(c.running_on(0), [0], "moved again within the window");
+    let ev: Vec<Event> = c.events_since(0, t);
+    assert!(
+        ev.iter().any(|e| matches!(e, Event::Health(HealthEvent::Stays { why, .. })
+            if why.contains("moved here"))),
+        "{ev:?}"
+    );
 }

@@ -5,7 +5,7 @@
 //! A health move, from ground truth: the group's check failure was reported to node `from`,
 //! within a hand-over time (two deadtimes and a second) the group stopped there (`from` still
 //! up, not started there again), and within a hand-over time of that stop it started on
-//! another node. It is timed at the failure report (the engine's decision), since the start
+//! another node that had no copy of it at the stop (a split brain's second copy is no move). It is timed at the failure report (the engine's decision), since the start
 //! elsewhere is delayed by the hand-over exchange. Moves for other reasons (a crash or exit,
 //! a failed or hung script, a partition's split-brain resolution, a failback) are not health
 //! moves.
@@ -18,8 +18,9 @@ use crate::time::{SimTime, MAX_DRIFT_PPM};
 pub struct MovesPerWindow {
     /// `failed[node][group]`: last failure reported there since the group last started there.
     failed: Vec<Vec<Option<SimTime>>>,
-    /// Per group: (node, failure report, stop) of a stop that may begin a health move.
-    pending: Vec<Option<(usize, SimTime, SimTime)>>,
+    /// Per group: (node, failure report, stop, nodes that held a copy at the stop) of a stop
+    /// that may begin a health move.
+    pending: Vec<Option<(usize, SimTime, SimTime, u64)>>,
     /// Per group: last health move (its failure report).
     last_move: Vec<Option<SimTime>>,
     checks: u64,
@@ -46,30 +47,38 @@ impl Invariant for MovesPerWindow {
             // A failed or hung script moves the group for its own reason.
             Fact::ActionTrouble { node, group } => {
                 self.failed[*node][*group] = None;
-                if self.pending[*group].is_some_and(|(n, _, _)| n == *node) {
+                if self.pending[*group].is_some_and(|(n, ..)| n == *node) {
                     self.pending[*group] = None;
                 }
             }
             Fact::Crashed { node, .. } | Fact::Exited(node) => {
                 self.failed[*node].iter_mut().for_each(|f| *f = None);
                 for p in &mut self.pending {
-                    if p.is_some_and(|(n, _, _)| n == *node) {
+                    if p.is_some_and(|(n, ..)| n == *node) {
                         *p = None;
                     }
                 }
             }
             Fact::Group { node, group, present: false, .. } => {
                 if let Some(at) = self.failed[*node][*group].filter(|&t| within(t)) {
-                    self.pending[*group] = Some((*node, at, view.now));
+                    let held = (0..sc.nodes)
+                        .filter(|&n| view.resources.present(n, *group))
+                        .fold(0u64, |m, n| m | 1 << n);
+                    self.pending[*group] = Some((*node, at, view.now, held));
                 }
             }
             Fact::Group { node, group, running: true, .. } => {
                 self.failed[*node][*group] = None;
-                let Some((from, decided, stopped)) = self.pending[*group].take() else {
+                let Some((from, decided, stopped, held)) = self.pending[*group].take() else {
                     return Ok(());
                 };
-                // `from` runs it again (a restart in place, in a split brain next to this one).
-                if from == *node || !within(stopped) || view.resources.present(from, *group) {
+                // Not a move: `from` runs it again (a restart in place, in a split brain next
+                // to this one), or this node already had its copy when `from` stopped.
+                if from == *node
+                    || !within(stopped)
+                    || view.resources.present(from, *group)
+                    || held & (1 << *node) != 0
+                {
                     return Ok(());
                 }
                 self.checks += 1;
