@@ -139,6 +139,13 @@ pub(crate) struct HealthRt {
     pub(crate) avoid_until: Option<Instant>,
     /// When the group last started here after coming from elsewhere.
     arrived_at: Option<Instant>,
+    /// The group started here before (a later start for `Startup` is a return).
+    started_before: bool,
+    /// When this node last handed the group over after a failed check. Counted as a move
+    /// besides `arrived_at`: the group may come back without a start that looks like an
+    /// arrival (after a partition or a peer's death it is started as this node's own), and
+    /// must not be handed over again within the window (simulator seed 94 with `--checks`).
+    handed_over_at: Option<Instant>,
     /// Last failure reason (for status).
     pub(crate) last_failure: Option<String>,
 }
@@ -161,6 +168,7 @@ impl Node {
                     h.restarts.clear();
                     h.avoid_until = None;
                     h.arrived_at = None;
+                    h.handed_over_at = None;
                     h.last_failure = None;
                     self.emit(Event::Health(HealthEvent::Cleared { group }));
                 }
@@ -168,21 +176,26 @@ impl Node {
         }
     }
 
-    /// Partner side of a standby from `requester` for `set`: the groups we would take all
-    /// failed their check here within their window. We then ignore the request (the
-    /// requester keeps them and times out) rather than accept and leave them running nowhere.
+    /// Partner side of a standby from `requester` for `set`: a group we would take failed
+    /// its check here within its window. We then ignore the whole request (the requester
+    /// keeps the set and times out): accepting the rest would leave that group running
+    /// nowhere, since the wire speaks of whole sets and our `resource` answer would claim it
+    /// (simulator seed 160 with `--checks`: a failback handed back two groups, one of them
+    /// failed here).
     pub(crate) fn declines_standby(&self, set: ResourceSet, requester: usize) -> Option<String> {
         let offered: Vec<usize> = self
             .groups_in(set, requester)
             .into_iter()
             .filter(|&g| !self.groups[g].want && self.claimed_by_peer(requester, g))
             .collect();
-        if offered.is_empty() || !offered.iter().all(|&g| self.avoids(g)) {
+        let avoided: Vec<usize> = offered.into_iter().filter(|&g| self.avoids(g)).collect();
+        if avoided.is_empty() {
             return None;
         }
-        let names: Vec<&str> = offered.iter().map(|&g| self.cfg.groups[g].name.as_str()).collect();
+        let names: Vec<&str> = avoided.iter().map(|&g| self.cfg.groups[g].name.as_str()).collect();
         Some(format!(
-            "ignored standby request from {}: {} failed its health check here within its window              (hbctl clear GROUP allows it again)",
+            "ignored standby request from {}: {} failed its health check here within its \
+             window (hbctl clear GROUP allows it again)",
             self.name(requester),
             names.join(", ")
         ))
@@ -193,13 +206,17 @@ impl Node {
         self.health.get(g).and_then(|h| h.avoid_until).is_some_and(|t| t > self.now)
     }
 
-    /// Called when a start of `g` succeeded: remember when it came from elsewhere.
+    /// Called when a start of `g` succeeded: remember when it came from elsewhere. A start for
+    /// `Startup` is an arrival too unless it is the group's first start on this node: the
+    /// engine also gives that reason when it takes its own group back after a partition or a
+    /// peer's death (simulator seed 513 with `--checks`).
     pub(crate) fn health_on_started(&mut self, g: usize, reason: OwnershipReason) {
         let from_elsewhere = !matches!(reason, OwnershipReason::Startup);
         if let Some(h) = self.health.get_mut(g) {
-            if from_elsewhere && !h.restarting {
+            if (from_elsewhere || h.started_before) && !h.restarting {
                 h.arrived_at = Some(self.now);
             }
+            h.started_before = true;
         }
     }
 
@@ -254,6 +271,9 @@ impl Node {
         let avoid_for = if restart_first { window } else { Duration::ZERO };
         self.health[g].avoid_until = restart_first.then_some(now + window);
         self.health[g].arrived_at = None;
+        if restart_first {
+            self.health[g].handed_over_at = Some(now);
+        }
         self.emit(Event::Health(HealthEvent::HandingOver { group, with, reason, avoid_for }));
         self.start_standby(set);
     }
@@ -266,6 +286,15 @@ impl Node {
             return Some(format!(
                 "it moved here {} ms ago: at most one move per window of {} s, so the check \
                  fails on every node it was tried on",
+                ago.as_millis(),
+                h.policy.window.as_secs()
+            ));
+        }
+        if let Some(at) = h.handed_over_at.filter(|&t| t + h.policy.window > self.now) {
+            let ago = self.now.saturating_duration_since(at);
+            return Some(format!(
+                "this node handed it over {} ms ago and it came back: at most one move per \
+                 window of {} s, so the check fails on every node it was tried on",
                 ago.as_millis(),
                 h.policy.window.as_secs()
             ));

@@ -3,8 +3,11 @@
 use std::time::Duration;
 
 use crate::health::{HealthEvent, HealthInput, HealthPolicy};
-use crate::tests::harness::Cluster;
-use crate::{Action, AdminCommand, AutoFailback, Event, GroupId, Input, ResourceSet};
+use crate::tests::harness::{config, Cluster};
+use crate::{
+    Action, AdminCommand, AutoFailback, EngineConfig, Event, GroupConfig, GroupId, Input,
+    ResourceSet,
+};
 
 const G0: GroupId = GroupId(0);
 
@@ -193,6 +196,105 @@ fn without_a_live_peer_the_group_stays_and_is_restarted() {
     let ev = health_events(&c, 0);
     assert!(
         matches!(ev.last(), Some(HealthEvent::Stays { why, .. }) if why.contains("no other node")),
+        "{ev:?}"
+    );
+}
+
+/// Simulator seed 94 (`vopr --checks`): n1 handed its group over after failed checks, took it
+/// back during a partition (started as its own group, not as an arrival), kept it at the
+/// heal, and then handed it over again on the next failure: two moves within one window.
+#[test]
+fn a_group_that_came_back_after_a_hand_over_stays_within_the_window() {
+    let mut c = settled();
+    for why in ["a", "b", "c"] {
+        fail(&mut c, 0, why);
+    }
+    c.secs(3);
+    assert_eq!(c.running_on(1), [0, 1]);
+    for (a, b) in [(0, 1), (1, 0)] {
+        c.cut.insert((a, b, 0));
+    }
+    c.secs(15);
+    assert_eq!(c.running_on(0), [0, 1], "n1 took everything during the partition");
+    c.cut.clear();
+    c.secs(10);
+    assert_eq!(c.running_on(0), [0], "n1 kept its own group at the heal");
+    let t = c.now;
+    fail(&mut c, 0, "again");
+    c.secs(3);
+    assert_eq!(c.running_on(0), [0], "a second move within the window");
+    let ev: Vec<Event> = c.events_since(0, t);
+    assert!(
+        ev.iter().any(|e| matches!(e, Event::Health(HealthEvent::Stays { why, .. })
+            if why.contains("at most one move per window"))),
+        "{ev:?}"
+    );
+    assert!(!ev.iter().any(|e| matches!(e, Event::Health(HealthEvent::HandingOver { .. }))));
+}
+
+/// Simulator seed 160 (`vopr --checks`): n2 handed back n1's set (two groups, one of them
+/// failed on n1 within its window); n1 took the other one and skipped the failed one, while
+/// its `resource` answer claimed the whole set, so n2 did not keep it: it ran nowhere.
+#[test]
+fn a_hand_back_that_includes_a_group_failed_here_is_declined_whole() {
+    let names = ["n1", "n2"];
+    let mut cfgs: Vec<EngineConfig> =
+        names.iter().map(|n| config(n, &names, 1, AutoFailback::On)).collect();
+    for c in &mut cfgs {
+        c.groups.push(GroupConfig {
+            name: "10.0.0.99".into(),
+            preferred_node: "n1".into(),
+            resources: vec!["10.0.0.99".into()],
+        });
+    }
+    let mut c = Cluster::with_configs(cfgs);
+    c.start_all();
+    c.secs(20);
+    assert_eq!(c.running_on(0), [0, 2]);
+    for why in ["a", "b", "c"] {
+        fail(&mut c, 0, why);
+    }
+    c.secs(3);
+    assert_eq!(c.running_on(1), [0, 1, 2], "n1's set moved along with its failed group");
+    let t = c.now;
+    c.input(1, Input::Admin(AdminCommand::Standby(ResourceSet::Foreign)));
+    c.secs(30);
+    assert_eq!(c.running_on(1), [0, 1, 2], "n2 keeps the set n1 declined");
+    assert!(c.running_on(0).is_empty());
+    assert!(c
+        .events_since(0, t)
+        .iter()
+        .any(|e| matches!(e, Event::StandbyRefused { reason } if !reason.contains("10.0.0.99")
+            && reason.contains("failed its health check"))));
+}
+
+/// Simulator seed 513 (`vopr --checks`): the operator moved n1's group to n2, a partition gave
+/// it back to n1 (started as its own group, "startup"), and n1's next failures handed it over
+/// again: two moves within one window. A return counts as an arrival.
+#[test]
+fn a_group_back_after_a_partition_counts_as_arrived() {
+    let mut c = settled();
+    c.input(0, Input::Admin(AdminCommand::Standby(ResourceSet::Local)));
+    c.secs(5);
+    assert_eq!(c.running_on(1), [0, 1]);
+    for (a, b) in [(0, 1), (1, 0)] {
+        c.cut.insert((a, b, 0));
+    }
+    c.secs(15);
+    assert_eq!(c.running_on(0), [0, 1], "n1 took everything during the partition");
+    c.cut.clear();
+    c.secs(10);
+    assert_eq!(c.running_on(0), [0]);
+    let t = c.now;
+    for why in ["a", "b", "c"] {
+        fail(&mut c, 0, why);
+    }
+    c.secs(3);
+    assert_eq!(c.running_on(0), [0], "moved again within the window");
+    let ev: Vec<Event> = c.events_since(0, t);
+    assert!(
+        ev.iter().any(|e| matches!(e, Event::Health(HealthEvent::Stays { why, .. })
+            if why.contains("moved here"))),
         "{ev:?}"
     );
 }

@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use hb_core::{
     Action, ActionResult, AdminCommand, AutoFailback, EngineConfig, Event, GroupConfig, GroupId,
-    Input, Instant, LinkId, Node, NodeStatus, Output, ResourceSet as CoreSet,
+    HealthInput, HealthPolicy, Input, Instant, LinkId, Node, NodeStatus, Output,
+    ResourceSet as CoreSet,
 };
 
 use crate::engine::{
@@ -32,6 +33,20 @@ impl EngineFactory for CoreFactory {
         let cfg = engine_config(sc, node, generation)?;
         let mut inner = Node::new(cfg, seed, instant(now)).map_err(|e| e.to_string())?;
         inner.handle_input(instant(now), Input::WallClock(wall_secs(now)));
+        if sc.health.enabled {
+            // As the daemon does at start-up: one policy per group of the monitors file.
+            let policy = HealthPolicy {
+                restarts: sc.health.restarts,
+                window: Duration::from_millis(sc.health.window_ms),
+            };
+            for g in 0..sc.groups.len() {
+                let group = GroupId(u16::try_from(g).map_err(|e| e.to_string())?);
+                inner.handle_input(
+                    instant(now),
+                    Input::Health(HealthInput::Policy { group, policy }),
+                );
+            }
+        }
         Ok(Box::new(CoreEngine { inner, names: names(sc), stop_requested: false, exited: false }))
     }
 }
@@ -201,6 +216,12 @@ impl Engine for CoreEngine {
         let Some(node) = self.names.get(target).cloned() else { return };
         let detail = if ok { "powered off" } else { "simulated fencing failure" }.to_string();
         self.inner.handle_input(instant(now), Input::FenceDone { node, ok, detail });
+    }
+
+    fn handle_check_failed(&mut self, now: LocalTime, group: usize, reason: String) {
+        let Ok(g) = u16::try_from(group) else { return };
+        let input = HealthInput::ResourceFailed { group: GroupId(g), reason };
+        self.inner.handle_input(instant(now), Input::Health(input));
     }
 
     fn poll_output(&mut self) -> Option<EngineOutput> {

@@ -127,6 +127,10 @@ pub trait Engine {
     fn handle_fence_done(&mut self, now: LocalTime, target: usize, ok: bool) {
         let _ = (now, target, ok);
     }
+    /// A check of `group` turned failed (`--checks`); engines without health checks ignore it.
+    fn handle_check_failed(&mut self, now: LocalTime, group: usize, reason: String) {
+        let _ = (now, group, reason);
+    }
     /// The next output, if any.
     fn poll_output(&mut self) -> Option<EngineOutput>;
     /// The next local monotonic time (µs) at which the engine wants `handle_timeout`.

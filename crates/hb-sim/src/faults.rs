@@ -1,5 +1,6 @@
 //! The faults a run injects and the seeded schedule that places them in the safety phase.
 
+use crate::checks::CheckMode;
 use crate::rng::SimRng;
 use crate::scenario::Scenario;
 use crate::time::SimTime;
@@ -83,6 +84,15 @@ pub enum Fault {
         /// The command.
         cmd: AdminCmd,
     },
+    /// From now on, `group`'s check answers `mode` on `node` (with `--checks`).
+    Check {
+        /// The node.
+        node: usize,
+        /// The group.
+        group: usize,
+        /// What its check answers there.
+        mode: CheckMode,
+    },
 }
 
 /// A fault and when it happens.
@@ -128,6 +138,9 @@ impl ScheduledFault {
                 format!("{at}:takeover:{node}:{}", set(s))
             }
             Fault::Admin { node, cmd: AdminCmd::Shutdown } => format!("{at}:shutdown:{node}"),
+            Fault::Check { node, group, mode } => {
+                format!("{at}:check:{node}:{group}:{}", mode.word())
+            }
         }
     }
 
@@ -167,6 +180,14 @@ impl ScheduledFault {
             Some("standby") => Fault::Admin { node: node()?, cmd: AdminCmd::Standby(set(3)?) },
             Some("takeover") => Fault::Admin { node: node()?, cmd: AdminCmd::Takeover(set(3)?) },
             Some("shutdown") => Fault::Admin { node: node()?, cmd: AdminCmd::Shutdown },
+            Some("check") => Fault::Check {
+                node: node()?,
+                group: num(3)? as usize,
+                mode: parts
+                    .get(4)
+                    .and_then(|w| CheckMode::parse(w))
+                    .ok_or(format!("bad check mode in {arg:?} (pass|fail|hang|flap)"))?,
+            },
             _ => return Err(format!("unknown fault kind in {arg:?}")),
         };
         Ok(ScheduledFault { at, fault })

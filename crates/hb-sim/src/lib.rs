@@ -9,8 +9,11 @@
 //! `vopr` command that replays it; success gives a [`RunReport`] with the trace hash.
 //! Scenarios may opt in to ping nodes and fencing ([`arbitration`]): the world then models
 //! each node's uplink, a pinger and a fencing device, and five more checkers judge them.
+//! Scenarios may also opt in to health checks ([`checks`]): check failures per node and group,
+//! fed to the engines as the daemon does, judged by two more checkers.
 
 pub mod arbitration;
+pub mod checks;
 pub mod core_adapter;
 pub mod engine;
 pub mod faults;

@@ -240,6 +240,11 @@ impl Engine for MutantEngine {
         self.inner.handle_fence_done(now, target, ok);
     }
 
+    fn handle_check_failed(&mut self, now: LocalTime, group: usize, reason: String) {
+        self.last_now = now;
+        self.inner.handle_check_failed(now, group, reason);
+    }
+
     fn poll_output(&mut self) -> Option<EngineOutput> {
         if !self.extra.is_empty() {
             return Some(self.extra.remove(0));

@@ -133,6 +133,9 @@ pub struct Knobs {
     pub fencing: Option<FenceModel>,
     /// Force the number of resource groups (1..=nodes + 1).
     pub groups: Option<usize>,
+    /// Opt in to health checks: draw a check model, a failure policy and check episodes
+    /// (see [`crate::checks`]).
+    pub checks: bool,
     /// Force the fault schedule's style (drawn from the seed otherwise).
     pub schedule: Option<ScheduleStyle>,
 }
@@ -190,6 +193,9 @@ impl Knobs {
         if let Some(g) = self.groups {
             s.push_str(&format!(" --groups {g}"));
         }
+        if self.checks {
+            s.push_str(" --checks");
+        }
         if let Some(style) = self.schedule {
             s.push_str(&format!(" --schedule {}", style.to_arg()));
         }
@@ -227,6 +233,8 @@ pub struct Scenario {
     pub classic_node: Option<usize>,
     /// Ping nodes and fencing.
     pub arbitration: Arbitration,
+    /// Health checks and the groups' failure policy.
+    pub health: crate::checks::HealthModel,
     /// Faults of the safety phase, sorted by time.
     pub faults: Vec<ScheduledFault>,
     /// Safety phase length in ms.
@@ -283,7 +291,7 @@ impl Scenario {
             .map(|_| rng.range(0, 2 * MAX_DRIFT_PPM as u64) as i64 - MAX_DRIFT_PPM)
             .collect();
         // Opted-in arbitration runs get room for an isolation to be decided before it heals.
-        let default_safety = if knobs.arbitration { 30 } else { 20 };
+        let default_safety = if knobs.arbitration || knobs.checks { 30 } else { 20 };
         let safety_ms = knobs.safety_secs.unwrap_or(default_safety) * 1000;
         let heal_ms = knobs.heal_secs.unwrap_or(35) * 1000;
         let mut scenario = Scenario {
@@ -323,6 +331,12 @@ impl Scenario {
                 }
                 a
             },
+            // Own stream, drawn only when asked for, so default scenarios keep their runs.
+            health: if knobs.checks {
+                crate::checks::HealthModel::draw(&mut SimRng::new(seed ^ 0xc4ec_5eed_0015))
+            } else {
+                crate::checks::HealthModel::off()
+            },
             faults: Vec::new(),
             safety_ms,
             heal_ms,
@@ -354,6 +368,16 @@ impl Scenario {
                     scenario.faults.clear();
                 }
                 scenario.faults.extend(arbitration::schedule(&mut arng, &scenario));
+                scenario.faults.sort_by_key(|f| f.at);
+            }
+            if knobs.checks {
+                let mut crng = SimRng::new(seed ^ 0xc4ec_0015_e915_0de5);
+                // Half of them without the background faults, so that failures get judged
+                // in a settled cluster.
+                if crng.below(2) == 0 {
+                    scenario.faults.clear();
+                }
+                scenario.faults.extend(crate::checks::schedule(&mut crng, &scenario));
                 scenario.faults.sort_by_key(|f| f.at);
             }
         }

@@ -17,6 +17,7 @@ use crate::time::{NodeClock, SimTime};
 use crate::trace::Trace;
 
 mod arbitration;
+mod checks;
 mod drive;
 mod lifecycle;
 
@@ -141,6 +142,8 @@ struct World<'a> {
     /// When each node last booted (kept while it is down).
     last_boot: Vec<Option<SimTime>>,
     healed: bool,
+    /// Simulated health checks (`--checks`).
+    checks: checks::CheckSim,
     events: u64,
     node_ms: u64,
     delivered: u64,
@@ -211,6 +214,7 @@ impl<'a> World<'a> {
             booted_at: vec![None; sc.nodes],
             last_boot: vec![None; sc.nodes],
             healed: false,
+            checks: checks::CheckSim::new(sc.nodes, sc.groups.len()),
             events: 0,
             node_ms: 0,
             delivered: 0,
@@ -262,6 +266,7 @@ impl<'a> World<'a> {
                 }
                 Ev::Tick => {
                     self.check_gaps();
+                    self.probe_checks()?;
                     self.fact(&Fact::Tick)?;
                     let next = self.now.plus_micros(self.tick_interval().micros());
                     self.queue.push(next, Ev::Tick);
@@ -322,6 +327,7 @@ impl<'a> World<'a> {
             uplink: &self.uplink,
             ping_reported: &self.ping_reported,
             hears: &self.hears,
+            check_mode: &self.checks.mode,
         }
     }
 

@@ -4,7 +4,9 @@
 //! an operator moved groups during the run (`hb_standby` / `hb_takeover` placements are sticky
 //! in heartbeat: auto-failback only acts when the preferred node rejoins), or a start of the
 //! group failed or hung on its preferred node since that node last booted (moving a group
-//! away from a node whose script failed, and not back, is a legitimate policy).
+//! away from a node whose script failed, and not back, is a legitimate policy). A failed
+//! health check (`--checks`) counts as an operator move: the policy hands groups over the way
+//! `hb_standby` does, whole resource sets, just as sticky.
 
 use super::{Fact, Invariant, View};
 use crate::scenario::FailbackMode;
@@ -27,7 +29,7 @@ impl Invariant for Convergence {
     fn observe(&mut self, fact: &Fact, view: &View<'_>) -> Result<(), String> {
         match fact {
             Fact::HealStart => self.healed = true,
-            Fact::AdminIssued { .. } => self.operator_moved = true,
+            Fact::AdminIssued { .. } | Fact::CheckFailed { .. } => self.operator_moved = true,
             Fact::ActionTrouble { node, group }
                 if view.scenario.groups.get(*group).is_some_and(|g| g.preferred == *node)
                     && !self.failed_on_preferred.contains(group) =>

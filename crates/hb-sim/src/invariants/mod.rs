@@ -7,11 +7,13 @@
 mod admin_completes;
 mod arbitrated_owner;
 mod convergence;
+mod failed_check_leaves;
 mod failover_deadline;
 mod fence_before_takeover;
 mod fence_failure_blocks;
 mod isolated_releases;
 mod liveness;
+mod moves_per_window;
 mod no_false_death;
 mod no_flapping;
 mod no_isolated_takeover;
@@ -20,11 +22,13 @@ mod single_owner;
 pub use admin_completes::AdminCompletes;
 pub use arbitrated_owner::ArbitratedOwner;
 pub use convergence::Convergence;
+pub use failed_check_leaves::FailedCheckLeaves;
 pub use failover_deadline::FailoverDeadline;
 pub use fence_before_takeover::FenceBeforeTakeover;
 pub use fence_failure_blocks::FenceFailureBlocks;
 pub use isolated_releases::IsolatedReleases;
 pub use liveness::Liveness;
+pub use moves_per_window::MovesPerWindow;
 pub use no_false_death::NoFalseDeath;
 pub use no_flapping::NoFlapping;
 pub use no_isolated_takeover::NoIsolatedTakeover;
@@ -121,6 +125,13 @@ pub enum Fact {
         /// Success.
         ok: bool,
     },
+    /// The simulated check runner reported a failed check of `group` to `node`'s engine.
+    CheckFailed {
+        /// The node.
+        node: usize,
+        /// The group.
+        group: usize,
+    },
     /// The heal phase began: faults repaired, network clean from now on.
     HealStart,
     /// Periodic check point.
@@ -155,6 +166,8 @@ pub struct View<'a> {
     pub ping_reported: &'a [Option<bool>],
     /// `hears[from][to]`: datagrams from `from` can reach `to` on some medium.
     pub hears: &'a [Vec<bool>],
+    /// `check_mode[node][group]`: what the group's check answers there (`--checks`).
+    pub check_mode: &'a [Vec<crate::checks::CheckMode>],
 }
 
 impl View<'_> {
@@ -253,6 +266,8 @@ pub fn standard() -> Vec<Box<dyn Invariant>> {
         Box::new(FenceBeforeTakeover::default()),
         Box::new(IsolatedReleases::default()),
         Box::new(ArbitratedOwner::default()),
+        Box::new(FailedCheckLeaves::default()),
+        Box::new(MovesPerWindow::default()),
     ]
 }
 
@@ -287,6 +302,9 @@ pub fn expected_to_check(knobs: &Knobs) -> Vec<&'static str> {
             "isolated-releases",
             "arbitrated-owner",
         ]);
+    }
+    if knobs.checks {
+        names.extend(["failed-check-leaves", "moves-per-window"]);
     }
     names
 }

@@ -287,6 +287,9 @@ impl World<'_> {
         let before = (self.resources.present(node, group), self.resources.running(node, group));
         change(&mut self.resources);
         let after = (self.resources.present(node, group), self.resources.running(node, group));
+        if before.1 != after.1 {
+            self.checks.group_changed(node, group, after.1, self.now);
+        }
         if before != after {
             let (present, running) = after;
             self.trace.record_line(

@@ -26,6 +26,11 @@ impl World<'_> {
             }
         }
         self.actions = ActionProfile { start_fail_ppm: 0, start_hang_ppm: 0, ..self.actions };
+        for n in 0..self.sc.nodes {
+            for g in 0..self.sc.groups.len() {
+                self.set_check(n, g, crate::checks::CheckMode::Pass);
+            }
+        }
         self.trace.record_line(self.now, "heal", 0, &[], || "heal phase starts".into());
         self.disturb();
         for n in 0..self.sc.nodes {
@@ -83,6 +88,10 @@ impl World<'_> {
                     self.drain(node)?;
                 }
             }
+            Fault::Check { node, group, mode } => {
+                self.disturb();
+                self.set_check(node, group, mode);
+            }
             Fault::Admin { node, cmd } => {
                 if self.alive[node] {
                     self.disturb();
@@ -124,6 +133,9 @@ impl World<'_> {
         self.booted_at[n] = None;
         self.fact(&Fact::Crashed { node: n, held: held.clone(), quiet_since })?;
         self.resources.wipe(n);
+        for g in 0..self.sc.groups.len() {
+            self.checks.group_changed(n, g, false, self.now);
+        }
         for group in held {
             self.fact(&Fact::Group { node: n, group, present: false, running: false })?;
         }
