@@ -48,6 +48,11 @@ impl Node {
                         .to_owned(),
                 })
             }
+            // One outcome per request: a second takeover while one is outstanding would
+            // share the single pending flag and reply timer, so the first would never get its
+            // own answer. Refuse it, as a second standby is refused while one runs.
+            AdminCommand::Takeover(_) if self.takeover_pending => self
+                .emit(Event::StandbyRefused { reason: "takeover already in progress".to_owned() }),
             AdminCommand::Takeover(set) => match self.standby_refusal(false) {
                 Some(reason) => self.emit(Event::StandbyRefused { reason: reason.to_owned() }),
                 None => {

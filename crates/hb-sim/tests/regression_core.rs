@@ -321,3 +321,17 @@ fn a_failing_group_nobody_took_after_its_hand_off_is_retried() {
     };
     check(9200050, &k);
 }
+
+/// Issue 18, seed 880075528 minimised: a second `hb_takeover` issued while the first was still
+/// waiting for its reply (the partner had just crashed) shared the first one's pending flag and
+/// reply timer, so the two requests got one outcome between them. A takeover issued while one
+/// is outstanding is now refused at once.
+#[test]
+fn a_second_takeover_while_one_is_outstanding_gets_its_own_outcome() {
+    let k = scripted(
+        2,
+        FailbackMode::Off,
+        &["15172:takeover:1:failback", "15175:crash:0", "15847:takeover:1:all"],
+    );
+    check(880075528, &Knobs { media: Some(1), safety_secs: Some(20), quiet: false, ..k });
+}

@@ -189,3 +189,18 @@ fn graceful_shutdown_hands_over_at_once_and_leaves_nothing_behind() {
         run_checked(seed, &k, vec![Box::new(hand_over)]);
     }
 }
+
+/// Seed 880002785 (issue 18 sweep) minimised: both nodes were still in a graceful shutdown
+/// when the heal phase began, so the heal's "boot every node that is down" missed them and the
+/// convergence checker saw groups run nowhere on a cluster nobody would restart. The heal now
+/// boots such a node as soon as it has exited.
+#[test]
+fn nodes_shutting_down_when_the_heal_starts_are_booted_and_converge() {
+    let k = Knobs {
+        media: Some(2),
+        safety_secs: Some(20),
+        ..knobs(2, FailbackMode::Off, &["18657:shutdown:1", "19177:shutdown:0"])
+    };
+    let r = run_checked(880002785, &k, Vec::new());
+    assert!(checks(&r, "convergence") > 0, "convergence never checked");
+}

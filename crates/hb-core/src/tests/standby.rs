@@ -188,3 +188,39 @@ fn standby_request_overtaken_by_its_follow_up_is_still_answered() {
     let n2 = c.sent_types_since(1, t);
     assert_eq!(n2, ["ask_resources rsc_hold=all info=other"]);
 }
+
+/// Issue 18 (simulator seed 880075528): a second `hb_takeover` while the first still waits for
+/// its reply is refused at once, and the first still gets its own outcome from its timer: two
+/// requests, two answers.
+#[test]
+fn second_takeover_while_one_is_outstanding_is_refused() {
+    let cfgs = ["n1", "n2"]
+        .iter()
+        .map(|n| {
+            let mut cfg = super::harness::config(n, &["n1", "n2"], 1, AutoFailback::On);
+            cfg.deadtime = std::time::Duration::from_secs(30);
+            cfg.initdead = std::time::Duration::from_secs(60);
+            cfg
+        })
+        .collect();
+    let mut c = Cluster::with_configs(cfgs);
+    c.start_all();
+    c.secs(20);
+    c.cut.insert((0, 1, 0));
+    let refusals = |c: &Cluster| {
+        c.events(0).iter().filter(|e| matches!(e, Event::StandbyRefused { .. })).count()
+    };
+    c.input(0, Input::Admin(AdminCommand::Takeover(ResourceSet::Foreign)));
+    c.secs(1);
+    assert_eq!(refusals(&c), 0);
+    c.input(0, Input::Admin(AdminCommand::Takeover(ResourceSet::All)));
+    assert!(c
+        .events(0)
+        .contains(&Event::StandbyRefused { reason: "takeover already in progress".into() }));
+    assert_eq!(refusals(&c), 1);
+    c.secs(10);
+    assert!(c
+        .events(0)
+        .contains(&Event::StandbyRefused { reason: "No reply to takeover request".into() }));
+    assert_eq!(refusals(&c), 2, "one outcome per request");
+}

@@ -36,6 +36,10 @@ impl World<'_> {
         for n in 0..self.sc.nodes {
             if !self.alive[n] {
                 self.boot(n)?;
+            } else if self.nodes[n].stopping {
+                // Still in a graceful shutdown: it exits after the heal began, and the heal
+                // promises every node up, so boot it when it is gone (like a restart fault).
+                self.nodes[n].boot_after_exit = true;
             }
         }
         self.fact(&Fact::HealStart)
