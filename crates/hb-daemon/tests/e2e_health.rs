@@ -25,9 +25,9 @@ fn web_script() -> (String, String) {
         PIDF={dir}/web.pid\n\
         case \"$1\" in\n\
         start) echo start >>{dir}/calls; mkdir -p {dir}/www; hostname >{dir}/www/index.html\n\
-          cd {dir}/www && setsid python3 -m http.server 8080 >/dev/null 2>&1 </dev/null &\n\
+          cd {dir}/www && setsid python3 -m http.server --bind 0.0.0.0 8080 >/dev/null 2>&1 </dev/null &\n\
           echo $! >$PIDF\n\
-          i=0; while [ $i -lt 400 ]; do grep -q ':1F90 00000000:0000 0A' /proc/net/tcp && exit 0; \
+          i=0; while [ $i -lt 1000 ]; do grep -q ':1F90 00000000:0000 0A' /proc/net/tcp && exit 0; \
           sleep 0.02; i=$((i+1)); done; echo 'web: not listening'; exit 1;;\n\
         stop) echo stop >>{dir}/calls; [ -f $PIDF ] && kill $(cat $PIDF) 2>/dev/null; rm -f $PIDF; \
           i=0; while grep -q ':1F90 00000000:0000 0A' /proc/net/tcp && [ $i -lt 100 ]; do \
@@ -86,7 +86,11 @@ fn calls(c: &Cluster, i: usize, what: &str) -> usize {
     count(&std::fs::read_to_string(c.node_dir(i).join("calls")).unwrap_or_default(), what)
 }
 
+// Run alone by `.ci/run` (`--ignored`), after the workspace tests: inside the whole file on the
+// loaded 2-core CI machine its web server once never answered within the first wait
+// (undiagnosed); alone it passed every run. Not skipped: CI fails if it fails there.
 #[test]
+#[ignore = "run alone by .ci/run: cargo test -p hb-daemon --test e2e_health -- --ignored"]
 fn killed_web_server_is_restarted_in_place_then_the_group_moves() {
     let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
     if std::process::Command::new("python3").arg("-V").output().is_err() {
