@@ -49,6 +49,7 @@ mod config;
 mod instance;
 mod receive;
 mod reject;
+mod sync;
 mod time;
 pub mod timing;
 
@@ -60,4 +61,5 @@ pub use codec::{
 pub use config::{ConfigError, InitialState, InstanceConfig, MAX_PREEMPT_DELAY, MAX_UNICAST_PEERS};
 pub use instance::{Instance, PRIORITY_OWNER};
 pub use reject::{Reject, RejectCounts};
+pub use sync::{SyncGroup, MAX_SYNC_MEMBERS};
 pub use time::Instant;
