@@ -488,3 +488,103 @@ fn preempt_delay_holds_ours_back_before_preempting_the_real_master() {
     say(&format!("preempt_delay {delay}: ours preempted {:.2?} after its start", t.elapsed()));
     ours.stop(&net);
 }
+
+/// The multi-line seed layout plus `extra` text and, on VI_1, `virtual_ipaddress_excluded`
+/// `vip3` and any `vi1_extra` lines.
+fn seed_plus(
+    p: &Pair,
+    state: &str,
+    prio: u8,
+    check: &Check,
+    vip3: Ipv4Addr,
+    vi1_extra: &str,
+    extra: &str,
+) -> String {
+    let text = seed_multi_line(state, prio, &check.script(), p.vip1, p.vip2);
+    let vi1 = format!("        {}/24\n    }}\n", p.vip1);
+    assert!(text.contains(&vi1));
+    let with =
+        format!("{vi1}    virtual_ipaddress_excluded {{\n        {vip3}/24\n    }}\n{vi1_extra}");
+    text.replace(&vi1, &with) + extra
+}
+
+const SYNC_GROUP: &str = "vrrp_sync_group G {\n    group {\n        VI_1\n        VI_2\n    }\n}\n";
+
+#[test]
+fn sync_group_moves_both_when_one_interface_fails_and_excluded_vips_follow() {
+    let Some(p) = Pair::new() else { return };
+    let (n1, n2) = (p.node(0), p.node(1));
+    let (c1, c2) = (Check::new(), Check::new());
+    let vip3 = p.net.addr(81);
+    let real = Keepalived::start(&n2, &seed_plus(&p, "BACKUP", 99, &c2, vip3, "", SYNC_GROUP))
+        .expect("keepalived");
+    let mut ours = Ours::new(&seed_plus(&p, "MASTER", 100, &c1, vip3, "", SYNC_GROUP));
+    ours.start(&p.net, &n1);
+    let logs = logs_of(&ours, &real);
+    p.wait_owner(0, Duration::from_secs(20), "start (sync group)", &logs);
+    let has3 = |h: &Host| holds(&p.net, h, vip3);
+    assert!(wait_for(Duration::from_secs(5), || has3(&n1) && !has3(&n2)), "excluded VIP on n1");
+
+    // eth1 of ours loses carrier: VI_2 (its interface) goes to FAULT, and the group takes
+    // VI_1 to FAULT too although eth0 is fine; the real keepalived takes both.
+    let t = Instant::now();
+    p.link.down(0).unwrap();
+    let moved = wait_for(Duration::from_secs(15), || {
+        p.holders() == [vec![1], vec![1]]
+            && p.net.arping_from_client(p.vip1).ok().flatten() == Some(p.net.mac_of(&n2).unwrap())
+    });
+    assert!(moved, "the group did not move to the real one: {:?}\n{}", p.holders(), logs());
+    say(&format!(
+        "sync group: ours' eth1 down, both VIPs on the real one after {:.2?}",
+        t.elapsed()
+    ));
+    assert!(wait_for(Duration::from_secs(5), || has3(&n2) && !has3(&n1)), "excluded VIP moved");
+    assert_eq!(count(&ours.log(), "Entering FAULT STATE"), 2, "{}", ours.log());
+    assert!(ours.log().contains("tracked interface eth1 is DOWN"), "{}", ours.log());
+
+    // Carrier back: both leave FAULT together and preempt back.
+    p.link.up(0).unwrap();
+    p.wait_owner(0, Duration::from_secs(20), "ours' eth1 up again", &logs);
+    assert!(wait_for(Duration::from_secs(5), || has3(&n1) && !has3(&n2)), "excluded VIP back");
+    ours.stop(&p.net);
+    p.wait_owner(1, Duration::from_secs(10), "ours stopped", &logs);
+    assert!(!has3(&n1), "excluded VIP removed at stop");
+}
+
+#[test]
+fn track_interface_weight_lowers_priority_and_own_interface_down_is_fault() {
+    let Some(p) = Pair::new() else { return };
+    let (n1, n2) = (p.node(0), p.node(1));
+    let (c1, c2) = (Check::new(), Check::new());
+    let vip3 = p.net.addr(82);
+    let real = Keepalived::start(&n2, &seed_plus(&p, "BACKUP", 99, &c2, vip3, "", ""))
+        .expect("keepalived");
+    // VI_1 (on eth0) tracks eth1 with weight -10: eth1 down makes it 90 < 99.
+    let track = "    track_interface {\n        eth1 weight -10\n    }\n";
+    let mut ours = Ours::new(&seed_plus(&p, "MASTER", 100, &c1, vip3, track, ""));
+    ours.start(&p.net, &n1);
+    let logs = logs_of(&ours, &real);
+    p.wait_owner(0, Duration::from_secs(20), "start (track_interface)", &logs);
+
+    let t = Instant::now();
+    p.link.down(0).unwrap();
+    // VI_2: its own interface is down, FAULT at once; VI_1: priority 90, the real one
+    // preempts it after its master-down interval.
+    let moved = wait_for(Duration::from_secs(15), || {
+        p.holders() == [vec![1], vec![1]]
+            && p.net.arping_from_client(p.vip1).ok().flatten() == Some(p.net.mac_of(&n2).unwrap())
+    });
+    assert!(moved, "both should move: {:?}\n{}", p.holders(), logs());
+    say(&format!(
+        "track_interface eth1 weight -10 + own interface down: moved after {:.2?}",
+        t.elapsed()
+    ));
+    let log = ours.log();
+    assert_eq!(count(&log, "Entering FAULT STATE"), 1, "only VI_2 in FAULT:\n{log}");
+    assert!(log.contains("PriorityChanged { from: 100, to: 90 }"), "{log}");
+    assert!(log.contains("(VRRP_Instance(VI_1)) Entering BACKUP STATE (HigherPriority)"), "{log}");
+
+    p.link.up(0).unwrap();
+    p.wait_owner(0, Duration::from_secs(20), "eth1 up again", &logs);
+    ours.stop(&p.net);
+}

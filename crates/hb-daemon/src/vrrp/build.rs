@@ -62,9 +62,13 @@ pub fn build(inst: &VrrpInstance, primary: IpAddr) -> Result<Built, BuildError> 
     if !c.primary_address.is_ipv4() {
         return Err(fail("IPv6 instances are not run by this build (IPv4 only)".into()));
     }
+    // `virtual_ipaddress_excluded`: configured and removed with the others, never carried
+    // in adverts (so the peer's address list need not match, and the 20-address advert
+    // limit of other implementations is not hit).
     let vips = inst
         .vips
         .iter()
+        .chain(&inst.vips_excluded)
         .map(|v| VipSpec {
             addr: v.addr,
             prefix: Some(v.prefix),
@@ -97,6 +101,15 @@ mod tests {
         assert_eq!(b.vips[0].iface.as_deref(), Some("e1"));
         assert_eq!(b.vips[0].label.as_deref(), Some("e1:v"));
         assert_eq!((b.vips[1].iface.as_deref(), b.vips[1].prefix), (Some("e0"), Some(32)));
+        let text = text.replace(
+            " 10.99.0.61\n }\n",
+            " 10.99.0.61\n }\n virtual_ipaddress_excluded {\n 10.99.0.62/24\n }\n",
+        );
+        let conf2 = parse_keepalived_no_include(Path::new("k.conf"), &text).unwrap();
+        let b2 = build(&conf2.instances[0], primary).unwrap();
+        assert_eq!(b2.engine.virtual_addresses.len(), 2, "excluded: not in adverts");
+        assert_eq!(b2.vips.len(), 3, "excluded: configured with the others");
+        assert_eq!(b2.vips[2].addr.to_string(), "10.99.0.62");
         let v6: IpAddr = "fe80::1".parse().unwrap();
         let e = build(&conf.instances[0], v6).unwrap_err();
         assert!(e.to_string().starts_with("k.conf:1"), "{e}");

@@ -45,6 +45,8 @@ struct Slot {
     vips: Vec<VipSpec>,
     notify: hb_config::keepalived::Notify,
     tracked: Vec<track::Tracked>,
+    /// Tracked interfaces (its own first).
+    ifs: Vec<track::TrackedIf>,
     fault: bool,
     delta: i32,
 }
@@ -99,14 +101,6 @@ pub async fn run(conf: KeepalivedConf) -> anyhow::Result<()> {
             _ => None,
         };
         let (tracked, unknown) = track::resolve(inst, &conf.scripts);
-        if !inst.track_interfaces.is_empty() || !inst.vips_excluded.is_empty() {
-            tracing::warn!(
-                "{}: vrrp_instance {}: track_interface and virtual_ipaddress_excluded are not \
-                 acted on by this build",
-                inst.location,
-                inst.name
-            );
-        }
         for name in unknown {
             tracing::warn!("{}: track_script {name}: no such vrrp_script, ignored", inst.location);
         }
@@ -120,6 +114,7 @@ pub async fn run(conf: KeepalivedConf) -> anyhow::Result<()> {
             vips: built.vips,
             notify: inst.notify.clone(),
             tracked,
+            ifs: track::resolve_interfaces(inst),
             fault: false,
             delta: 0,
         });
@@ -128,9 +123,16 @@ pub async fn run(conf: KeepalivedConf) -> anyhow::Result<()> {
     for s in &slots {
         exec::remove_leftovers(s, &netlink).await;
     }
-    for g in &conf.sync_groups {
-        tracing::warn!("{}: vrrp_sync_group {}: not acted on by this build", g.location, g.name);
+    let groups = sync_groups(&conf, &slots);
+    let mut links: HashMap<String, bool> = HashMap::new();
+    for name in slots.iter().flat_map(|s| s.ifs.iter().map(|t| t.name.clone())) {
+        let up = track::link_up_now(&name);
+        if !up {
+            tracing::warn!("tracked interface {name} is down at start");
+        }
+        links.insert(name, up);
     }
+    let mut net_rx = hb_platform::ipaddr::watch().context("netlink link watch")?;
 
     let (mut runner, mut check_rx) = CheckRunner::new(ScriptDirs::default(), base_env());
     let mut health: HashMap<CheckId, Health> = HashMap::new();
@@ -145,7 +147,7 @@ pub async fn run(conf: KeepalivedConf) -> anyhow::Result<()> {
             .with_context(|| format!("{}: vrrp_script {}", script.location, script.name))?;
     }
     for s in &mut slots {
-        apply_tracking(s, &health, &clock);
+        apply_tracking(s, &health, &links, &clock);
     }
 
     let (notify_tx, notify_task) = notify::spawn();
@@ -162,9 +164,7 @@ pub async fn run(conf: KeepalivedConf) -> anyhow::Result<()> {
     let sd = crate::notify::Notifier::from_env();
     sd.ready();
     loop {
-        for s in &mut slots {
-            exec::drain(s, &ifaces, &netlink, &notify_tx, garp_interval).await;
-        }
+        drain_all(&mut slots, &groups, &clock, &ifaces, &netlink, &notify_tx, garp_interval).await;
         let deadline = slots.iter().filter_map(|s| s.engine.poll_timeout()).min();
         let sleep_until = deadline.map(|d| clock.at(d));
         tokio::select! {
@@ -188,7 +188,15 @@ pub async fn run(conf: KeepalivedConf) -> anyhow::Result<()> {
             }
             ev = check_rx.recv() => {
                 if let Some(ev) = ev {
-                    on_check(ev, &runner, &mut health, &mut slots, &clock, &conf);
+                    on_check(ev, &runner, &mut health, &links, &mut slots, &clock, &conf);
+                }
+            }
+            ev = net_rx.recv() => {
+                let Some(ev) = ev else { bail!("the netlink link watch stopped") };
+                if on_link(&ev, &mut links) {
+                    for s in &mut slots {
+                        apply_tracking(s, &health, &links, &clock);
+                    }
                 }
             }
             _ = hup.recv() => {
@@ -270,6 +278,7 @@ fn on_check(
     ev: CheckEvent,
     runner: &CheckRunner,
     health: &mut HashMap<CheckId, Health>,
+    links: &HashMap<String, bool>,
     slots: &mut [Slot],
     clock: &Clock,
     conf: &KeepalivedConf,
@@ -286,12 +295,110 @@ fn on_check(
     );
     health.insert(ev.id, ev.health);
     for s in slots.iter_mut() {
-        apply_tracking(s, health, clock);
+        apply_tracking(s, health, links, clock);
     }
 }
 
-fn apply_tracking(s: &mut Slot, health: &HashMap<CheckId, Health>, clock: &Clock) {
-    let (delta, fault) = track::evaluate(&s.tracked, health);
+/// Records a link change of a tracked interface; true if one changed.
+fn on_link(ev: &hb_platform::ipaddr::NetEvent, links: &mut HashMap<String, bool>) -> bool {
+    let hb_platform::ipaddr::NetEvent::Link { name, up, carrier, .. } = ev else { return false };
+    let Some(known) = links.get_mut(name) else { return false };
+    let now_up = *up && *carrier;
+    if *known == now_up {
+        return false;
+    }
+    *known = now_up;
+    tracing::info!("tracked interface {name} is {}", if now_up { "UP" } else { "DOWN" });
+    true
+}
+
+/// The configured sync groups by slot position; members naming no running instance are
+/// warned about and left out.
+fn sync_groups(conf: &KeepalivedConf, slots: &[Slot]) -> Vec<hb_vrrp::SyncGroup> {
+    let mut out = Vec::new();
+    for g in &conf.sync_groups {
+        let mut members = Vec::new();
+        for name in &g.instances {
+            match slots.iter().position(|s| s.engine.config().name == *name) {
+                Some(i) => members.push(i),
+                None => tracing::warn!(
+                    "{}: vrrp_sync_group {}: no running vrrp_instance {name}; left out",
+                    g.location,
+                    g.name
+                ),
+            }
+        }
+        let n = &g.notify;
+        let any = [&n.master, &n.backup, &n.fault, &n.stop, &n.any];
+        if any.iter().any(|c| c.is_some()) {
+            tracing::warn!(
+                "{}: vrrp_sync_group {}: group notify scripts are not run by this build (the \
+                 members' own notify scripts are)",
+                g.location,
+                g.name
+            );
+        }
+        tracing::info!("VRRP_Group({}) {} member(s)", g.name, members.len());
+        out.push(hb_vrrp::SyncGroup::new(&g.name, &members));
+    }
+    out
+}
+
+/// Drains every instance; a state change of a sync group member moves the other members,
+/// whose outputs are drained in turn (bounded: each round only follows the previous one's
+/// own moves, and group moves are not propagated again).
+async fn drain_all(
+    slots: &mut [Slot],
+    groups: &[hb_vrrp::SyncGroup],
+    clock: &Clock,
+    ifaces: &[(String, Arc<sock::VrrpSocket>)],
+    netlink: &Arc<Netlink>,
+    notify_tx: &mpsc::Sender<notify::Job>,
+    garp_interval: Duration,
+) {
+    for _round in 0..8 {
+        sync_faults(slots, groups, clock.now());
+        let mut changes = Vec::new();
+        for (i, s) in slots.iter_mut().enumerate() {
+            for c in exec::drain(s, ifaces, netlink, notify_tx, garp_interval).await {
+                changes.push((i, c));
+            }
+        }
+        if changes.is_empty() || groups.is_empty() {
+            return;
+        }
+        let mut inputs = Vec::new();
+        for (who, (from, to, reason)) in changes {
+            for g in groups.iter().filter(|g| g.contains(who)) {
+                inputs.extend(g.follow(who, from, to, reason, |i| slots[i].engine.state()));
+            }
+        }
+        let now = clock.now();
+        for (i, input) in inputs {
+            slots[i].engine.handle_input(now, input);
+        }
+    }
+}
+
+/// Holds every member of a group in Fault while another member's own tracking fails.
+fn sync_faults(slots: &mut [Slot], groups: &[hb_vrrp::SyncGroup], now: hb_vrrp::Instant) {
+    for g in groups {
+        let faults = g.group_faults(|i| slots[i].engine.tracking_fault());
+        for (i, f) in faults {
+            slots[i].engine.handle_input(now, Input::GroupFault(f));
+        }
+    }
+}
+
+fn apply_tracking(
+    s: &mut Slot,
+    health: &HashMap<CheckId, Health>,
+    links: &HashMap<String, bool>,
+    clock: &Clock,
+) {
+    let (script_delta, script_fault) = track::evaluate(&s.tracked, health);
+    let (if_delta, if_fault) = track::evaluate_interfaces(&s.ifs, links);
+    let (delta, fault) = (script_delta.saturating_add(if_delta), script_fault || if_fault);
     let now = clock.now();
     if delta != s.delta {
         s.delta = delta;
