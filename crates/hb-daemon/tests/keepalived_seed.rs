@@ -588,3 +588,54 @@ fn track_interface_weight_lowers_priority_and_own_interface_down_is_fault() {
     p.wait_owner(0, Duration::from_secs(20), "eth1 up again", &logs);
     ours.stop(&p.net);
 }
+
+#[test]
+fn script_user_and_enable_script_security_as_keepalived_applies_them() {
+    let Some(net) = skip_or(Testnet::new(1)) else { return };
+    let n1 = net.node(0).clone();
+    let vip = net.addr(93);
+    let dir = tempfile::tempdir().unwrap();
+    let mode = |p: &Path, m: u32| {
+        std::fs::set_permissions(p, std::os::unix::fs::PermissionsExt::from_mode(m)).unwrap()
+    };
+    mode(dir.path(), 0o755);
+    // An insecure script (its directory is world-writable, no sticky bit) that fails: with
+    // enable_script_security it is disabled, so its weight 0 cannot put VI_1 in FAULT.
+    let open = dir.path().join("open");
+    std::fs::create_dir(&open).unwrap();
+    mode(&open, 0o777);
+    let bad = open.join("fail.sh");
+    std::fs::write(&bad, "#!/bin/sh\nexit 1\n").unwrap();
+    mode(&bad, 0o755);
+    // A safe script run as script_user nobody: it records its uid where nobody may write.
+    let out = open.join("uid");
+    let good = dir.path().join("id.sh");
+    std::fs::write(&good, format!("#!/bin/sh\nid -u > {}\n", out.display())).unwrap();
+    mode(&good, 0o755);
+    let text = format!(
+        "global_defs {{\n  script_user nobody\n  enable_script_security\n}}\n\
+         vrrp_script bad {{\n  script \"{}\"\n  interval 1\n  user root\n}}\n\
+         vrrp_script good {{\n  script \"{}\"\n  interval 1\n}}\n{}",
+        bad.display(),
+        good.display(),
+        single("MASTER", 100, vip, "  track_script {\n    bad\n    good\n  }\n")
+    );
+    let mut ours = Ours::new(&text);
+    ours.start(&net, &n1);
+    let up = wait_for(Duration::from_secs(15), || holds(&net, &n1, vip));
+    assert!(up, "the disabled insecure script must not hold VI_1 in FAULT:\n{}", ours.log());
+    let log = ours.log();
+    assert!(
+        log.contains(&format!("vrrp_script bad: unsafe permissions on {}", open.display())),
+        "{log}"
+    );
+    assert!(log.contains("disabled (not tracked)"), "{log}");
+    assert!(!log.contains("Entering FAULT STATE"), "{log}");
+    let uid = wait_for(Duration::from_secs(5), || out.exists());
+    assert!(uid, "the good script never ran:\n{log}");
+    let nobody = nix::unistd::User::from_name("nobody").unwrap().unwrap().uid.as_raw();
+    let got = std::fs::read_to_string(&out).unwrap();
+    assert_eq!(got.trim(), nobody.to_string(), "script_user nobody applied");
+    say(&format!("script security: insecure script disabled, good one ran as uid {}", got.trim()));
+    ours.stop(&net);
+}

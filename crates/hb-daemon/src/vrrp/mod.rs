@@ -11,6 +11,7 @@
 pub mod build;
 mod exec;
 pub mod notify;
+pub mod security;
 pub mod sock;
 pub mod track;
 
@@ -138,19 +139,58 @@ pub async fn run(conf: KeepalivedConf) -> anyhow::Result<()> {
     let mut health: HashMap<CheckId, Health> = HashMap::new();
     let used: std::collections::BTreeSet<usize> =
         slots.iter().flat_map(|s| s.tracked.iter().map(|t| t.script)).collect();
+    let mut disabled = std::collections::BTreeSet::new();
+    let mut as_root = 0usize;
     for i in used {
         let script = &conf.scripts[i];
-        let Some(spec) = track::spec(script) else { continue };
+        let Some(mut spec) = track::spec(script) else { continue };
+        match security::vet(&conf.global, script.user.as_ref(), &script.command.argv) {
+            Ok((run_as, warning)) => {
+                if let Some(w) = warning {
+                    tracing::warn!("{}: vrrp_script {}: {w}", script.location, script.name);
+                }
+                as_root += usize::from(security::runs_as_root(run_as));
+                spec.run_as = run_as;
+            }
+            Err(why) => {
+                tracing::error!(
+                    "{}: vrrp_script {}: {why}; disabled (not tracked)",
+                    script.location,
+                    script.name
+                );
+                disabled.insert(i);
+                continue;
+            }
+        }
         health.insert(CheckId(i as u64), spec.initial);
         runner
             .start(CheckId(i as u64), spec)
             .with_context(|| format!("{}: vrrp_script {}", script.location, script.name))?;
     }
+    let notify_as = match security::run_as(None, conf.global.script_user.as_ref()) {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::error!("notify scripts: {e}; they are disabled");
+            for s in &mut slots {
+                s.notify = hb_config::keepalived::Notify::default();
+            }
+            None
+        }
+    };
     for s in &mut slots {
+        s.tracked.retain(|t| !disabled.contains(&t.script));
+        as_root += vet_notify(&mut s.notify, &conf.global, s.engine.config().name.as_str());
         apply_tracking(s, &health, &links, &clock);
     }
+    if as_root > 0 && !conf.global.enable_script_security {
+        tracing::warn!(
+            "{as_root} script(s) run as root and global_defs has no enable_script_security: \
+             scripts anyone can modify are not refused (keepalived logs this as a SECURITY \
+             VIOLATION)"
+        );
+    }
 
-    let (notify_tx, notify_task) = notify::spawn();
+    let (notify_tx, notify_task) = notify::spawn_as(notify_as);
     let mut term = signal(SignalKind::terminate())?;
     let mut int = signal(SignalKind::interrupt())?;
     // keepalived reloads on SIGHUP and dumps state on SIGUSR1/SIGUSR2; their default action
@@ -297,6 +337,32 @@ fn on_check(
     for s in slots.iter_mut() {
         apply_tracking(s, health, links, clock);
     }
+}
+
+/// Vets an instance's notify scripts; the ones that may not run are removed. Returns how
+/// many of the remaining run as root.
+fn vet_notify(
+    n: &mut hb_config::keepalived::Notify,
+    global: &hb_config::keepalived::GlobalDefs,
+    instance: &str,
+) -> usize {
+    let mut as_root = 0;
+    for cmd in [&mut n.master, &mut n.backup, &mut n.fault, &mut n.stop, &mut n.any] {
+        let Some(c) = cmd.as_ref() else { continue };
+        match security::vet(global, None, &c.argv) {
+            Ok((run_as, warning)) => {
+                if let Some(w) = warning {
+                    tracing::warn!("VRRP_Instance({instance}) notify script {c}: {w}");
+                }
+                as_root += usize::from(security::runs_as_root(run_as));
+            }
+            Err(why) => {
+                tracing::error!("VRRP_Instance({instance}) notify script {c}: {why}; disabled");
+                *cmd = None;
+            }
+        }
+    }
+    as_root
 }
 
 /// Records a link change of a tracked interface; true if one changed.

@@ -55,11 +55,16 @@ pub fn commands(job: &Job) -> Vec<Vec<String>> {
 /// Starts the worker; jobs sent on the returned queue run in order. The worker ends when
 /// every sender is dropped and the queue is drained.
 pub fn spawn() -> (mpsc::Sender<Job>, tokio::task::JoinHandle<()>) {
+    spawn_as(None)
+}
+
+/// [`spawn`], the scripts running as `(uid, gid)` (`script_user`) when given.
+pub fn spawn_as(run_as: Option<(u32, u32)>) -> (mpsc::Sender<Job>, tokio::task::JoinHandle<()>) {
     let (tx, mut rx) = mpsc::channel::<Job>(NOTIFY_QUEUE);
     let task = tokio::spawn(async move {
         while let Some(job) = rx.recv().await {
             for argv in commands(&job) {
-                run_one(&argv, NOTIFY_TIMEOUT).await;
+                run_one_as(&argv, NOTIFY_TIMEOUT, run_as).await;
             }
         }
     });
@@ -68,12 +73,22 @@ pub fn spawn() -> (mpsc::Sender<Job>, tokio::task::JoinHandle<()>) {
 
 /// Runs one script; failures are logged, never fatal. Returns its exit code if it exited.
 pub async fn run_one(argv: &[String], limit: Duration) -> Option<i32> {
+    run_one_as(argv, limit, None).await
+}
+
+/// [`run_one`] as `(uid, gid)` when given.
+pub async fn run_one_as(
+    argv: &[String],
+    limit: Duration,
+    run_as: Option<(u32, u32)>,
+) -> Option<i32> {
     let (prog, args) = argv.split_first()?;
-    let child = tokio::process::Command::new(prog)
-        .args(args)
-        .stdin(Stdio::null())
-        .kill_on_drop(true)
-        .spawn();
+    let mut cmd = tokio::process::Command::new(prog);
+    cmd.args(args).stdin(Stdio::null()).kill_on_drop(true);
+    if let Some((uid, gid)) = run_as {
+        cmd.uid(uid).gid(gid);
+    }
+    let child = cmd.spawn();
     let mut child = match child {
         Ok(c) => c,
         Err(e) => {
