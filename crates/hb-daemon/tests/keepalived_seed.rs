@@ -639,3 +639,88 @@ fn script_user_and_enable_script_security_as_keepalived_applies_them() {
     say(&format!("script security: insecure script disabled, good one ran as uid {}", got.trim()));
     ours.stop(&net);
 }
+
+/// The client's neighbour entry for an IPv6 address (MAC), if resolved.
+fn client_neigh6(net: &Testnet, ip: &str) -> Option<String> {
+    let out = net.exec(net.client(), &["ip", "-6", "neigh", "show", ip, "dev", "eth0"]).ok()?;
+    hb_testnet::parse_neigh_mac(&String::from_utf8_lossy(&out.stdout))
+}
+
+fn holds6(net: &Testnet, host: &Host, vip: &str) -> bool {
+    let out = net.exec(host, &["ip", "-6", "-o", "addr", "show", "dev", "eth0"]).unwrap();
+    String::from_utf8_lossy(&out.stdout).contains(&format!(" {vip}/"))
+}
+
+/// Waits until no IPv6 address of `host`'s eth0 is still in duplicate address detection.
+fn ipv6_ready(net: &Testnet, host: &Host) -> bool {
+    wait_for(Duration::from_secs(10), || {
+        let out = net.exec(host, &["ip", "-6", "addr", "show", "dev", "eth0"]).unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        text.contains("fe80::") && !text.contains("tentative")
+    })
+}
+
+#[test]
+fn vrrpv3_over_ipv6_ours_and_real_hand_over_both_ways_with_unsolicited_na() {
+    let Some(net) = skip_or(Testnet::new(2)) else { return };
+    if !real_keepalived_present(&net) {
+        return;
+    }
+    let (n1, n2) = (net.node(0).clone(), net.node(1).clone());
+    let client = net.client().clone();
+    let added = net
+        .exec(&client, &["ip", "-6", "addr", "add", "2001:db8:99::1/64", "dev", "eth0", "nodad"]);
+    assert!(added.unwrap().status.success());
+    for h in [&n1, &n2, &client] {
+        assert!(ipv6_ready(&net, h), "IPv6 link-local never left DAD on {}", h.hostname);
+    }
+    let vip = "2001:db8:99::100";
+    let conf6 = |state: &str, prio: u8| {
+        format!(
+            "vrrp_instance VI_6 {{\n  state {state}\n  interface eth0\n  virtual_router_id 66\n  \
+             priority {prio}\n  version 3\n  advert_int 1\n  virtual_ipaddress {{\n    {vip}/64\n  \
+             }}\n}}\n"
+        )
+    };
+    let (mac1, mac2) = (net.mac_of(&n1).unwrap(), net.mac_of(&n2).unwrap());
+    let real = Keepalived::start(&n2, &conf6("BACKUP", 99)).expect("keepalived");
+    let mut ours = Ours::new(&conf6("MASTER", 100));
+    ours.start(&net, &n1);
+    let logs = logs_of(&ours, &real);
+    let up =
+        wait_for(Duration::from_secs(20), || holds6(&net, &n1, vip) && !holds6(&net, &n2, vip));
+    assert!(up, "ours never became the IPv6 master:\n{}", logs());
+    std::thread::sleep(Duration::from_secs(3));
+    assert!(holds6(&net, &n1, vip) && !holds6(&net, &n2, vip), "one master:\n{}", logs());
+    assert!(real.log_text().contains("(VI_6) Entering BACKUP STATE"), "{}", logs());
+    let ping = net.exec(&client, &["ping", "-6", "-c", "1", "-W", "2", vip]).unwrap();
+    assert!(ping.status.success(), "client cannot reach the VIP:\n{}", logs());
+    assert_eq!(client_neigh6(&net, vip), Some(mac1.clone()), "client resolved the VIP to n1");
+
+    // SIGTERM: priority 0, the real one takes over; its unsolicited NA moves the client's
+    // existing neighbour entry without any traffic from the client.
+    let t = Instant::now();
+    ours.stop(&net);
+    let moved = wait_for(Duration::from_secs(10), || holds6(&net, &n2, vip));
+    assert!(moved, "the real one never took the IPv6 VIP:\n{}", logs());
+    let na = wait_for(Duration::from_secs(5), || client_neigh6(&net, vip) == Some(mac2.clone()));
+    assert!(na, "client entry still {:?}:\n{}", client_neigh6(&net, vip), logs());
+    say(&format!("IPv6 ours→real on SIGTERM: client's entry on n2 after {:.2?}", t.elapsed()));
+    assert!(!holds6(&net, &n1, vip), "ours removed the IPv6 VIP");
+
+    // Ours back with 100: preempts; our unsolicited NA moves the client back.
+    let t = Instant::now();
+    ours.start(&net, &n1);
+    let back =
+        wait_for(Duration::from_secs(15), || holds6(&net, &n1, vip) && !holds6(&net, &n2, vip));
+    assert!(back, "ours never preempted over IPv6:\n{}", logs());
+    let na = wait_for(Duration::from_secs(5), || client_neigh6(&net, vip) == Some(mac1.clone()));
+    assert!(na, "client entry still {:?}:\n{}", client_neigh6(&net, vip), logs());
+    say(&format!("IPv6 real→ours preemption: client's entry on n1 after {:.2?}", t.elapsed()));
+    let ping = net.exec(&client, &["ping", "-6", "-c", "1", "-W", "2", vip]).unwrap();
+    assert!(ping.status.success(), "client cannot reach the VIP on ours");
+    ours.stop(&net);
+    let log = ours.log();
+    let totals = log.lines().find(|l| l.contains("totals:")).unwrap_or_default().to_owned();
+    assert!(totals.contains("rejected []"), "no advert of the real one refused: {totals}");
+}

@@ -28,6 +28,15 @@ pub struct BuildError {
     pub reason: String,
 }
 
+/// Whether `inst` is an IPv6 instance: its `unicast_src_ip`, else its first virtual address,
+/// decides (keepalived's rule).
+pub fn is_ipv6(inst: &VrrpInstance) -> bool {
+    inst.unicast_src_ip
+        .map(|a| a.is_ipv6())
+        .or_else(|| inst.vips.first().map(|v| v.addr.is_ipv6()))
+        .unwrap_or(false)
+}
+
 /// Builds instance `inst` with `primary` as its source address (`unicast_src_ip` wins).
 /// The parser already folded the global GARP defaults into the instance.
 pub fn build(inst: &VrrpInstance, primary: IpAddr) -> Result<Built, BuildError> {
@@ -59,8 +68,10 @@ pub fn build(inst: &VrrpInstance, primary: IpAddr) -> Result<Built, BuildError> 
     c.garp_master_repeat = inst.garp_master_repeat;
     c.garp_master_refresh = Some(inst.garp_master_refresh).filter(|d| *d > Duration::ZERO);
     c.validate().map_err(|e| fail(e.to_string()))?;
-    if !c.primary_address.is_ipv4() {
-        return Err(fail("IPv6 instances are not run by this build (IPv4 only)".into()));
+    if c.primary_address.is_ipv6() && !c.unicast_peers.is_empty() {
+        return Err(fail(
+            "IPv6 unicast_peer is not supported by this build (multicast only)".into(),
+        ));
     }
     // `virtual_ipaddress_excluded`: configured and removed with the others, never carried
     // in adverts (so the peer's address list need not match, and the 20-address advert

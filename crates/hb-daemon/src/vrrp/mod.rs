@@ -6,7 +6,8 @@
 //! addresses via hb-platform's netlink with gratuitous ARP; `track_script` via the shared
 //! check runner ([`track`]); notify scripts in order with a timeout ([`notify`]). SIGTERM or
 //! SIGINT: every instance gets `Shutdown` (a master sends priority 0 and removes its
-//! addresses), then the process exits. IPv4 only in this build.
+//! addresses), then the process exits. IPv4 and IPv6 (VRRPv3, multicast to ff02::12 from the link-local address, unsolicited
+//! neighbour advertisements).
 
 pub mod build;
 mod exec;
@@ -77,20 +78,24 @@ pub async fn run(conf: KeepalivedConf) -> anyhow::Result<()> {
     let mut ifaces: Vec<(String, Arc<VrrpSocket>)> = Vec::new();
     let mut slots = Vec::new();
     for (n, inst) in conf.instances.iter().enumerate() {
-        let primary = netlink
-            .ipv4_of(&inst.interface)
+        let v6 = build::is_ipv6(inst);
+        let primary = primary_of(&netlink, &inst.interface, v6)
             .await
             .with_context(|| format!("{}: interface {}", inst.location, inst.interface))?;
         let built = build::build(inst, primary.addr)?;
-        let iface = match ifaces.iter().position(|(name, _)| *name == inst.interface) {
+        // One socket per interface and family.
+        let key = if v6 { format!("{}%v6", inst.interface) } else { inst.interface.clone() };
+        let iface = match ifaces.iter().position(|(name, _)| *name == key) {
             Some(i) => i,
             None => {
-                let IpAddr::V4(local) = primary.addr else { bail!("IPv4 only") };
-                let s = VrrpSocket::open(&inst.interface, local)
-                    .with_context(|| format!("VRRP socket on {}", inst.interface))?;
+                let s = match primary.addr {
+                    IpAddr::V4(local) => VrrpSocket::open(&inst.interface, local),
+                    IpAddr::V6(_) => VrrpSocket::open6(&inst.interface, primary.index),
+                }
+                .with_context(|| format!("VRRP socket on {}", inst.interface))?;
                 let s = Arc::new(s);
                 spawn_reader(ifaces.len(), s.clone(), pkt_tx.clone());
-                ifaces.push((inst.interface.clone(), s));
+                ifaces.push((key, s));
                 ifaces.len() - 1
             }
         };
@@ -274,6 +279,29 @@ pub async fn run(conf: KeepalivedConf) -> anyhow::Result<()> {
     drop(notify_tx);
     let _ = tokio::time::timeout(NOTIFY_DRAIN, notify_task).await;
     Ok(())
+}
+
+/// The source address of an instance on `iface`: its first IPv4 address, or for IPv6 its
+/// link-local address (what keepalived advertises from, and what the kernel picks as the
+/// source of ff02::12 adverts).
+async fn primary_of(
+    netlink: &Netlink,
+    iface: &str,
+    v6: bool,
+) -> anyhow::Result<hb_platform::ipaddr::AddrInfo> {
+    if !v6 {
+        return Ok(netlink.ipv4_of(iface).await?);
+    }
+    let link = netlink.link(iface).await?;
+    netlink
+        .addresses()
+        .await?
+        .into_iter()
+        .find(|a| {
+            a.index == link.index
+                && matches!(a.addr, IpAddr::V6(v) if v.segments()[0] & 0xffc0 == 0xfe80)
+        })
+        .with_context(|| format!("no IPv6 link-local address on {iface}"))
 }
 
 /// The environment of check scripts: a plain PATH, as keepalived gives them.
