@@ -518,10 +518,18 @@ fn sync_group_moves_both_when_one_interface_fails_and_excluded_vips_follow() {
     let vip3 = p.net.addr(81);
     let real = Keepalived::start(&n2, &seed_plus(&p, "BACKUP", 99, &c2, vip3, "", SYNC_GROUP))
         .expect("keepalived");
-    let mut ours = Ours::new(&seed_plus(&p, "MASTER", 100, &c1, vip3, "", SYNC_GROUP));
+    // Ours runs the group's notify script (keepalived's `GROUP name STATE 0`).
+    let hook = c1.dir.path().join("notify.sh");
+    let notes = c1.dir.path().join("notify.log");
+    std::fs::write(&hook, format!("#!/bin/sh\necho \"$*\" >> {}\n", notes.display())).unwrap();
+    std::fs::set_permissions(&hook, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let group =
+        SYNC_GROUP.replace("    }\n}\n", &format!("    }}\n    notify {}\n}}\n", hook.display()));
+    let mut ours = Ours::new(&seed_plus(&p, "MASTER", 100, &c1, vip3, "", &group));
     ours.start(&p.net, &n1);
     let logs = logs_of(&ours, &real);
     p.wait_owner(0, Duration::from_secs(20), "start (sync group)", &logs);
+    let notes = move || std::fs::read_to_string(&notes).unwrap_or_default();
     let has3 = |h: &Host| holds(&p.net, h, vip3);
     assert!(wait_for(Duration::from_secs(5), || has3(&n1) && !has3(&n2)), "excluded VIP on n1");
 
@@ -549,6 +557,21 @@ fn sync_group_moves_both_when_one_interface_fails_and_excluded_vips_follow() {
     ours.stop(&p.net);
     p.wait_owner(1, Duration::from_secs(10), "ours stopped", &logs);
     assert!(!has3(&n1), "excluded VIP removed at stop");
+    let got: Vec<String> = notes().lines().map(str::to_owned).collect();
+    say(&format!("group notify calls: {got:?}"));
+    assert_eq!(
+        got,
+        [
+            "GROUP G BACKUP 0",
+            "GROUP G MASTER 0",
+            "GROUP G FAULT 0",
+            "GROUP G BACKUP 0",
+            "GROUP G MASTER 0",
+            "GROUP G STOP 0"
+        ],
+        "{}",
+        ours.log()
+    );
 }
 
 #[test]

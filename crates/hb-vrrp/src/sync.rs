@@ -71,6 +71,18 @@ impl SyncGroup {
         }
     }
 
+    /// The group's own state, for its notify scripts (keepalived's `GROUP name STATE`): Fault
+    /// if a member is in Fault, else the members' common state; `None` while they differ
+    /// (the group is moving) or the group is empty.
+    pub fn group_state(&self, state: impl Fn(usize) -> State) -> Option<State> {
+        let states: Vec<State> = self.members.iter().map(|&i| state(i)).collect();
+        if states.contains(&State::Fault) {
+            return Some(State::Fault);
+        }
+        let first = *states.first()?;
+        (first != State::Init && states.iter().all(|s| *s == first)).then_some(first)
+    }
+
     /// For each member (in [`Self::members`] order), whether another member's own tracked
     /// objects fail, given `tracking_fault(i)` ([`crate::Instance::tracking_fault`]).
     pub fn group_faults(&self, tracking_fault: impl Fn(usize) -> bool) -> Vec<(usize, bool)> {

@@ -29,6 +29,17 @@ fn follow_moves_the_others_and_ignores_its_own_moves() {
 }
 
 #[test]
+fn group_state_is_fault_or_the_common_state() {
+    let g = SyncGroup::new("G", &[0, 1]);
+    assert_eq!(g.group_state(|_| State::Master), Some(State::Master));
+    assert_eq!(g.group_state(|i| [State::Master, State::Backup][i]), None, "moving");
+    assert_eq!(g.group_state(|i| [State::Master, State::Fault][i]), Some(State::Fault));
+    assert_eq!(g.group_state(|_| State::Init), None);
+    assert_eq!(g.group_state(|_| State::Stop), Some(State::Stop));
+    assert_eq!(SyncGroup::new("E", &[]).group_state(|_| State::Master), None);
+}
+
+#[test]
 fn group_faults_hold_every_other_member() {
     let g = SyncGroup::new("G", &[1, 3, 4]);
     assert_eq!(g.group_faults(|_| false), vec![(1, false), (3, false), (4, false)]);

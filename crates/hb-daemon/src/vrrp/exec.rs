@@ -96,6 +96,7 @@ pub(super) async fn drain(
                     state,
                     priority: s.engine.effective_priority(),
                     notify: s.notify.clone(),
+                    group: false,
                 };
                 if notify_tx.try_send(job).is_err() {
                     tracing::error!("VRRP_Instance({name}) notify queue full: {state} dropped");

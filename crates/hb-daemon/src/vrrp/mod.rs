@@ -129,7 +129,7 @@ pub async fn run(conf: KeepalivedConf) -> anyhow::Result<()> {
     for s in &slots {
         exec::remove_leftovers(s, &netlink).await;
     }
-    let groups = sync_groups(&conf, &slots);
+    let mut groups = sync_groups(&conf, &slots);
     let mut links: HashMap<String, bool> = HashMap::new();
     for name in slots.iter().flat_map(|s| s.ifs.iter().map(|t| t.name.clone())) {
         let up = track::link_up_now(&name);
@@ -187,6 +187,9 @@ pub async fn run(conf: KeepalivedConf) -> anyhow::Result<()> {
         as_root += vet_notify(&mut s.notify, &conf.global, s.engine.config().name.as_str());
         apply_tracking(s, &health, &links, &clock);
     }
+    for (n, g) in groups.notify.iter_mut().zip(&groups.sets) {
+        as_root += vet_notify(n, &conf.global, &g.name);
+    }
     if as_root > 0 && !conf.global.enable_script_security {
         tracing::warn!(
             "{as_root} script(s) run as root and global_defs has no enable_script_security: \
@@ -209,7 +212,9 @@ pub async fn run(conf: KeepalivedConf) -> anyhow::Result<()> {
     let sd = crate::notify::Notifier::from_env();
     sd.ready();
     loop {
-        drain_all(&mut slots, &groups, &clock, &ifaces, &netlink, &notify_tx, garp_interval).await;
+        drain_all(&mut slots, &groups.sets, &clock, &ifaces, &netlink, &notify_tx, garp_interval)
+            .await;
+        groups.notify(&slots, &notify_tx);
         let deadline = slots.iter().filter_map(|s| s.engine.poll_timeout()).min();
         let sleep_until = deadline.map(|d| clock.at(d));
         tokio::select! {
@@ -261,6 +266,7 @@ pub async fn run(conf: KeepalivedConf) -> anyhow::Result<()> {
         s.engine.handle_input(now, Input::Shutdown);
         exec::drain(s, &ifaces, &netlink, &notify_tx, garp_interval).await;
     }
+    groups.notify(&slots, &notify_tx);
     for s in &slots {
         // The only place the engine's totals (rejections by reason included) are shown.
         let c = s.engine.counters();
@@ -406,10 +412,41 @@ fn on_link(ev: &hb_platform::ipaddr::NetEvent, links: &mut HashMap<String, bool>
     true
 }
 
+/// The sync groups with their notify scripts and last notified state.
+struct Groups {
+    sets: Vec<hb_vrrp::SyncGroup>,
+    notify: Vec<hb_config::keepalived::Notify>,
+    last: Vec<Option<hb_vrrp::State>>,
+}
+
+impl Groups {
+    /// Queues the group notify scripts of every group whose state changed.
+    fn notify(&mut self, slots: &[Slot], tx: &mpsc::Sender<notify::Job>) {
+        for (k, g) in self.sets.iter().enumerate() {
+            let Some(state) = g.group_state(|i| slots[i].engine.state()) else { continue };
+            if self.last[k] == Some(state) {
+                continue;
+            }
+            self.last[k] = Some(state);
+            tracing::info!("VRRP_Group({}) {state}", g.name);
+            let job = notify::Job {
+                instance: g.name.clone(),
+                state,
+                priority: 0,
+                notify: self.notify[k].clone(),
+                group: true,
+            };
+            if tx.try_send(job).is_err() {
+                tracing::error!("VRRP_Group({}) notify queue full: {state} dropped", g.name);
+            }
+        }
+    }
+}
+
 /// The configured sync groups by slot position; members naming no running instance are
 /// warned about and left out.
-fn sync_groups(conf: &KeepalivedConf, slots: &[Slot]) -> Vec<hb_vrrp::SyncGroup> {
-    let mut out = Vec::new();
+fn sync_groups(conf: &KeepalivedConf, slots: &[Slot]) -> Groups {
+    let mut out = Groups { sets: Vec::new(), notify: Vec::new(), last: Vec::new() };
     for g in &conf.sync_groups {
         let mut members = Vec::new();
         for name in &g.instances {
@@ -422,18 +459,10 @@ fn sync_groups(conf: &KeepalivedConf, slots: &[Slot]) -> Vec<hb_vrrp::SyncGroup>
                 ),
             }
         }
-        let n = &g.notify;
-        let any = [&n.master, &n.backup, &n.fault, &n.stop, &n.any];
-        if any.iter().any(|c| c.is_some()) {
-            tracing::warn!(
-                "{}: vrrp_sync_group {}: group notify scripts are not run by this build (the \
-                 members' own notify scripts are)",
-                g.location,
-                g.name
-            );
-        }
         tracing::info!("VRRP_Group({}) {} member(s)", g.name, members.len());
-        out.push(hb_vrrp::SyncGroup::new(&g.name, &members));
+        out.sets.push(hb_vrrp::SyncGroup::new(&g.name, &members));
+        out.notify.push(g.notify.clone());
+        out.last.push(None);
     }
     out
 }

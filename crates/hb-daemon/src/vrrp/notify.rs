@@ -25,6 +25,8 @@ pub struct Job {
     pub priority: u8,
     /// The instance's scripts.
     pub notify: Notify,
+    /// A `vrrp_sync_group`'s notification (`GROUP name STATE 0`) rather than an instance's.
+    pub group: bool,
 }
 
 /// The commands a job runs, in order: the state's own script, then `notify` with
@@ -41,7 +43,7 @@ pub fn commands(job: &Job) -> Vec<Vec<String>> {
     if let Some(any) = &job.notify.any {
         let mut argv = any.argv.clone();
         argv.extend([
-            "INSTANCE".to_owned(),
+            if job.group { "GROUP" } else { "INSTANCE" }.to_owned(),
             job.instance.clone(),
             job.state.as_str().to_owned(),
             job.priority.to_string(),
@@ -129,13 +131,21 @@ mod tests {
     #[test]
     fn commands_follow_keepalived_order_and_arguments() {
         let notify = Notify { master: cmd("/m a"), any: cmd("/n"), ..Notify::default() };
-        let job = Job { instance: "VI".into(), state: State::Master, priority: 100, notify };
+        let job = Job {
+            instance: "VI".into(),
+            state: State::Master,
+            priority: 100,
+            notify,
+            group: false,
+        };
         assert_eq!(
             commands(&job),
             vec![vec!["/m", "a"], vec!["/n", "INSTANCE", "VI", "MASTER", "100"]]
         );
         let backup = Job { state: State::Backup, ..job };
         assert_eq!(commands(&backup).len(), 1, "no notify_backup: only `notify`");
+        let group = Job { group: true, priority: 0, instance: "G".into(), ..backup };
+        assert_eq!(commands(&group), vec![vec!["/n", "GROUP", "G", "BACKUP", "0"]]);
     }
 
     #[tokio::test]
