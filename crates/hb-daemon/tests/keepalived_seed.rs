@@ -747,3 +747,47 @@ fn vrrpv3_over_ipv6_ours_and_real_hand_over_both_ways_with_unsolicited_na() {
     let totals = log.lines().find(|l| l.contains("totals:")).unwrap_or_default().to_owned();
     assert!(totals.contains("rejected []"), "no advert of the real one refused: {totals}");
 }
+
+#[test]
+fn vrrpv3_over_ipv6_unicast_peers_between_ours_and_real() {
+    let Some(net) = skip_or(Testnet::new(2)) else { return };
+    if !real_keepalived_present(&net) {
+        return;
+    }
+    let (n1, n2) = (net.node(0).clone(), net.node(1).clone());
+    let client = net.client().clone();
+    for (h, a) in
+        [(&n1, "2001:db8:98::11/64"), (&n2, "2001:db8:98::12/64"), (&client, "2001:db8:98::1/64")]
+    {
+        let out = net.exec(h, &["ip", "-6", "addr", "add", a, "dev", "eth0", "nodad"]).unwrap();
+        assert!(out.status.success());
+        assert!(ipv6_ready(&net, h), "IPv6 never left DAD on {}", h.hostname);
+    }
+    let vip = "2001:db8:98::100";
+    let conf6 = |state: &str, prio: u8, me: &str, peer: &str| {
+        format!(
+            "vrrp_instance VI_6 {{\n  state {state}\n  interface eth0\n  virtual_router_id 67\n  \
+             priority {prio}\n  version 3\n  advert_int 1\n  unicast_src_ip {me}\n  \
+             unicast_peer {{\n    {peer}\n  }}\n  virtual_ipaddress {{\n    {vip}/64\n  }}\n}}\n"
+        )
+    };
+    let real = Keepalived::start(&n2, &conf6("BACKUP", 99, "2001:db8:98::12", "2001:db8:98::11"))
+        .expect("keepalived");
+    let mut ours = Ours::new(&conf6("MASTER", 100, "2001:db8:98::11", "2001:db8:98::12"));
+    ours.start(&net, &n1);
+    let logs = logs_of(&ours, &real);
+    let up =
+        wait_for(Duration::from_secs(20), || holds6(&net, &n1, vip) && !holds6(&net, &n2, vip));
+    assert!(up, "ours never became the IPv6 unicast master:\n{}", logs());
+    std::thread::sleep(Duration::from_secs(4));
+    assert!(holds6(&net, &n1, vip) && !holds6(&net, &n2, vip), "one master:\n{}", logs());
+    let t = Instant::now();
+    ours.stop(&net);
+    let moved = wait_for(Duration::from_secs(10), || holds6(&net, &n2, vip));
+    assert!(moved, "the real one never took over:\n{}", logs());
+    say(&format!("IPv6 unicast: real master {:.2?} after our SIGTERM", t.elapsed()));
+    let log = ours.log();
+    let totals = log.lines().find(|l| l.contains("totals:")).unwrap_or_default().to_owned();
+    assert!(totals.contains("rejected []"), "no advert of the real one refused: {totals}");
+    assert!(!totals.contains(" 0 adverts received"), "ours heard the real one: {totals}");
+}

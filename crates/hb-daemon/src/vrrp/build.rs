@@ -68,11 +68,6 @@ pub fn build(inst: &VrrpInstance, primary: IpAddr) -> Result<Built, BuildError> 
     c.garp_master_repeat = inst.garp_master_repeat;
     c.garp_master_refresh = Some(inst.garp_master_refresh).filter(|d| *d > Duration::ZERO);
     c.validate().map_err(|e| fail(e.to_string()))?;
-    if c.primary_address.is_ipv6() && !c.unicast_peers.is_empty() {
-        return Err(fail(
-            "IPv6 unicast_peer is not supported by this build (multicast only)".into(),
-        ));
-    }
     // `virtual_ipaddress_excluded`: configured and removed with the others, never carried
     // in adverts (so the peer's address list need not match, and the 20-address advert
     // limit of other implementations is not hit).

@@ -99,10 +99,14 @@ pub async fn run(conf: KeepalivedConf) -> anyhow::Result<()> {
                 ifaces.len() - 1
             }
         };
-        let sender = match inst.unicast_src_ip {
-            Some(IpAddr::V4(src)) => Some(
+        let sender = match (inst.unicast_src_ip, built.engine.primary_address) {
+            (Some(IpAddr::V4(src)), _) => Some(
                 VrrpSocket::open_sender(&inst.interface, src)
                     .with_context(|| format!("{}: unicast_src_ip {src}", inst.location))?,
+            ),
+            (_, IpAddr::V6(src)) if !inst.unicast_peers.is_empty() => Some(
+                VrrpSocket::open_sender6(&inst.interface, primary.index, src)
+                    .with_context(|| format!("{}: IPv6 unicast source {src}", inst.location))?,
             ),
             _ => None,
         };

@@ -106,6 +106,24 @@ impl VrrpSocket {
         Ok(VrrpSocket { fd: UdpSocket::from_std(s.into())?, v6_scope: Some(ifindex) })
     }
 
+    /// A send-only IPv6 socket on `iface` (index `ifindex`) whose adverts leave from `src`
+    /// (`unicast_src_ip`, or the link-local address): for `unicast_peer`, where the kernel
+    /// would otherwise pick a global source and break the checksum's pseudo-header.
+    pub fn open_sender6(iface: &str, ifindex: u32, src: Ipv6Addr) -> io::Result<VrrpSocket> {
+        let s =
+            Socket::new(Domain::IPV6, Type::RAW, Some(Protocol::from(i32::from(IPPROTO_VRRP))))?;
+        s.bind_device(Some(iface.as_bytes()))?;
+        let scope = if src.is_unicast_link_local() { ifindex } else { 0 };
+        s.bind(&SocketAddr::V6(SocketAddrV6::new(src, 0, 0, scope)).into())?;
+        s.set_recv_buffer_size(0)?;
+        s.set_unicast_hops_v6(u32::from(VRRP_TTL))?;
+        s.set_multicast_hops_v6(u32::from(VRRP_TTL))?;
+        s.set_multicast_loop_v6(false)?;
+        s.set_multicast_if_v6(ifindex)?;
+        s.set_nonblocking(true)?;
+        Ok(VrrpSocket { fd: UdpSocket::from_std(s.into())?, v6_scope: Some(ifindex) })
+    }
+
     /// Waits for the next packet (undecodable IP headers are returned as `Ok(None)`).
     pub async fn recv(&self) -> io::Result<Option<Received>> {
         if self.v6_scope.is_some() {
