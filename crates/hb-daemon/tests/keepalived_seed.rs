@@ -791,3 +791,32 @@ fn vrrpv3_over_ipv6_unicast_peers_between_ours_and_real() {
     assert!(totals.contains("rejected []"), "no advert of the real one refused: {totals}");
     assert!(!totals.contains(" 0 adverts received"), "ours heard the real one: {totals}");
 }
+
+#[test]
+fn seed_layout_as_written_with_both_nodes_ours() {
+    let Some(p) = Pair::new() else { return };
+    let (n1, n2) = (p.node(0), p.node(1));
+    let (c1, c2) = (Check::new(), Check::new());
+    let mut a = Ours::new(&seed_one_line("MASTER", 100, &c1.script(), p.vip1, p.vip2));
+    let mut b = Ours::new(&seed_one_line("BACKUP", 99, &c2.script(), p.vip1, p.vip2));
+    a.start(&p.net, &n1);
+    b.start(&p.net, &n2);
+    let (la, lb) = (a.dir.join("log"), b.dir.join("log"));
+    let logs = move || {
+        let read = |p: &Path| std::fs::read_to_string(p).unwrap_or_default();
+        format!("n1:\n{}\nn2:\n{}", read(&la), read(&lb))
+    };
+    p.wait_owner(0, Duration::from_secs(20), "both ours: start", &logs);
+    p.stays(0, 3, "n1 master of both", &logs);
+    c1.pass(false);
+    p.wait_owner(1, Duration::from_secs(15), "both ours: httpd_check fails on n1", &logs);
+    c1.pass(true);
+    p.wait_owner(0, Duration::from_secs(15), "both ours: httpd_check passes on n1", &logs);
+    a.stop(&p.net);
+    p.wait_owner(1, Duration::from_secs(10), "both ours: n1 stopped", &logs);
+    a.start(&p.net, &n1);
+    p.wait_owner(0, Duration::from_secs(15), "both ours: n1 back, preempts", &logs);
+    b.stop(&p.net);
+    p.stays(0, 2, "both ours: n2 stopped as backup", &logs);
+    a.stop(&p.net);
+}
