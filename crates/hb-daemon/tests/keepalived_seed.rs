@@ -820,3 +820,53 @@ fn seed_layout_as_written_with_both_nodes_ours() {
     p.stays(0, 2, "both ours: n2 stopped as backup", &logs);
     a.stop(&p.net);
 }
+
+#[test]
+fn kill_9_alone_leaves_no_vip_behind_and_the_real_one_takes_over() {
+    let Some(net) = skip_or(Testnet::new(2)) else { return };
+    if !real_keepalived_present(&net) {
+        return;
+    }
+    let (n1, n2) = (net.node(0).clone(), net.node(1).clone());
+    let vip = net.addr(94);
+    let mac1: Mac = net.mac_of(&n1).unwrap().parse().unwrap();
+    let mac2: Mac = net.mac_of(&n2).unwrap().parse().unwrap();
+    let real = Keepalived::start(&n2, &single("BACKUP", 99, vip, "")).expect("keepalived");
+    let mut ours = Ours::new(&single("MASTER", 100, vip, ""));
+    ours.start(&net, &n1);
+    let logs = logs_of(&ours, &real);
+    let up = wait_for(Duration::from_secs(20), || holds(&net, &n1, vip) && !holds(&net, &n2, vip));
+    assert!(up, "ours never became master:\n{}", logs());
+    // The real one must have heard ours before the kill, or the timing below means nothing.
+    std::thread::sleep(Duration::from_secs(2));
+
+    // kill -9 with the link up: keepalived would leave the VIP on the dead node, answering
+    // ARP beside the new master; ours' guardian removes it at once.
+    let prober = Prober::start(&net, vip).expect("prober");
+    std::thread::sleep(Duration::from_millis(300));
+    let kill_at = prober.now();
+    let t = Instant::now();
+    net.signal(ours.pid.take().unwrap(), Signal::SIGKILL).unwrap();
+    let gone = wait_for(Duration::from_secs(5), || !holds(&net, &n1, vip));
+    let removed_after = t.elapsed();
+    assert!(gone, "the killed daemon's VIP stayed on n1:\n{}", logs());
+    let moved = wait_for(Duration::from_secs(10), || holds(&net, &n2, vip));
+    assert!(moved, "the real one never took over:\n{}", logs());
+    std::thread::sleep(Duration::from_secs(2));
+    let log = prober.stop();
+    assert!(!holds(&net, &n1, vip), "n1 stays clean");
+    let first2 = log.first_reply_from(mac2, kill_at).expect("the real one answered").at;
+    // After the real one answered, n1 never did again.
+    let last1 = log.last_reply_from(mac1).map(|r| r.at);
+    assert!(last1.is_none_or(|t| t < first2), "n1 answered after the real one: {last1:?}");
+    say(&format!(
+        "kill -9 alone: VIP removed from n1 {removed_after:.2?} after the kill; the real one \
+         answered {:.3?} after it; no answer from n1 after that",
+        first2 - kill_at
+    ));
+    assert!(
+        ours.log().contains("keepalived guardian: the VRRP daemon died; removed"),
+        "{}",
+        ours.log()
+    );
+}

@@ -168,10 +168,16 @@ fn ours_and_real_keepalived_share_a_vip_with_failover_and_preemption() {
     let took =
         log.first_reply_from(mac2, kill_at).expect("real answered after the kill").at - kill_at;
     say(&format!("hand-over ours→real on kill -9 + link cut: first real reply {took:.3?}"));
-    assert!(holds(&net, &n1, vip), "kill -9 leaves the VIP configured on n1");
+    // Unlike keepalived, the crash guardian removed the VIP of the killed daemon.
+    let cleaned = wait_for(Duration::from_secs(5), || !holds(&net, &n1, vip));
+    assert!(cleaned, "kill -9 left the VIP configured on n1:\n{}", ours.log());
+    assert!(ours.log().contains("keepalived guardian: the VRRP daemon died; removed"));
 
-    // Back with the link up but a lower priority: it removes the VIP the killed run left
-    // behind and stays backup, so the client keeps seeing only the real keepalived.
+    // Back with the link up but a lower priority: it removes a VIP left behind (here added by
+    // hand, as after a crash that took the guardian too) and stays backup, so the client
+    // keeps seeing only the real keepalived.
+    let leftover = net.exec(&n1, &["ip", "addr", "add", &format!("{vip}/24"), "dev", "eth0"]);
+    assert!(leftover.unwrap().status.success());
     net.link_up(&n1).unwrap();
     std::fs::write(ours.path("keepalived.conf"), conf("n1", "BACKUP", 98, vip, "")).unwrap();
     ours.start(&net, &n1);

@@ -11,6 +11,7 @@
 
 pub mod build;
 mod exec;
+pub mod guardian;
 pub mod notify;
 pub mod security;
 pub mod sock;
@@ -133,6 +134,14 @@ pub async fn run(conf: KeepalivedConf) -> anyhow::Result<()> {
     for s in &slots {
         exec::remove_leftovers(s, &netlink).await;
     }
+    // The addresses a crash must not leave behind (not an address owner's: they are its own).
+    let guarded: Vec<hb_platform::ipaddr::VipSpec> = slots
+        .iter()
+        .filter(|s| s.engine.config().priority != hb_vrrp::PRIORITY_OWNER)
+        .flat_map(|s| s.vips.iter().cloned())
+        .collect();
+    let guard = guardian::Guard::spawn(&guarded).context("cannot start the crash guardian")?;
+    tracing::debug!("crash guardian running as pid {}", guard.pid());
     let mut groups = sync_groups(&conf, &slots);
     let mut links: HashMap<String, bool> = HashMap::new();
     for name in slots.iter().flat_map(|s| s.ifs.iter().map(|t| t.name.clone())) {
@@ -286,6 +295,7 @@ pub async fn run(conf: KeepalivedConf) -> anyhow::Result<()> {
             rejects.join(" ")
         );
     }
+    guard.disarm();
     drop(notify_tx);
     let _ = tokio::time::timeout(NOTIFY_DRAIN, notify_task).await;
     Ok(())
