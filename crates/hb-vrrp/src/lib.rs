@@ -27,6 +27,11 @@
 //!   timeout, priority delta from tracked scripts/interfaces, fault, shutdown),
 //!   [`Instance::poll_output`] with [`Output`] (send advert, add/remove addresses, announce,
 //!   notify, [`Event`] with state changes from/to/[`Reason`]), [`Instance::counters`].
+//! - Sync groups: [`SyncGroup`] (`vrrp_sync_group`) is pure logic over the shell's instances:
+//!   [`SyncGroup::follow`] gives the [`Input::SyncMaster`]/[`Input::SyncBackup`] inputs for the
+//!   other members after one changed state, [`SyncGroup::group_faults`] the
+//!   [`Input::GroupFault`] of each member, [`SyncGroup::group_state`] the group's own state
+//!   for its notify scripts.
 //! - Time: [`Instant`], nanoseconds on the shell's monotonic clock.
 //!
 //! # Semantics
