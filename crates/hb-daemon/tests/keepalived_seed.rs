@@ -870,3 +870,49 @@ fn kill_9_alone_leaves_no_vip_behind_and_the_real_one_takes_over() {
         ours.log()
     );
 }
+
+#[test]
+fn vrrpv3_ipv4_unicast_peers_real_master_ours_backup_both_ways() {
+    let Some(net) = skip_or(Testnet::new(2)) else { return };
+    if !real_keepalived_present(&net) {
+        return;
+    }
+    let (n1, n2) = (net.node(0).clone(), net.node(1).clone());
+    let vip = net.addr(95);
+    let conf = |state: &str, prio: u8, me: Ipv4Addr, peer: Ipv4Addr| {
+        format!(
+            "vrrp_instance VI_1 {{\n  state {state}\n  interface eth0\n  virtual_router_id 68\n  \
+             priority {prio}\n  version 3\n  advert_int 0.5\n  unicast_src_ip {me}\n  \
+             unicast_peer {{\n    {peer}\n  }}\n  virtual_ipaddress {{\n    {vip}/24\n  }}\n}}\n"
+        )
+    };
+    let mut real = Keepalived::start(&n2, &conf("MASTER", 100, n2.ip, n1.ip)).expect("keepalived");
+    let mut ours = Ours::new(&conf("BACKUP", 99, n1.ip, n2.ip));
+    ours.start(&net, &n1);
+    let logs = logs_of(&ours, &real);
+    let up = wait_for(Duration::from_secs(20), || holds(&net, &n2, vip) && !holds(&net, &n1, vip));
+    assert!(up, "the real master never settled:\n{}", logs());
+    std::thread::sleep(Duration::from_secs(3));
+    assert!(holds(&net, &n2, vip) && !holds(&net, &n1, vip), "ours stays backup:\n{}", logs());
+    let t = Instant::now();
+    real.stop().unwrap();
+    let moved = wait_for(Duration::from_secs(10), || holds(&net, &n1, vip));
+    assert!(moved, "ours never took over:\n{}", logs());
+    say(&format!(
+        "VRRPv3 unicast (0.5 s): ours master {:.2?} after the real one's SIGTERM",
+        t.elapsed()
+    ));
+    let t = Instant::now();
+    real.restart().unwrap();
+    let back =
+        wait_for(Duration::from_secs(10), || holds(&net, &n2, vip) && !holds(&net, &n1, vip));
+    assert!(back, "the real one never preempted back:\n{}", logs());
+    say(&format!(
+        "VRRPv3 unicast (0.5 s): real master again {:.2?} after its restart",
+        t.elapsed()
+    ));
+    ours.stop(&net);
+    let log = ours.log();
+    let totals = log.lines().find(|l| l.contains("totals:")).unwrap_or_default().to_owned();
+    assert!(totals.contains("rejected []"), "{totals}");
+}
