@@ -80,10 +80,13 @@ pub struct TrackedIf {
     pub weight: i32,
 }
 
-/// The interfaces `inst` tracks: its own first, then its `track_interface` lines (a line
-/// naming its own interface replaces the implicit weight 0).
+/// The interfaces `inst` tracks: its own first (unless `dont_track_primary`), then its
+/// `track_interface` lines (a line naming its own interface replaces the implicit weight 0).
 pub fn resolve_interfaces(inst: &VrrpInstance) -> Vec<TrackedIf> {
-    let mut out = vec![TrackedIf { name: inst.interface.clone(), weight: 0 }];
+    let mut out = Vec::new();
+    if !inst.dont_track_primary {
+        out.push(TrackedIf { name: inst.interface.clone(), weight: 0 });
+    }
     for t in inst.track_interfaces.iter().take(MAX_TRACKED) {
         let weight = t.weight.unwrap_or(0);
         match out.iter_mut().find(|x| x.name == t.name) {
@@ -172,6 +175,15 @@ mod tests {
         up.insert("e0".to_owned(), false);
         assert!(evaluate_interfaces(&t, &up).1, "own interface down: FAULT");
         assert!(!link_up_now("no-such-if0"));
+        let text = "vrrp_instance V {\n interface e0\n dont_track_primary\n virtual_router_id 1\n \
+                    virtual_ipaddress {\n 10.0.0.1\n }\n}\n";
+        let conf = hb_config::keepalived::parse_keepalived_no_include(
+            std::path::Path::new("k.conf"),
+            text,
+        )
+        .unwrap();
+        assert!(conf.findings.is_empty(), "{:?}", conf.findings);
+        assert!(resolve_interfaces(&conf.instances[0]).is_empty(), "dont_track_primary");
         assert!(!link_up_now("../etc"));
     }
 }
