@@ -63,6 +63,7 @@ fn sample() -> Status {
         parameters: BTreeMap::new(),
         checks: BTreeMap::new(),
         reserved_ips: BTreeMap::new(),
+        arbiter: BTreeMap::new(),
     }
 }
 

@@ -5,6 +5,8 @@ mod capture;
 mod echo;
 mod failover;
 pub(crate) mod harness;
+mod lease;
+pub(crate) mod lease_store;
 mod legacy;
 mod misc;
 mod partition;
