@@ -74,7 +74,8 @@ pub struct ArbiterConf {
     /// Policy while etcd is unreachable.
     pub unreachable: Unreachable,
     /// `release`: how long etcd may stay unreachable before the groups are released
-    /// (`None`: the lease TTL minus one request timeout, so the release comes before the
+    /// (`None`: half the lease TTL minus one request timeout: noticing the outage takes up
+    /// to a keep-alive period (TTL/4) plus a timeout, so the release then comes before the
     /// lease can expire and a peer take over).
     pub grace: Option<Duration>,
     /// Time limit of one etcd request (default 2 s).
@@ -100,10 +101,8 @@ impl ArbiterConf {
 
     /// The grace in effect (see [`ArbiterConf::grace`]).
     pub fn grace_for(&self, deadtime: Duration) -> Duration {
-        self.grace.unwrap_or_else(|| {
-            let ttl = self.lease_ttl_for(deadtime);
-            ttl.saturating_sub(self.timeout).max(ttl / 2)
-        })
+        self.grace
+            .unwrap_or_else(|| (self.lease_ttl_for(deadtime) / 2).saturating_sub(self.timeout))
     }
 
     /// Whether the endpoints use TLS.

@@ -22,7 +22,8 @@ fn defaults_and_every_setting() {
     assert_eq!(c.lease_ttl_for(Duration::from_millis(500)), Duration::from_secs(2));
     assert_eq!(c.lease_ttl_for(Duration::from_millis(2500)), Duration::from_secs(3));
     assert_eq!(c.lease_ttl_for(Duration::from_secs(30)), Duration::from_secs(30));
-    assert_eq!(c.grace_for(Duration::from_secs(10)), Duration::from_secs(8));
+    assert_eq!(c.grace_for(Duration::from_secs(10)), Duration::from_secs(3));
+    assert_eq!(c.grace_for(Duration::from_secs(2)), Duration::ZERO);
 
     let c = parse(
         "# full\nendpoints 10.99.1.1:2379 https://10.99.1.2:2379/\nendpoint etcd3:2379\n\

@@ -154,7 +154,9 @@ type Res<T> = Result<T, Unreachable>;
 
 impl Task {
     async fn run(mut self, mut requests: mpsc::UnboundedReceiver<LeaseRequest>) {
-        let period = (self.ttl / 3).max(Duration::from_millis(500));
+        // Keep-alives four times per TTL, at most a second apart: an outage is noticed
+        // within a period plus a request timeout (the default `grace` counts on that).
+        let period = (self.ttl / 4).clamp(Duration::from_millis(200), Duration::from_secs(1));
         let mut tick = tokio::time::interval(period);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
@@ -230,10 +232,20 @@ impl Task {
         match r {
             Ok(()) => self.set_reachable(true, ""),
             Err(Unreachable(why)) => {
-                if let Ok(mut s) = self.status.lock() {
-                    s.failures += 1;
+                let n = match self.status.lock() {
+                    Ok(mut s) => {
+                        s.failures += 1;
+                        s.failures
+                    }
+                    Err(_) => 0,
+                };
+                // Rate-limited: an outage fails every tick.
+                if n.is_power_of_two() {
+                    tracing::warn!("etcd arbiter: request failure #{n}: {why}");
                 }
-                // Start afresh next tick: a new channel, keep-alive stream and watch.
+                // Start afresh next tick: a new connection, keep-alive stream and watch (a
+                // connection that stalled may never recover by itself).
+                self.client = None;
                 self.keeper = None;
                 self.watch = None;
                 self.set_reachable(false, &why);
@@ -293,39 +305,62 @@ impl Task {
 
     async fn keep_alive(&mut self) -> Res<()> {
         let Some(id) = self.lease else { return Ok(()) };
+        if self.lease_alive(id).await? {
+            return Ok(());
+        }
+        // Cut off from etcd for longer than the TTL (`keep` policy). Every key of the lease
+        // is gone; take each back under a new lease if nobody else took it meanwhile (the
+        // engine hears nothing then: no second holder existed, and a stop and start would
+        // only cost the clients a gap). A key someone else holds is reported lost, and the
+        // engine stops that group at once.
+        tracing::error!("etcd arbiter: lease {id:x} expired; taking its keys back if free");
+        self.lease = None;
+        self.keeper = None;
+        self.to_delete.clear();
+        if let Ok(mut s) = self.status.lock() {
+            s.lease_id = 0;
+        }
+        self.ensure_lease().await?;
+        let held: Vec<usize> = std::mem::take(&mut self.held).into_iter().collect();
+        for g in held {
+            self.wanted.insert(g);
+            self.told_busy.remove(&g);
+            // Whoever holds it now is reported as `OwnedBy`, which the engine, still
+            // holding the group, takes as a lost key.
+            self.try_acquire(g).await?;
+        }
+        Ok(())
+    }
+
+    /// One keep-alive of lease `id`: `Ok(false)` when etcd says the lease is gone.
+    async fn lease_alive(&mut self, id: i64) -> Res<bool> {
         let timeout = self.conf.timeout;
         if self.keeper.is_none() {
             let c = self.client().await?;
-            self.keeper = Some(within(timeout, c.lease_keep_alive(id)).await?);
+            match within(timeout, c.lease_keep_alive(id)).await {
+                Ok(k) => self.keeper = Some(k),
+                // etcd-client's error when the first answer shows the lease gone.
+                Err(Unreachable(e)) if e.contains("lease not found") => return Ok(false),
+                Err(e) => return Err(e),
+            }
         }
-        let Some((keeper, stream)) = self.keeper.as_mut() else { return Ok(()) };
+        let Some((keeper, stream)) = self.keeper.as_mut() else { return Ok(true) };
         within(timeout, keeper.keep_alive()).await?;
-        let resp = match tokio::time::timeout(timeout, stream.message()).await {
-            Ok(Ok(Some(r))) => r,
+        let ttl = match tokio::time::timeout(timeout, stream.message()).await {
+            Ok(Ok(Some(r))) => r.ttl(),
+            Ok(Err(e)) if e.to_string().contains("lease not found") => 0,
             Ok(Ok(None)) => return Err(Unreachable("keep-alive stream closed".into())),
             Ok(Err(e)) => return Err(Unreachable(e.to_string())),
             Err(_) => return Err(Unreachable("keep-alive timed out".into())),
         };
-        if resp.ttl() <= 0 {
-            tracing::error!("etcd arbiter: lease {id:x} expired; every key it held is gone");
-            self.lease = None;
-            self.keeper = None;
-            let lost = self.held.len();
-            // The engine asks again for what it still wants.
-            self.held.clear();
-            self.to_delete.clear();
-            if let Ok(mut s) = self.status.lock() {
-                s.lease_id = 0;
-                s.lost += lost as u64;
-            }
-            self.report(LeaseInput::LeaseExpired);
-            return self.ensure_lease().await;
+        if ttl <= 0 {
+            return Ok(false);
         }
         if let Ok(mut s) = self.status.lock() {
             s.keepalives += 1;
-            s.remaining_secs = resp.ttl();
+            s.remaining_secs = ttl;
         }
-        Ok(())
+        Ok(true)
     }
 
     async fn open_watch(&mut self) -> Res<()> {
