@@ -254,3 +254,53 @@ fn wait_log(c: &Cluster, i: usize, needle: &str, limit: Duration) -> bool {
     c.wait_until(limit, |c| c.stderr_log(i).contains(needle) || c.ha_log(i).contains(needle))
         .is_some()
 }
+
+/// Hand-overs with the arbiter: a graceful stop and the failback move the key with the
+/// group (no lease wait); after a kill -9 the survivor waits for the dead holder's lease.
+/// Prints each gap (VIP gone from the old holder → on the new one).
+#[test]
+fn hand_overs_move_the_key_and_a_crash_waits_for_the_lease() {
+    let Some(mut lab) = lab("keep") else { return };
+    lab.start();
+    // Graceful stop of n1 (SIGTERM): n2 takes over at once.
+    let pid = lab.c.pid(0).expect("n1 pid");
+    lab.c.net.signal(pid, nix::sys::signal::Signal::SIGTERM).expect("SIGTERM");
+    let seen = lab.watch(Duration::from_secs(6));
+    let left = seen.iter().find(|(_, h)| !h.contains(&0)).map(|(t, _)| *t);
+    let taken = seen.iter().find(|(_, h)| h == &[1]).map(|(t, _)| *t);
+    let (Some(left), Some(taken)) = (left, taken) else {
+        lab.fail(&format!("graceful stop: left n1 {left:?}, on n2 {taken:?}"));
+    };
+    eprintln!(
+        "graceful stop: VIP left n1 {left:?} after SIGTERM, on n2 {taken:?}; gap without a \
+         holder {:?}",
+        taken.saturating_sub(left)
+    );
+    lab.wait_key("n2", Duration::from_secs(5));
+    if lab.c.wait_until(Duration::from_secs(10), |c| !c.is_running(0)).is_none() {
+        lab.fail("n1 did not exit after SIGTERM");
+    }
+    // n1 returns: auto_failback on gives it back through the hand-over.
+    lab.c.start(0).expect("restart n1");
+    let seen = lab.watch(Duration::from_secs(15));
+    let left = seen.iter().find(|(_, h)| !h.contains(&1)).map(|(t, _)| *t);
+    let home = seen.iter().find(|(_, h)| h == &[0]).map(|(t, _)| *t);
+    let (Some(left), Some(home)) = (left, home) else {
+        lab.fail(&format!("failback: left n2 {left:?}, on n1 {home:?}"));
+    };
+    eprintln!("failback: gap without a holder {:?}", home.saturating_sub(left));
+    lab.wait_key("n1", Duration::from_secs(5));
+    // kill -9 of n1: n2 may take the VIP only once n1's lease has expired.
+    let t0 = Instant::now();
+    lab.c.kill9(0).expect("kill n1");
+    let seen = lab.watch(Duration::from_secs(4 * TTL));
+    let taken = seen.iter().find(|(_, h)| h == &[1]).map(|(t, _)| *t);
+    let Some(taken) = taken else { lab.fail("kill -9: n2 never took the VIP") };
+    eprintln!(
+        "kill -9: VIP on n2 {taken:?} after the kill (deadtime 2 s, lease TTL {TTL} s; {:?} \
+         since the kill at the end)",
+        t0.elapsed()
+    );
+    assert!(taken >= Duration::from_secs(TTL - 1), "not before n1's lease could expire");
+    lab.wait_key("n2", Duration::from_secs(5));
+}
