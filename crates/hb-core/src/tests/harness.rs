@@ -263,7 +263,7 @@ impl Cluster {
         }
         if let Some(s) = self.store.as_mut() {
             s.advance(self.now);
-            if let Some((k, input)) = s.pending.pop_front() {
+            if let Some((k, input)) = s.due(self.now) {
                 self.input(k, input);
                 return true;
             }

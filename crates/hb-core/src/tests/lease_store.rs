@@ -22,7 +22,11 @@ pub(crate) struct Store {
     lease_until: Vec<Instant>,
     /// Per node: its lease expired while it could not hear about it.
     expired_unseen: Vec<bool>,
-    pub(crate) pending: VecDeque<(usize, Input)>,
+    /// Answers in flight: (delivery time, node, input).
+    pub(crate) pending: VecDeque<(Instant, usize, Input)>,
+    /// How long the store's answers take (slow store).
+    pub(crate) delay: Duration,
+    now: Instant,
     /// (node, group, from, to): every holding interval, for the overlap check.
     pub(crate) history: Vec<(usize, u16, Instant, Option<Instant>)>,
 }
@@ -39,12 +43,26 @@ impl Store {
             lease_until: vec![Instant::from_nanos(0); nodes],
             expired_unseen: vec![false; nodes],
             pending: VecDeque::new(),
+            delay: Duration::ZERO,
+            now: Instant::from_nanos(0),
             history: Vec::new(),
         }
     }
 
     pub(crate) fn holder(&self, g: u16) -> Option<usize> {
         self.keys.get(&g).copied()
+    }
+
+    fn push(&mut self, k: usize, input: Input) {
+        self.pending.push_back((self.now + self.delay, k, input));
+    }
+
+    /// The next answer due at `now`, if any.
+    pub(crate) fn due(&mut self, now: Instant) -> Option<(usize, Input)> {
+        if self.pending.front().is_some_and(|p| p.0 <= now) {
+            return self.pending.pop_front().map(|(_, k, i)| (k, i));
+        }
+        None
     }
 
     /// A (re)started node: a fresh lease; its old incarnation's requests are void.
@@ -77,22 +95,28 @@ impl Store {
             return;
         }
         self.reachable[k] = up;
+        self.now = self.now.max(now);
+        if !up {
+            // Answers in flight to a node that loses the store are lost with the link.
+            self.pending.retain(|p| p.1 != k);
+        }
         if up {
-            self.pending.push_back((k, Input::Lease(LeaseInput::StoreReachable)));
+            self.push(k, Input::Lease(LeaseInput::StoreReachable));
             if std::mem::take(&mut self.expired_unseen[k]) {
-                self.pending.push_back((k, Input::Lease(LeaseInput::LeaseExpired)));
+                self.push(k, Input::Lease(LeaseInput::LeaseExpired));
                 self.lease_until[k] = now + self.ttl;
             }
             // Outstanding acquisitions are tried again (the client re-sends them).
             self.told_busy.retain(|&(n, _)| n != k);
         } else {
-            self.pending.push_back((k, Input::Lease(LeaseInput::StoreUnreachable)));
+            self.push(k, Input::Lease(LeaseInput::StoreUnreachable));
         }
         self.advance(now);
     }
 
     /// Lease keep-alive, expiry, and grants, at `now`.
     pub(crate) fn advance(&mut self, now: Instant) {
+        self.now = self.now.max(now);
         for k in 0..self.reachable.len() {
             if self.reachable[k] && !self.expired_unseen[k] {
                 self.lease_until[k] = now + self.ttl;
@@ -115,31 +139,35 @@ impl Store {
                     self.keys.insert(g, k);
                     self.history.push((k, g, now, None));
                     self.wants.remove(&(k, g));
-                    self.pending
-                        .push_back((k, Input::Lease(LeaseInput::Acquired { group: GroupId(g) })));
+                    self.push(k, Input::Lease(LeaseInput::Acquired { group: GroupId(g) }));
                 }
                 Some(h) if h == k => {
                     self.wants.remove(&(k, g));
-                    self.pending
-                        .push_back((k, Input::Lease(LeaseInput::Acquired { group: GroupId(g) })));
+                    self.push(k, Input::Lease(LeaseInput::Acquired { group: GroupId(g) }));
                 }
                 Some(h) => {
                     if self.told_busy.insert((k, g)) {
                         let node = format!("n{}", h + 1);
                         let input = LeaseInput::OwnedBy { group: GroupId(g), node };
-                        self.pending.push_back((k, Input::Lease(input)));
+                        self.push(k, Input::Lease(input));
                     }
                 }
             }
         }
     }
 
-    /// When the next lease of an unreachable node ends.
+    /// When the next lease of an unreachable node ends, or the next answer is due.
     pub(crate) fn next_expiry(&self) -> Option<Instant> {
         (0..self.reachable.len())
             .filter(|&k| !self.reachable[k] && !self.expired_unseen[k])
             .map(|k| self.lease_until[k])
+            .chain(self.pending.front().map(|p| p.0))
             .min()
+    }
+
+    /// Drops what is in flight to node `k` (it crashed).
+    pub(crate) fn forget(&mut self, k: usize) {
+        self.pending.retain(|p| p.1 != k);
     }
 
     fn delete(&mut self, g: u16, now: Instant) {
@@ -148,7 +176,7 @@ impl Store {
                 iv.3 = Some(now);
             }
             if self.reachable[h] && !self.expired_unseen[h] {
-                self.pending.push_back((h, Input::Lease(LeaseInput::Lost { group: GroupId(g) })));
+                self.push(h, Input::Lease(LeaseInput::Lost { group: GroupId(g) }));
             }
             self.told_busy.retain(|&(_, x)| x != g);
         }

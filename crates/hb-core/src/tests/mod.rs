@@ -6,6 +6,7 @@ mod echo;
 mod failover;
 pub(crate) mod harness;
 mod lease;
+mod lease_sim;
 pub(crate) mod lease_store;
 mod legacy;
 mod misc;
