@@ -104,6 +104,18 @@ fn reserved_ips_show_how_often_they_were_claimed_back() {
 }
 
 #[test]
+fn the_etcd_arbiter_shows_only_when_configured() {
+    let mut status = sample();
+    assert!(!format_status(&status).contains("ARBITER"));
+    status.arbiter.insert("etcd".into(), "reachable".into());
+    status.arbiter.insert("key 10.0.0.1".into(), "n1".into());
+    let text = format_status(&status);
+    let table = text.split_once("ARBITER").map(|(_, t)| t).unwrap_or_else(|| panic!("{text}"));
+    assert!(table.contains("\netcd          reachable\n"), "{table:?}");
+    assert!(table.ends_with("\nkey 10.0.0.1  n1\n"), "{table:?}");
+}
+
+#[test]
 fn durations_pick_a_unit_people_read_at_a_glance() {
     assert_eq!(format_ms(0), "0ms");
     assert_eq!(format_ms(999), "999ms");
