@@ -28,17 +28,22 @@ struct Lab {
 }
 
 fn lab(policy: &str) -> Option<Lab> {
+    lab_of(policy, 2)
+}
+
+/// `nodes` heartbeat-rs nodes (n1…) and three etcd members on the hosts after them.
+fn lab_of(policy: &str, nodes: usize) -> Option<Lab> {
     if !EtcdCluster::available() {
         eprintln!("skipped: needs etcd-server (/usr/bin/etcd)");
         return None;
     }
-    let net = skip_or(Testnet::new(5))?;
+    let net = skip_or(Testnet::new(nodes + 3))?;
     let vip = net.addr(200);
+    let media: String = (0..nodes).map(|i| format!("ucast eth0 {}\n", net.node(i).ip)).collect();
+    let names: String = (0..nodes).map(|i| format!("node n{}\n", i + 1)).collect();
     let hacf = format!(
         "logfile {{dir}}/ha-log\nkeepalive 200ms\ndeadtime 2\nwarntime 1\ninitdead 4\n\
-         udpport 694\nucast eth0 {}\nucast eth0 {}\nauto_failback on\nnode n1\nnode n2\n",
-        net.node(0).ip,
-        net.node(1).ip
+         udpport 694\n{media}auto_failback on\n{names}"
     );
     let spec = ClusterSpec {
         hacf,
@@ -47,9 +52,9 @@ fn lab(policy: &str) -> Option<Lab> {
         scripts: vec![],
     };
     let c = Cluster::new(net, &spec, Path::new(env!("CARGO_BIN_EXE_heartbeat"))).expect("cluster");
-    let hosts: Vec<_> = (2..5).map(|i| c.net.node(i).clone()).collect();
+    let hosts: Vec<_> = (nodes..nodes + 3).map(|i| c.net.node(i).clone()).collect();
     let etcd = EtcdCluster::start(&c.net, &hosts).expect("etcd");
-    for i in 0..2 {
+    for i in 0..nodes {
         let had = c.node_dir(i).join("ha.d");
         let conf = had.join("arbiter.conf");
         std::fs::write(
@@ -80,10 +85,15 @@ impl Lab {
         self.etcd.get(&self.c.net, &self.key())
     }
 
-    /// Starts both daemons; n1 (preferred) ends up with the VIP and the key.
+    /// Starts the daemons; n1 (preferred) ends up with the VIP and the key.
     fn start(&mut self) {
-        self.c.start(0).expect("start n1");
-        self.c.start(1).expect("start n2");
+        self.start_n(2);
+    }
+
+    fn start_n(&mut self, nodes: usize) {
+        for i in 0..nodes {
+            self.c.start(i).expect("start");
+        }
         let t = wait_holder(&self.c, self.vip, 0, Duration::from_secs(30));
         eprintln!("start-up: VIP on n1 after {t:?}");
         self.wait_key("n1", Duration::from_secs(5));
@@ -303,4 +313,32 @@ fn hand_overs_move_the_key_and_a_crash_waits_for_the_lease() {
     );
     assert!(taken >= Duration::from_secs(TTL - 1), "not before n1's lease could expire");
     lab.wait_key("n2", Duration::from_secs(5));
+}
+
+/// Three heartbeat-rs nodes: n1 (the holder) is cut from both peers while all reach etcd. n2
+/// and n3 bury it and one of them wants the group, but the key stays n1's: one holder.
+#[test]
+fn three_nodes_holder_cut_from_its_peers_stays_the_only_holder() {
+    let Some(mut lab) = lab_of("keep", 3) else { return };
+    lab.start_n(3);
+    let n1 = lab.c.net.node(0).clone();
+    for j in 1..3 {
+        let peer = lab.c.net.node(j).clone();
+        cut_udp(&lab.c.net, &n1, &peer, 694, true).expect("cut");
+    }
+    let seen = lab.watch(Duration::from_secs(4 * TTL));
+    let on_n1 = seen.iter().filter(|(_, h)| h == &[0]).count();
+    eprintln!("three nodes, n1 cut from its peers: {} samples, n1 alone in {on_n1}", seen.len());
+    assert_eq!(on_n1, seen.len());
+    let waited = (1..3).any(|j| lab.c.stderr_log(j).contains("etcd key is held by n1"));
+    if !waited {
+        lab.fail("neither n2 nor n3 waited for n1's key");
+    }
+    for j in 1..3 {
+        let peer = lab.c.net.node(j).clone();
+        cut_udp(&lab.c.net, &n1, &peer, 694, false).expect("heal");
+    }
+    let seen = lab.watch(Duration::from_secs(2 * TTL));
+    assert!(seen.iter().all(|(_, h)| h == &[0]), "healed: still n1 alone");
+    assert_eq!(lab.key_holder().as_deref(), Some("n1"));
 }

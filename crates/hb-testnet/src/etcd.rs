@@ -235,7 +235,9 @@ pub fn cut_udp(net: &Testnet, host: &Host, peer: &Host, port: u16, cut: bool) ->
         "ip daddr {p} udp dport {port} drop; ip saddr {p} udp dport {port} drop;",
         p = peer.ip
     );
-    nft_table(net, host, "hbudpcut", cut.then_some(rule.as_str()))
+    // One table per peer, so cuts towards several peers add up.
+    let table = format!("hbudpcut{}", peer.ip.octets()[3]);
+    nft_table(net, host, &table, cut.then_some(rule.as_str()))
 }
 
 fn nft_table(net: &Testnet, host: &Host, table: &str, rules: Option<&str>) -> Result<()> {
