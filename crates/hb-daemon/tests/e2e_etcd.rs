@@ -25,6 +25,8 @@ struct Lab {
     c: Cluster,
     etcd: EtcdCluster,
     vip: Ipv4Addr,
+    /// The group's name (its first resource as written).
+    group: String,
 }
 
 fn lab(policy: &str) -> Option<Lab> {
@@ -33,6 +35,11 @@ fn lab(policy: &str) -> Option<Lab> {
 
 /// `nodes` heartbeat-rs nodes (n1…) and three etcd members on the hosts after them.
 fn lab_of(policy: &str, nodes: usize) -> Option<Lab> {
+    lab_full(policy, nodes, None)
+}
+
+/// [`lab_of`] with the group's resource given (default: the VIP).
+fn lab_full(policy: &str, nodes: usize, resource: Option<&str>) -> Option<Lab> {
     if !EtcdCluster::available() {
         eprintln!("skipped: needs etcd-server (/usr/bin/etcd)");
         return None;
@@ -47,7 +54,7 @@ fn lab_of(policy: &str, nodes: usize) -> Option<Lab> {
     );
     let spec = ClusterSpec {
         hacf,
-        haresources: format!("n1 {vip}/24/eth0\n"),
+        haresources: format!("n1 {}\n", resource.map_or(format!("{vip}/24/eth0"), str::to_owned)),
         authkeys: KEYS.into(),
         scripts: vec![],
     };
@@ -73,12 +80,13 @@ fn lab_of(policy: &str, nodes: usize) -> Option<Lab> {
             .expect("alert");
         std::fs::set_permissions(&alert, std::fs::Permissions::from_mode(0o755)).expect("chmod");
     }
-    Some(Lab { c, etcd, vip })
+    let group = resource.map_or(format!("{vip}/24/eth0"), str::to_owned);
+    Some(Lab { c, etcd, vip, group })
 }
 
 impl Lab {
     fn key(&self) -> String {
-        format!("{KEY_PREFIX}{}/24/eth0", self.vip)
+        format!("{KEY_PREFIX}{}", self.group)
     }
 
     fn key_holder(&self) -> Option<String> {
@@ -341,4 +349,72 @@ fn three_nodes_holder_cut_from_its_peers_stays_the_only_holder() {
     let seen = lab.watch(Duration::from_secs(2 * TTL));
     assert!(seen.iter().all(|(_, h)| h == &[0]), "healed: still n1 alone");
     assert_eq!(lab.key_holder().as_deref(), Some("n1"));
+}
+
+/// The layout for sites with no shared layer 2: the arbiter decides, a reserved IP (the
+/// provider API stand-in, `hb_testnet::cloud_api`) moves. With the heartbeat link cut while
+/// both nodes reach etcd and the API, the IP stays on n1's droplet; after a kill -9 it moves
+/// to n2's once n1's lease has expired.
+#[test]
+fn reserved_ip_with_the_arbiter_stays_put_through_a_split_and_moves_after_a_crash() {
+    const TOKEN: &str = "dop_v1_e2e_etcd_arbiter";
+    const DROPLETS: [u64; 2] = [3_164_444, 3_164_494];
+    let rip: std::net::IpAddr = [45, 55, 96, 8].into();
+    let Some(mut lab) = lab_full("keep", 2, Some("ReservedIP::45.55.96.8")) else { return };
+    let client = lab.c.net.client().clone();
+    let api = hb_testnet::cloud_api::CloudApi::start_in(&lab.c.net, &client, 8080, TOKEN)
+        .expect("stand-in");
+    api.add_ip(rip, 4711, Some(999));
+    for (i, id) in DROPLETS.iter().enumerate() {
+        api.add_instance(std::net::IpAddr::V4(lab.c.net.node(i).ip), *id);
+        let conf = lab.c.node_dir(i).join("ha.d").join("cloud.conf");
+        std::fs::write(
+            &conf,
+            format!(
+                "provider digitalocean\ntoken {TOKEN}\napi_url {u}\nmetadata_url {u}\n\
+                 timeout 1\nretries 2\nretry_backoff 200ms\naction_timeout 10\n\
+                 verify_interval 1\n",
+                u = api.url()
+            ),
+        )
+        .expect("cloud.conf");
+        std::fs::set_permissions(&conf, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    }
+    lab.c.start(0).expect("start n1");
+    lab.c.start(1).expect("start n2");
+    lab.wait_key("n1", Duration::from_secs(30));
+    let on = |api: &hb_testnet::cloud_api::CloudApi, i: usize| api.holder(rip) == Some(DROPLETS[i]);
+    if lab.c.wait_until(Duration::from_secs(10), |_| on(&api, 0)).is_none() {
+        lab.fail(&format!("the IP is on {:?}, not n1's droplet", api.holder(rip)));
+    }
+    let (n1, n2) = (lab.c.net.node(0).clone(), lab.c.net.node(1).clone());
+    cut_udp(&lab.c.net, &n1, &n2, 694, true).expect("cut");
+    let t0 = Instant::now();
+    let mut samples = 0;
+    while t0.elapsed() < Duration::from_secs(4 * TTL) {
+        if !on(&api, 0) {
+            lab.fail(&format!(
+                "split: the IP moved to {:?} after {:?}",
+                api.holder(rip),
+                t0.elapsed()
+            ));
+        }
+        samples += 1;
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    eprintln!("reserved IP, link cut: on n1's droplet in all {samples} samples");
+    assert_eq!(lab.key_holder().as_deref(), Some("n1"));
+    cut_udp(&lab.c.net, &n1, &n2, 694, false).expect("heal");
+    std::thread::sleep(Duration::from_secs(2));
+    let t0 = Instant::now();
+    lab.c.kill9(0).expect("kill n1");
+    let Some(t) = lab.c.wait_until(Duration::from_secs(20), |_| on(&api, 1)) else {
+        lab.fail(&format!("kill -9: the IP is on {:?}, not n2's droplet", api.holder(rip)));
+    };
+    eprintln!(
+        "reserved IP, kill -9 of n1: on n2's droplet {t:?} after the kill ({:?})",
+        t0.elapsed()
+    );
+    assert!(t >= Duration::from_secs(TTL - 1), "not before n1's lease could expire");
+    lab.wait_key("n2", Duration::from_secs(5));
 }
