@@ -268,13 +268,19 @@ impl Node {
         if self.lease.as_ref().is_none_or(|l| l.store_ok) || self.shutdown != Shutdown::None {
             return;
         }
+        // While still cut off, look again every grace (a group taken on meanwhile, say by
+        // an operator's takeover, is let go too).
+        if let Some(UnreachablePolicy::Release { grace }) = self.lease.as_ref().map(|l| l.policy) {
+            self.timers.set(Timer::LeaseGrace, self.now + grace);
+        }
         let held: Vec<usize> = (0..self.groups.len()).filter(|&g| self.groups[g].want).collect();
+        if held.is_empty() {
+            // Nothing to let go: no event, no alert.
+            return;
+        }
         self.emit(Event::Lease(LeaseEvent::GraceExpired {
             groups: held.iter().map(|&g| GroupId(g as u16)).collect(),
         }));
-        if held.is_empty() {
-            return;
-        }
         if self.standby_refusal(true).is_none() {
             // A live peer takes them through the standby exchange; it runs them once it
             // gets the keys, i.e. once our lease has expired.
@@ -288,10 +294,6 @@ impl Node {
             }
         }
         self.after_settle();
-        // Still cut off later: look again (a group taken back meanwhile is let go too).
-        if let Some(UnreachablePolicy::Release { grace }) = self.lease.as_ref().map(|l| l.policy) {
-            self.timers.set(Timer::LeaseGrace, self.now + grace);
-        }
     }
 
     /// The key of `g` is no longer ours: stop the group at once if it runs, and ask again.
