@@ -132,6 +132,11 @@ pub struct Status {
     /// answers of older daemons).
     #[serde(default)]
     pub reserved_ips: BTreeMap<String, u64>,
+    /// The etcd lease arbiter (`arbiter.conf`): `etcd`, `lease`, `policy`, counters, and one
+    /// `key GROUP` entry per group naming the holder (empty with the arbiter off; absent in
+    /// answers of older daemons).
+    #[serde(default)]
+    pub arbiter: BTreeMap<String, String>,
 }
 
 /// One node as seen from here.

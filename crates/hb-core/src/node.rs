@@ -100,6 +100,8 @@ pub struct Node {
     pub(crate) ping_ok: bool,
     /// Health-check policy state, one per group.
     pub(crate) health: Vec<crate::health::HealthRt>,
+    /// The lease arbiter, when on.
+    pub(crate) lease: Option<crate::lease::LeaseRt>,
 }
 
 impl Node {
@@ -150,6 +152,7 @@ impl Node {
             status_echo: None,
             ping_ok: true,
             health: vec![crate::health::HealthRt::default(); ngroups],
+            lease: None,
         };
         node.out.push_back(Output::PersistGeneration(generation));
         node.timers.set(Timer::Keepalive, now);
@@ -178,6 +181,7 @@ impl Node {
             Input::PingReach(reachable) => self.on_ping_reach(reachable),
             Input::FenceDone { node, ok, detail } => self.on_fence_done(&node, ok, detail),
             Input::Health(h) => self.handle_health(h),
+            Input::Lease(l) => self.handle_lease(l),
         }
         if self.shutdown != Shutdown::Done {
             self.check_comm();
@@ -220,6 +224,7 @@ impl Node {
                 Timer::StandbyVerify => self.verify_standby_handover(),
                 Timer::StartRetry => self.retry_failed_starts(),
                 Timer::Liveness => self.check_liveness(),
+                Timer::LeaseGrace => self.on_lease_grace(),
                 Timer::Rexmit => self.send_rexmit_requests(),
                 Timer::StatusEcho => {
                     // Only while it is still our latest message: a copy arriving after a

@@ -34,9 +34,11 @@ pub(crate) enum Timer {
     Rexmit,
     /// Send the last `status` again, unchanged (see `Node::send_status`).
     StatusEcho,
+    /// Lease arbiter, `release` policy: the store stayed unreachable for the grace time.
+    LeaseGrace,
 }
 
-const ALL: [Timer; 14] = [
+const ALL: [Timer; 15] = [
     Timer::Keepalive,
     Timer::DtBumpEnd,
     Timer::ReqNodes,
@@ -51,6 +53,7 @@ const ALL: [Timer; 14] = [
     Timer::Liveness,
     Timer::Rexmit,
     Timer::StatusEcho,
+    Timer::LeaseGrace,
 ];
 
 /// Deadlines indexed by [`Timer`].

@@ -142,6 +142,7 @@ fn sample_status() -> Status {
         parameters: BTreeMap::from([("deadtime".to_owned(), "10".to_owned())]),
         checks: BTreeMap::new(),
         reserved_ips: BTreeMap::new(),
+        arbiter: BTreeMap::new(),
     }
 }
 

@@ -16,7 +16,7 @@ use anyhow::Context;
 use hb_api::{EventRecord, Request, Response, Scope};
 use hb_core::{
     Action, AdminCommand, EngineConfig, Event, GroupId, Input, Instant, LinkId, Node, Output,
-    ResourceSet,
+    ResourceSet, UnreachablePolicy,
 };
 use hb_platform::garp::GarpConfig;
 use hb_platform::ipaddr::Netlink;
@@ -92,6 +92,9 @@ struct Daemon {
     addrwatch: crate::addrwatch::AddrWatch,
     /// `--stderr`-style logging and `-d` from the command line, kept across reloads.
     log_cli: (bool, u8),
+    /// The etcd lease arbiter (`arbiter.conf`), when configured.
+    arbiter: Option<crate::arbiter::Arbiter>,
+    arbiter_metrics: Option<Arc<crate::arbiter_report::ArbiterMetrics>>,
 }
 
 #[path = "daemon_metrics.rs"]
@@ -211,6 +214,9 @@ impl Daemon {
         let origin = std::time::Instant::now();
         let mut node = Node::new(engine_cfg, u64::from_le_bytes(seed()), Instant::ZERO)
             .map_err(|e| anyhow::anyhow!("configuration rejected: {e}"))?;
+        if let Some(a) = &config.arbiter {
+            node.set_lease_policy(lease_policy(a, config.hacf.timers.deadtime));
+        }
         node.handle_input(Instant::ZERO, Input::WallClock(unix_now));
 
         let metrics = crate::metrics::launch::start(
@@ -284,7 +290,17 @@ impl Daemon {
                 .map(|g| g.resources.iter().map(|r| r.spec.clone()).collect())
                 .collect(),
         };
+        let arbiter = config.arbiter.as_ref().map(|a| {
+            crate::arbiter::Arbiter::start(a, &local, &group_names, config.hacf.timers.deadtime)
+        });
+        let arbiter_metrics = arbiter.as_ref().map(|_| {
+            let m = Arc::new(crate::arbiter_report::ArbiterMetrics::default());
+            metrics.register(|r| m.register(r));
+            m
+        });
         Ok(Daemon {
+            arbiter,
+            arbiter_metrics,
             node,
             origin,
             auth,
@@ -405,6 +421,10 @@ impl Daemon {
                         let now = self.now();
                         self.node.handle_input(now, Input::FenceDone { node, ok, detail });
                     }
+                }
+                Some(input) = crate::arbiter::next_opt(&mut self.arbiter) => {
+                    let now = self.now();
+                    self.node.handle_input(now, Input::Lease(input));
                 }
                 Some(report) = recv_opt(&mut self.ping_rx) => {
                     let now = self.now();
@@ -529,6 +549,10 @@ impl Daemon {
                     report::status(&self.node.snapshot(), self.now(), &self.late, &self.info);
                 st.checks = self.health.summary();
                 st.reserved_ips = crate::cloud::reclaim_counts(&self.groups);
+                if let Some(a) = &self.arbiter {
+                    st.arbiter =
+                        crate::arbiter_report::status_rows(&a.snapshot(), &self.group_names);
+                }
                 if let Some(p) = &self.ping_state {
                     st.nodes.extend(p.per_address.iter().map(|(addr, ok)| hb_api::NodeStatus {
                         name: addr.to_string(),
@@ -611,6 +635,10 @@ impl Daemon {
                 }
                 Output::Event(ev) => self.on_event(ev),
                 Output::Fence { node } => self.spawn_fence(node),
+                Output::Lease(req) => match &self.arbiter {
+                    Some(a) => a.request(req),
+                    None => tracing::error!("lease request without an arbiter: {req:?}"),
+                },
             }
         }
     }
@@ -799,7 +827,17 @@ fn fingerprint(config: &hb_config::Config, local: &str, local_addrs: &[IpAddr]) 
         config.hacf.ping_nodes,
         config.hacf.ping_groups,
         config.cloud.as_ref().map(crate::cloud::fingerprint)
-    )
+    ) + &format!("|{:?}", config.arbiter)
+}
+
+/// The engine's policy for an `arbiter.conf`.
+fn lease_policy(a: &hb_config::arbiter::ArbiterConf, deadtime: Duration) -> UnreachablePolicy {
+    match a.unreachable {
+        hb_config::arbiter::Unreachable::Keep => UnreachablePolicy::Keep,
+        hb_config::arbiter::Unreachable::Release => {
+            UnreachablePolicy::Release { grace: a.grace_for(deadtime) }
+        }
+    }
 }
 
 fn set_of(scope: Scope) -> ResourceSet {

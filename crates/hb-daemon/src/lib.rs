@@ -6,6 +6,8 @@ pub mod actions;
 pub mod addrwatch;
 pub mod admin;
 pub mod alert;
+pub mod arbiter;
+pub mod arbiter_report;
 pub mod cli;
 pub mod cloud;
 pub mod control;

@@ -134,6 +134,9 @@ impl CoreEngine {
                 Some(target) => EngineOutput::Fence { target },
                 None => EngineOutput::Observe(Observation::Other(format!("fence {node}?"))),
             },
+            // The simulated nodes run without the lease arbiter (its rules are tested with a
+            // store model in hb-core's `tests/lease.rs`).
+            Output::Lease(req) => EngineOutput::Observe(Observation::Other(format!("{req:?}"))),
         }
     }
 

@@ -16,6 +16,7 @@
 pub mod cloud_api;
 pub mod cluster;
 pub mod links;
+pub mod etcd;
 
 use std::fs::File;
 use std::net::Ipv4Addr;
