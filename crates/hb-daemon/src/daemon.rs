@@ -485,6 +485,7 @@ impl Daemon {
         if verified.message().get_str("src") == Some(self.local_node.as_str()) {
             return; // our own broadcast or multicast, looped back
         }
+        self.reload.on_peer_key(verified.key_index());
         let link = LinkId(u16::try_from(link).unwrap_or(u16::MAX));
         let now = self.now();
         let heartbeat = self.heartbeat_before(verified.message());
@@ -591,7 +592,12 @@ impl Daemon {
 
     async fn transmit(&mut self, msg: &hb_wire::Message, link: Option<LinkId>) {
         self.metrics.on_transmit(msg);
-        let bytes = match self.auth.seal(msg) {
+        let sealed = if self.reload.send_classic() {
+            self.auth.seal_classic(msg)
+        } else {
+            self.auth.seal(msg)
+        };
+        let bytes = match sealed {
             Ok(b) => b,
             Err(e) => {
                 tracing::error!("cannot encode a {:?} message: {e}", msg.get_str("t"));

@@ -28,6 +28,23 @@ use crate::setup::{self, Resource};
 /// Most reload requests waiting for things to settle (later ones are refused).
 const MAX_WAITING: usize = 16;
 
+/// After the active key changed, how long we keep sending in the classic format while no
+/// peer signs with the new key yet (see [`KeyFollow`]).
+pub(super) const KEY_FOLLOW_LIMIT: Duration = Duration::from_secs(3600);
+
+/// heartbeat 3.0.6 checks a *netstring* message with the method of the key index it names but
+/// the secret of its *own* active key (`hb_compute_authentication` passes
+/// `config->authmethod`), so there it rejects everything not signed with its active key; a
+/// *classic* message it checks with the key the message names (`isauthentic`), i.e. with any
+/// key its authkeys lists. So after a reload that changed our active key we sign with the new
+/// key but send the classic format until a peer signs with the new key (the last node has
+/// switched), or for at most [`KEY_FOLLOW_LIMIT`]: a heartbeat 3.0.6 peer that lists the new
+/// key accepts every message across the rollover, before and after it switches too.
+pub(super) struct KeyFollow {
+    new_index: u8,
+    until: std::time::Instant,
+}
+
 /// What the daemon keeps between reloads.
 pub(super) struct ReloadState {
     /// Changed groups being restarted in place: old resources and the first changed index.
@@ -50,6 +67,8 @@ pub(super) struct ReloadState {
     waiting: Vec<oneshot::Sender<Response>>,
     /// A new `apiauth`: the run loop re-binds the admin socket with it.
     pub(super) access: Option<Access>,
+    /// A key rollover under way (see [`KeyFollow`]).
+    follow: Option<KeyFollow>,
 }
 
 impl ReloadState {
@@ -77,6 +96,30 @@ impl ReloadState {
             wanted: false,
             waiting: Vec::new(),
             access: None,
+            follow: None,
+        }
+    }
+
+    /// Whether to send in the classic format (a key rollover is under way; see [`KeyFollow`]).
+    pub(super) fn send_classic(&mut self) -> bool {
+        if self.follow.as_ref().is_some_and(|f| std::time::Instant::now() >= f.until) {
+            if let Some(f) = self.follow.take() {
+                tracing::warn!(
+                    "authkeys: no peer signs with key {} after {KEY_FOLLOW_LIMIT:?}; back to \
+                     the netstring format",
+                    f.new_index
+                );
+            }
+        }
+        self.follow.is_some()
+    }
+
+    /// A peer's message verified with key `index`: once one signs with our new key, the
+    /// rollover is over.
+    pub(super) fn on_peer_key(&mut self, index: u8) {
+        if self.follow.as_ref().is_some_and(|f| f.new_index == index) {
+            self.follow = None;
+            tracing::info!("authkeys: a peer signs with key {index}; rollover complete");
         }
     }
 
@@ -314,6 +357,15 @@ impl Daemon {
                     .join(",")
             ));
             self.reload.keys = keys;
+        }
+        let (old_index, new_index) = (self.auth.sign_index(), auth.sign_index());
+        if old_index != new_index || self.auth.key(old_index) != auth.key(old_index) {
+            changes.push(format!(
+                "authkeys: classic format until a peer signs with key {new_index} (at most \
+                 {KEY_FOLLOW_LIMIT:?})"
+            ));
+            self.reload.follow =
+                Some(KeyFollow { new_index, until: std::time::Instant::now() + KEY_FOLLOW_LIMIT });
         }
         self.auth = auth;
 
