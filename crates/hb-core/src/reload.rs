@@ -193,12 +193,35 @@ impl Node {
     }
 
     fn remap_links(&mut self, old: &EngineConfig, plan: &mut ReloadPlan) {
-        plan.link_map =
-            old.links.iter().map(|l| self.cfg.links.iter().position(|n| n == l)).collect();
-        plan.links_removed =
-            old.links.iter().filter(|l| !self.cfg.links.contains(l)).cloned().collect();
-        plan.links_added =
-            self.cfg.links.iter().filter(|l| !old.links.contains(l)).cloned().collect();
+        // Media are named by interface, so names repeat (`bcast eth0` and `ucast eth0 …`):
+        // the k-th medium of a name is matched with the k-th of the same name.
+        let mut taken = vec![false; self.cfg.links.len()];
+        plan.link_map = old
+            .links
+            .iter()
+            .map(|l| {
+                let m = (0..self.cfg.links.len()).find(|&i| !taken[i] && self.cfg.links[i] == *l);
+                if let Some(i) = m {
+                    taken[i] = true;
+                }
+                m
+            })
+            .collect();
+        plan.links_removed = old
+            .links
+            .iter()
+            .zip(&plan.link_map)
+            .filter(|(_, m)| m.is_none())
+            .map(|(l, _)| l.clone())
+            .collect();
+        plan.links_added = self
+            .cfg
+            .links
+            .iter()
+            .zip(&taken)
+            .filter(|(_, t)| !**t)
+            .map(|(l, _)| l.clone())
+            .collect();
         let n = self.cfg.links.len();
         for p in &mut self.peers {
             let mut paths = vec![PathState::default(); n];

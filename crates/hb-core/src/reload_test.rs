@@ -206,3 +206,27 @@ fn refused_while_an_action_runs_and_for_a_legacy_switch() {
     assert!(matches!(c.reconfigure(0, bad), Err(CoreError::Timing(_))));
     assert_eq!(c.running_on(0), [0]);
 }
+
+#[test]
+fn media_with_repeated_names_are_matched_in_order() {
+    let mut c = settled();
+    let mut plans = Vec::new();
+    for k in [0, 1] {
+        let mut cfg = c.cfgs[k].clone();
+        cfg.links = vec!["eth0".into(), "eth0".into()];
+        plans.push(c.reconfigure(k, cfg).expect("reload"));
+    }
+    assert_eq!(plans[0].links_added, ["eth0"]);
+    assert_eq!(plans[0].link_map, [Some(0)]);
+    assert!(plans[0].links_removed.is_empty());
+    c.secs(15);
+    let snap = c.node(0).snapshot();
+    assert_eq!(snap.nodes[1].status, NodeStatus::Active);
+    let mut cfg = c.cfgs[0].clone();
+    cfg.links = vec!["eth1".into(), "eth0".into()];
+    let plan = c.reconfigure(0, cfg).expect("reload");
+    assert_eq!((plan.links_added, plan.links_removed), (vec!["eth1".into()], vec!["eth0".into()]));
+    assert_eq!(plan.link_map, [Some(1), None]);
+    assert_eq!(c.running_on(0), [0]);
+    assert_eq!(c.running_on(1), [1]);
+}

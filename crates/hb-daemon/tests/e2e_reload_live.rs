@@ -254,3 +254,88 @@ fn live_reload_cases_leave_untouched_groups_alone() {
     assert_eq!(checked, 6);
     c.stop_all(Duration::from_secs(10)).expect("stop");
 }
+
+/// Media, nodes and a removed group, while the client probes the untouched group's address:
+/// a `ucast` medium added, then the `bcast` one removed (the pair must go on over the new
+/// medium alone: no node declared dead after several deadtimes), a node added and removed,
+/// and a group removed (released on its holder, its address gone).
+#[test]
+fn media_nodes_and_removed_group_change_live() {
+    let Some(mut c) = cluster(
+        hacf(&FAST, "on"),
+        |n| format!("n1 {}/24/eth0\nn1 {}/24/eth0\n", n.addr(50), n.addr(51)),
+        vec![],
+    ) else {
+        return;
+    };
+    let (a, b) = (c.net.addr(50), c.net.addr(51));
+    let ips = [c.net.node(0).ip, c.net.node(1).ip];
+    c.start(0).expect("start n1");
+    c.start(1).expect("start n2");
+    wait_owner(&c, a, 0, Duration::from_secs(15));
+    wait_owner(&c, b, 0, Duration::from_secs(15));
+    std::thread::sleep(Duration::from_secs(2));
+    let pids = [c.pid(0), c.pid(1)];
+    let only_a = [a];
+    let mut checked = 0;
+
+    let logs = measure(&c, &only_a, || {
+        for i in [0, 1] {
+            edit(&c, i, "ha.cf", |t| format!("{t}ucast eth0 {}\nucast eth0 {}\n", ips[0], ips[1]));
+            reload_ok(&c, i, "medium added: eth0");
+        }
+    });
+    untouched(&c, "ucast added", &only_a, &logs);
+    checked += 1;
+
+    let logs = measure(&c, &only_a, || {
+        for i in [0, 1] {
+            edit(&c, i, "ha.cf", |t| t.replace("bcast eth0\n", ""));
+            reload_ok(&c, i, "medium removed: eth0");
+        }
+        // Three deadtimes over the ucast medium alone.
+        std::thread::sleep(Duration::from_secs(3));
+    });
+    untouched(&c, "bcast removed", &only_a, &logs);
+    for i in [0, 1] {
+        if c.ha_log(i).contains("is dead") {
+            fail(&c, &format!("n{} declared its peer dead over the new medium", i + 1));
+        }
+    }
+    checked += 1;
+
+    let logs = measure(&c, &only_a, || {
+        for i in [0, 1] {
+            edit(&c, i, "ha.cf", |t| format!("{t}node n3\n"));
+            reload_ok(&c, i, "node added: n3");
+        }
+        std::thread::sleep(Duration::from_secs(2));
+        for i in [0, 1] {
+            edit(&c, i, "ha.cf", |t| t.replace("node n3\n", ""));
+            reload_ok(&c, i, "node removed: n3");
+        }
+    });
+    untouched(&c, "node added, removed", &only_a, &logs);
+    checked += 1;
+
+    let logs = measure(&c, &only_a, || {
+        for i in [0, 1] {
+            edit(&c, i, "haresources", |t| t.replace(&format!("n1 {b}/24/eth0\n"), ""));
+            let out = reload_ok(&c, i, "group removed");
+            assert_eq!(out.contains("releasing here"), i == 0, "n{}: {out}", i + 1);
+        }
+        let gone =
+            c.wait_until(Duration::from_secs(10), |c| c.holders(b).is_ok_and(|h| h.is_empty()));
+        if gone.is_none() {
+            fail(&c, &format!("{b} still held after its group was removed"));
+        }
+    });
+    untouched(&c, "group removed", &only_a, &logs);
+    checked += 1;
+
+    assert_eq!([c.pid(0), c.pid(1)], pids, "a daemon restarted");
+    assert!(common::held_by(&c, a, 0), "{a} left n1{}", common::logs(&c));
+    eprintln!("live reload (media, nodes, removal): {checked} cases checked");
+    assert_eq!(checked, 4);
+    c.stop_all(Duration::from_secs(10)).expect("stop");
+}
