@@ -13,6 +13,9 @@
 //!    action completion or link change arrives; feed it with [`Node::handle_input`]
 //!    ([`Input::Timeout`] when the deadline passed); go to 2.
 //!
+//! A new configuration is applied live with [`Node::reconfigure`], which returns the
+//! [`ReloadPlan`] (what changed; unchanged groups keep their state) for the shell to execute.
+//!
 //! Peer messages enter only as `hb_wire::Verified`, which only the authenticator can make.
 //! Everything that grows is bounded: nodes ([`config::MAX_NODES`]), retransmit history (500
 //! messages), missing-seq tracking (250 per node), queued events.
