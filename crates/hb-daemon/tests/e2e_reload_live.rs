@@ -258,7 +258,8 @@ fn live_reload_cases_leave_untouched_groups_alone() {
 /// Media, nodes and a removed group, while the client probes the untouched group's address:
 /// a `ucast` medium added, then the `bcast` one removed (the pair must go on over the new
 /// medium alone: no node declared dead after several deadtimes), a node added and removed,
-/// and a group removed (released on its holder, its address gone).
+/// `apiauth` added and removed (the admin socket re-bound), and a group removed (released on
+/// its holder, its address gone).
 #[test]
 fn media_nodes_and_removed_group_change_live() {
     let Some(mut c) = cluster(
@@ -318,6 +319,27 @@ fn media_nodes_and_removed_group_change_live() {
     untouched(&c, "node added, removed", &only_a, &logs);
     checked += 1;
 
+    // apiauth: the admin socket is bound again with the mode the new lines call for, and
+    // answers (the next reload goes through the new socket).
+    let mode = |c: &Cluster| {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(c.api_socket(0)).map(|m| m.permissions().mode() & 0o777).unwrap_or(0)
+    };
+    assert_eq!(mode(&c), 0o600, "root-only socket before");
+    edit(&c, 0, "ha.cf", |t| format!("{t}apiauth cl_status uid=nobody\n"));
+    reload_ok(&c, 0, "apiauth replaced");
+    let opened = c.wait_until(Duration::from_secs(5), |c| mode(c) == 0o666);
+    if opened.is_none() {
+        fail(&c, &format!("socket mode {:o} after apiauth was added", mode(&c)));
+    }
+    edit(&c, 0, "ha.cf", |t| t.replace("apiauth cl_status uid=nobody\n", ""));
+    reload_ok(&c, 0, "apiauth replaced");
+    let closed = c.wait_until(Duration::from_secs(5), |c| mode(c) == 0o600);
+    if closed.is_none() {
+        fail(&c, &format!("socket mode {:o} after apiauth was removed", mode(&c)));
+    }
+    checked += 1;
+
     let logs = measure(&c, &only_a, || {
         for i in [0, 1] {
             edit(&c, i, "haresources", |t| t.replace(&format!("n1 {b}/24/eth0\n"), ""));
@@ -336,6 +358,6 @@ fn media_nodes_and_removed_group_change_live() {
     assert_eq!([c.pid(0), c.pid(1)], pids, "a daemon restarted");
     assert!(common::held_by(&c, a, 0), "{a} left n1{}", common::logs(&c));
     eprintln!("live reload (media, nodes, removal): {checked} cases checked");
-    assert_eq!(checked, 4);
+    assert_eq!(checked, 5);
     c.stop_all(Duration::from_secs(10)).expect("stop");
 }
