@@ -230,3 +230,28 @@ fn media_with_repeated_names_are_matched_in_order() {
     assert_eq!(c.running_on(0), [0]);
     assert_eq!(c.running_on(1), [1]);
 }
+
+#[test]
+fn changed_group_whose_new_start_fails_is_handled_as_a_failed_start() {
+    let mut c = settled();
+    let t = c.now;
+    c.failing_starts.insert((0, 0));
+    for k in [0, 1] {
+        let mut cfg = c.cfgs[k].clone();
+        cfg.groups[0].resources.push("broken-script".into());
+        c.reconfigure(k, cfg).expect("reload");
+    }
+    c.secs(2);
+    assert!(
+        c.events_since(0, t)
+            .iter()
+            .any(|e| matches!(e, Event::StartFailed { group, .. } if *group == GroupId(0))),
+        "{:?}",
+        c.events_since(0, t)
+    );
+    assert!(c.running_on(0).is_empty(), "a failed start leaves nothing running");
+    // Retried here, then offered to the peer, which runs it: never abandoned.
+    c.secs(60);
+    assert_eq!(c.running_on(1), [0, 1]);
+    assert!(c.double_run.is_empty());
+}
