@@ -13,10 +13,10 @@ A reload re-reads ha.cf, haresources, authkeys and monitors and applies only the
 unchanged groups are not touched; a new group is acquired by the normal rules; a removed group \
 is released; a group whose resources changed is restarted in place on its holder from the \
 first changed resource. Timers, media, nodes, ping nodes, fencing, apiauth, log targets, \
-health checks and authkeys (all listed keys accepted, the active one used to send) change \
-without a restart. A broken file is refused as a whole with its file:line and the running \
-configuration stays. Changes of watchdog, realtime, coredumps/env, cloud.conf or metrics.cf \
-are refused: they need a restart. While resource actions or a hand-over are in progress the \
+health checks, metrics.cf and authkeys (all listed keys accepted, the active one used to \
+send) change without a restart. A broken file is refused as a whole with its file:line and the \
+running configuration stays. Changes of watchdog, tuning (realtime, rtprio, msgfmt, \
+coredumps...), env, respawn or cloud.conf are refused: they need a restart. While resource actions or a hand-over are in progress the \
 reload waits for them.";
 
 /// How long to wait for the daemon: a reload waits for running resource actions.

@@ -213,7 +213,7 @@ impl Daemon {
             opts.paths.resource_d(),
             env_for_reload(&local, &opts.paths.config_dir, log, config),
             opts.fence_delay,
-            &opts.paths.config_dir,
+            opts.metrics_listen.clone(),
         );
         let group_names: Vec<String> = engine_cfg.groups.iter().map(|g| g.name.clone()).collect();
         let origin = std::time::Instant::now();

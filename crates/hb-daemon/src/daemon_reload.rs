@@ -61,6 +61,8 @@ pub(super) struct ReloadState {
     resource_d: PathBuf,
     env: Vec<(String, String)>,
     fence_delay: Duration,
+    /// `--metrics-listen` (overrides `metrics.cf`).
+    metrics_flag: Option<String>,
     /// A reload is asked for and waits for the engine to settle.
     pub(super) wanted: bool,
     /// Who asked (`hbctl reload`), answered once it is applied or refused.
@@ -79,11 +81,11 @@ impl ReloadState {
         resource_d: PathBuf,
         env: Vec<(String, String)>,
         fence_delay: Duration,
-        config_dir: &std::path::Path,
+        metrics_flag: Option<String>,
     ) -> ReloadState {
         ReloadState {
             partial: HashMap::new(),
-            restart_only: restart_only(config, config_dir),
+            restart_only: restart_only(config),
             media: specs.to_owned(),
             keys: keys_text(config),
             ping: format!("{:?}|{:?}", config.hacf.ping_nodes, config.hacf.ping_groups),
@@ -93,6 +95,7 @@ impl ReloadState {
             resource_d,
             env,
             fence_delay,
+            metrics_flag,
             wanted: false,
             waiting: Vec::new(),
             access: None,
@@ -211,7 +214,7 @@ impl Daemon {
         if !config.hacf.nodes.contains(&self.local_node) {
             return Err(format!("this node ({}) is no longer listed in ha.cf", self.local_node));
         }
-        let restart = restart_only(&config, &self.config_dir);
+        let restart = restart_only(&config);
         let needs: Vec<&str> = restart
             .iter()
             .zip(&self.reload.restart_only)
@@ -222,6 +225,8 @@ impl Daemon {
             return Err(format!("{} changed: only a restart applies that", needs.join(", ")));
         }
         let auth = setup::authenticator(&config.authkeys).map_err(|e| format!("{e:#}"))?;
+        crate::metrics::launch::check(self.reload.metrics_flag.as_deref(), &self.config_dir)
+            .map_err(|e| format!("{e:#}"))?;
         let media_text = format!("{:?}|{}", plan.specs, plan.udpport);
         let media = if media_text == self.reload.media {
             None
@@ -406,6 +411,15 @@ impl Daemon {
             changes.push("apiauth replaced".into());
             self.reload.apiauth = apiauth;
         }
+        let flag = self.reload.metrics_flag.clone();
+        match crate::metrics::launch::reload(&mut self.metrics, flag.as_deref(), &self.config_dir) {
+            Ok(None) => {}
+            Ok(Some(what)) => changes.push(what),
+            Err(e) => {
+                tracing::error!("reload: {e}; metrics are off");
+                changes.push(format!("{e} (metrics are off)"));
+            }
+        }
         let (stderr, debug) = self.log_cli;
         hb_platform::logging::retarget(setup::log_targets(&config, stderr), debug);
         for w in &config.warnings {
@@ -430,10 +444,7 @@ impl Daemon {
 }
 
 /// Settings only a restart applies, by name, as text.
-fn restart_only(
-    config: &hb_config::Config,
-    config_dir: &std::path::Path,
-) -> Vec<(&'static str, String)> {
+fn restart_only(config: &hb_config::Config) -> Vec<(&'static str, String)> {
     let h = &config.hacf;
     vec![
         ("watchdog", format!("{:?}", h.watchdog)),
@@ -444,7 +455,6 @@ fn restart_only(
             format!("{:?}", h.tuning),
         ),
         ("cloud.conf", format!("{:?}", config.cloud.as_ref().map(crate::cloud::fingerprint))),
-        ("metrics.cf", std::fs::read_to_string(config_dir.join("metrics.cf")).unwrap_or_default()),
     ]
 }
 

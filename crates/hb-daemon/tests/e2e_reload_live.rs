@@ -258,7 +258,8 @@ fn live_reload_cases_leave_untouched_groups_alone() {
 /// Media, nodes and a removed group, while the client probes the untouched group's address:
 /// a `ucast` medium added, then the `bcast` one removed (the pair must go on over the new
 /// medium alone: no node declared dead after several deadtimes), a node added and removed,
-/// `apiauth` added and removed (the admin socket re-bound), and a group removed (released on
+/// metrics.cf added, removed and added again (the metrics server follows), `apiauth` added and
+/// removed (the admin socket re-bound), and a group removed (released on
 /// its holder, its address gone).
 #[test]
 fn media_nodes_and_removed_group_change_live() {
@@ -319,6 +320,28 @@ fn media_nodes_and_removed_group_change_live() {
     untouched(&c, "node added, removed", &only_a, &logs);
     checked += 1;
 
+    // metrics.cf: the server starts, stops and starts again on the same address.
+    use common::scrape;
+    assert!(scrape::scrape(&c, 0).is_err(), "metrics served before metrics.cf");
+    scrape::enable(&c, 0);
+    reload_ok(&c, 0, "metrics: serving");
+    let (_, up) = scrape::scrape_until(&c, 0, |t| t.contains("heartbeat_"));
+    if !up {
+        fail(&c, "no metrics after metrics.cf was added");
+    }
+    std::fs::remove_file(conf(&c, 0, "metrics.cf")).expect("remove metrics.cf");
+    reload_ok(&c, 0, "metrics: server stopped");
+    if scrape::scrape(&c, 0).is_ok() {
+        fail(&c, "metrics still served after metrics.cf was removed");
+    }
+    scrape::enable(&c, 0);
+    reload_ok(&c, 0, "metrics: serving");
+    let (_, up) = scrape::scrape_until(&c, 0, |t| t.contains("heartbeat_"));
+    if !up {
+        fail(&c, "no metrics after metrics.cf came back");
+    }
+    checked += 1;
+
     // apiauth: the admin socket is bound again with the mode the new lines call for, and
     // answers (the next reload goes through the new socket).
     let mode = |c: &Cluster| {
@@ -358,6 +381,6 @@ fn media_nodes_and_removed_group_change_live() {
     assert_eq!([c.pid(0), c.pid(1)], pids, "a daemon restarted");
     assert!(common::held_by(&c, a, 0), "{a} left n1{}", common::logs(&c));
     eprintln!("live reload (media, nodes, removal): {checked} cases checked");
-    assert_eq!(checked, 5);
+    assert_eq!(checked, 6);
     c.stop_all(Duration::from_secs(10)).expect("stop");
 }
