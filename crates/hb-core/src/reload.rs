@@ -7,7 +7,9 @@
 //! resource if it runs here (the shell stops the old resources from that one right to left,
 //! then starts the new ones from it; the engine sees an ordinary restart in place and announces
 //! no owner change); a new group is acquired by the normal rules; a removed one is forgotten
-//! (the shell stops it if it ran here). Nodes and media are matched by name; a node added
+//! (the shell stops it if it ran here). A new preferred node for an existing group is refused:
+//! it flips the group between the `local` and `foreign` sets that `resource` messages state,
+//! and two nodes that disagree on it read each other's statements as a split brain. Nodes and media are matched by name; a node added
 //! starts as dead and never heard (it joins like a node that boots); a node removed is
 //! forgotten. Timers take effect from the next keepalive.
 //!
@@ -44,7 +46,7 @@ pub enum GroupChange {
         /// It was (perhaps partly) running here: the shell must stop its old resources.
         held: bool,
     },
-    /// Same name, other resources (or another preferred node).
+    /// Same name, other resources.
     Changed {
         /// Group name.
         name: String,
@@ -165,6 +167,18 @@ impl Node {
         if legacy(new.auto_failback) != legacy(self.cfg.auto_failback) {
             return Err(CoreError::Reload(
                 "auto_failback legacy cannot be switched on or off without a restart",
+            ));
+        }
+        // A group's preferred node decides whether it is `local` or `foreign`, and `resource`
+        // messages only state those sets: while the two nodes disagree on it (one reloaded,
+        // the other not yet) each reads the other's statement wrongly and sees a split brain.
+        let moved = self.cfg.groups.iter().any(|g| {
+            new.groups.iter().any(|n| n.name == g.name && n.preferred_node != g.preferred_node)
+        });
+        if moved {
+            return Err(CoreError::Reload(
+                "a group's preferred node cannot change live (remove the group in one reload, \
+                 add it back with the new node in the next)",
             ));
         }
         if let Some(why) = self.reload_blocked() {

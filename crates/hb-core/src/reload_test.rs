@@ -255,3 +255,89 @@ fn changed_group_whose_new_start_fails_is_handled_as_a_failed_start() {
     assert_eq!(c.running_on(1), [0, 1]);
     assert!(c.double_run.is_empty());
 }
+
+/// Seeded random reloads on both nodes, one node after the other at random moments: groups
+/// appended, the last one removed, resources changed, timers changed (and a preferred node
+/// swapped, which is refused).
+/// No group ever runs on both nodes, and once both run the same configuration every group
+/// runs on exactly one node.
+#[test]
+fn random_reload_sequences_never_double_run_and_converge() {
+    let mut checked = 0;
+    for seed in 1..=40u64 {
+        let mut rng = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        let mut next = |n: u64| {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            rng % n
+        };
+        let mut c = settled();
+        let mut cfg = c.cfgs[0].clone();
+        for _ in 0..6 {
+            match next(5) {
+                0 if cfg.groups.len() < 6 => {
+                    let n = cfg.groups.len() + 60;
+                    let pref = if next(2) == 0 { "n1" } else { "n2" };
+                    cfg = with_group(&cfg, &format!("IPaddr::10.99.0.{n}/24/eth0"), pref, &[]);
+                }
+                1 if cfg.groups.len() > 1 => {
+                    cfg.groups.pop();
+                }
+                2 => {
+                    let g = next(cfg.groups.len() as u64) as usize;
+                    cfg.groups[g].resources.push(format!("MailTo::r{}", next(100)));
+                }
+                3 => {
+                    // A new preferred node is refused (see below); the configuration stays.
+                    let g = next(cfg.groups.len() as u64) as usize;
+                    let mut swapped = cfg.clone();
+                    let p = &mut swapped.groups[g].preferred_node;
+                    *p = if p == "n1" { "n2".into() } else { "n1".into() };
+                    let k = next(2) as usize;
+                    swapped.local_node = format!("n{}", k + 1);
+                    swapped.uuid = c.cfgs[k].uuid;
+                    let refused = c.reconfigure(k, swapped);
+                    assert!(matches!(refused, Err(CoreError::Reload(_))), "seed {seed}");
+                }
+                _ => {
+                    cfg.keepalive = Duration::from_millis(500 + 250 * next(3));
+                }
+            }
+            let first = next(2) as usize;
+            for (k, pause) in [(first, next(3000)), (1 - first, next(3000))] {
+                let mut mine = cfg.clone();
+                mine.local_node = format!("n{}", k + 1);
+                mine.uuid = c.cfgs[k].uuid;
+                // Wait for in-flight actions the way the daemon does.
+                let mut tries = 0;
+                loop {
+                    match c.reconfigure(k, mine.clone()) {
+                        Ok(_) => break,
+                        Err(CoreError::Busy(_)) if tries < 200 => {
+                            tries += 1;
+                            c.run_for(Duration::from_millis(50));
+                        }
+                        Err(e) => panic!("seed {seed}: reload of n{} refused: {e}", k + 1),
+                    }
+                }
+                c.run_for(Duration::from_millis(pause));
+            }
+            assert!(c.double_run.is_empty(), "seed {seed}: double run {:?}", c.double_run);
+        }
+        c.secs(60);
+        let (a, b) = (c.running_on(0), c.running_on(1));
+        let mut all: Vec<u16> = a.iter().chain(&b).copied().collect();
+        all.sort_unstable();
+        let want: Vec<u16> = (0..cfg.groups.len() as u16).collect();
+        assert_eq!(
+            all,
+            want,
+            "seed {seed}: n1 runs {a:?}, n2 runs {b:?}, groups {}",
+            cfg.groups.len()
+        );
+        assert!(c.double_run.is_empty(), "seed {seed}: double run {:?}", c.double_run);
+        checked += 1;
+    }
+    assert_eq!(checked, 40);
+}

@@ -16,7 +16,8 @@ first changed resource. Timers, media, nodes, ping nodes, fencing, apiauth, log 
 health checks, metrics.cf and authkeys (all listed keys accepted, the active one used to \
 send) change without a restart. A broken file is refused as a whole with its file:line and the \
 running configuration stays. Changes of watchdog, tuning (realtime, rtprio, msgfmt, \
-coredumps...), env, respawn or cloud.conf are refused: they need a restart. While resource actions or a hand-over are in progress the \
+coredumps...), env, respawn or cloud.conf are refused: they need a restart. So is a new \
+preferred node for an existing group (remove the group in one reload, add it back in the next). While resource actions or a hand-over are in progress the \
 reload waits for them.";
 
 /// How long to wait for the daemon: a reload waits for running resource actions.

@@ -358,7 +358,7 @@ impl Cluster {
     }
 
     /// Reloads node `k` with `cfg`; on success its `running` set follows the new group
-    /// indices (a removed group still running is kept under `u16::MAX - old index`).
+    /// indices (a removed group is stopped by the shell, so it leaves the set).
     pub(crate) fn reconfigure(
         &mut self,
         k: usize,
@@ -372,10 +372,8 @@ impl Cluster {
         let old = std::mem::take(&mut self.running[k]);
         self.running[k] = old
             .into_iter()
-            .map(|g| match plan.group_map.get(usize::from(g)).copied().flatten() {
-                Some(n) => n.0,
-                None => u16::MAX - g,
-            })
+            .filter_map(|g| plan.group_map.get(usize::from(g)).copied().flatten())
+            .map(|n| n.0)
             .collect();
         self.drain(k);
         Ok(plan)
