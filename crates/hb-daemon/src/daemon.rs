@@ -124,9 +124,6 @@ pub struct Options {
 pub enum Exit {
     /// Stopped for good (SIGTERM, `heartbeat -k`).
     Stopped,
-    /// Handed everything over for a reload with a changed configuration: the caller starts
-    /// the daemon again (re-executes itself).
-    Restart,
 }
 
 /// Runs the daemon until a graceful stop completes. `ready` is called once the node is up
