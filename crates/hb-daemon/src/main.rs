@@ -50,7 +50,7 @@ fn run(cli: &Cli, cmdname: &str) -> i32 {
         return control::status(&cli.pid_file, cmdname, &node_name, &uname);
     }
     if cli.reload {
-        if let Some(code) = control::reload(&cli.pid_file, &cli.config_dir, cmdname) {
+        if let Some(code) = control::reload(&cli.pid_file, &cli.config_dir, &cli.run_dir, cmdname) {
             return code;
         }
     }

@@ -12,7 +12,8 @@
 //! 5. an authkeys rotation: key 2 added on n1 then n2, then made active on n1 then n2 — no
 //!    packet rejected on either side;
 //! 6. a broken ha.cf: refused by `heartbeat -r` (exit 6) and by `hbctl reload` (exit 1), both
-//!    with file:line, nothing changed.
+//!    with file:line, nothing changed; then a valid change only a restart applies (`realtime
+//!    off`), refused by the daemon and reported by `heartbeat -r` (exit 6).
 //!
 //! Both daemons keep their PIDs throughout.
 
@@ -238,6 +239,11 @@ fn live_reload_cases_leave_untouched_groups_alone() {
         assert!(code == 6 && err.contains(&at), "heartbeat -r: exit {code}, {err}");
         let (code, out, err) = hbctl_reload(&c, 0);
         assert!(code == 1 && err.contains(&at), "hbctl reload: exit {code}, {out} {err}");
+        // A valid change that only a restart applies: refused by the daemon, whose answer
+        // `heartbeat -r` passes on.
+        std::fs::write(&path, format!("{original}realtime off\n")).expect("write");
+        let (code, err) = heartbeat_r(&c, 0);
+        assert!(code == 6 && err.contains("only a restart applies"), "-r: exit {code}, {err}");
         std::fs::write(&path, original).expect("restore");
     });
     untouched(&c, "broken file", &both, &logs);
