@@ -339,5 +339,6 @@ fn random_reload_sequences_never_double_run_and_converge() {
         assert!(c.double_run.is_empty(), "seed {seed}: double run {:?}", c.double_run);
         checked += 1;
     }
+    eprintln!("random reload sequences: {checked} seeds of 6 reloads on both nodes checked");
     assert_eq!(checked, 40);
 }
