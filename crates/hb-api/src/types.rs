@@ -71,6 +71,11 @@ pub enum Request {
         /// The group: its key (first resource in `haresources`) or any resource of it.
         group: String,
     },
+    /// `hbctl reload`: re-read `/etc/ha.d` and apply the difference live. Answered with
+    /// [`Response::Accepted`] (the changes applied, one per line) or [`Response::Refused`]
+    /// (the error, with file:line for a broken file; the running configuration stays).
+    /// Waits while resource actions or a hand-over are in progress.
+    Reload,
 }
 
 /// A request as it travels: the protocol version and the request.

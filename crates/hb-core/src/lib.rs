@@ -13,6 +13,9 @@
 //!    action completion or link change arrives; feed it with [`Node::handle_input`]
 //!    ([`Input::Timeout`] when the deadline passed); go to 2.
 //!
+//! A new configuration is applied live with [`Node::reconfigure`], which returns the
+//! [`ReloadPlan`] (what changed; unchanged groups keep their state) for the shell to execute.
+//!
 //! Peer messages enter only as `hb_wire::Verified`, which only the authenticator can make.
 //! Everything that grows is bounded: nodes ([`config::MAX_NODES`]), retransmit history (500
 //! messages), missing-seq tracking (250 per node), queued events.
@@ -66,6 +69,7 @@ mod membership;
 mod node;
 mod peers;
 mod receive;
+mod reload;
 mod resources;
 mod rexmit;
 mod rng;
@@ -89,6 +93,7 @@ pub use groups::GroupState;
 pub use health::{HealthEvent, HealthInput, HealthPolicy};
 pub use lease::{KeyState, LeaseEvent, LeaseInput, LeaseRequest, UnreachablePolicy};
 pub use node::Node;
+pub use reload::{GroupChange, ReloadPlan};
 pub use resources::RscState;
 pub use snapshot::{GroupSnapshot, LinkSnapshot, NodeSnapshot, Snapshot};
 pub use time::Instant;

@@ -78,11 +78,9 @@ struct Daemon {
     ping_rx: Option<mpsc::Receiver<crate::ping::PingReport>>,
     ping_state: Option<crate::ping::PingReport>,
     alerts: crate::alert::Alerts,
-    /// What of the configuration a reload cannot apply without a restart.
-    fingerprint: String,
+    /// Live reload state (see `daemon_reload`).
+    reload: daemon_reload::ReloadState,
     config_dir: PathBuf,
-    /// A reload asked for a restart once the hand-over is done.
-    restart: bool,
     watchdog: Option<crate::watchdog::Watchdog>,
     keepalive: Duration,
     metrics: crate::metrics::Metrics,
@@ -99,6 +97,9 @@ struct Daemon {
 
 #[path = "daemon_metrics.rs"]
 mod daemon_metrics;
+
+#[path = "daemon_reload.rs"]
+mod daemon_reload;
 
 /// What the daemon needs from the command line.
 #[derive(Debug, Clone)]
@@ -126,9 +127,6 @@ pub struct Options {
 pub enum Exit {
     /// Stopped for good (SIGTERM, `heartbeat -k`).
     Stopped,
-    /// Handed everything over for a reload with a changed configuration: the caller starts
-    /// the daemon again (re-executes itself).
-    Restart,
 }
 
 /// Runs the daemon until a graceful stop completes. `ready` is called once the node is up
@@ -209,7 +207,14 @@ impl Daemon {
 
         let mut engine_cfg = EngineConfig::from_config(config, &local, last_gen, uuid);
         engine_cfg.links = plan.names.clone();
-        let fingerprint = fingerprint(config, &local, &local_addrs);
+        let reload = daemon_reload::ReloadState::new(
+            config,
+            &format!("{:?}|{}", plan.specs, plan.udpport),
+            opts.paths.resource_d(),
+            env_for_reload(&local, &opts.paths.config_dir, log, config),
+            opts.fence_delay,
+            opts.metrics_listen.clone(),
+        );
         let group_names: Vec<String> = engine_cfg.groups.iter().map(|g| g.name.clone()).collect();
         let origin = std::time::Instant::now();
         let mut node = Node::new(engine_cfg, u64::from_le_bytes(seed()), Instant::ZERO)
@@ -329,9 +334,8 @@ impl Daemon {
             ping_rx,
             ping_state: None,
             alerts,
-            fingerprint,
+            reload,
             config_dir: opts.paths.config_dir.clone(),
-            restart: false,
             watchdog,
             keepalive: config.hacf.timers.keepalive,
             metrics,
@@ -354,7 +358,8 @@ impl Daemon {
         let listener = admin::bind(&sock, &access)
             .with_context(|| format!("cannot bind the admin socket {}", sock.display()))?;
         let (calls_tx, mut calls) = mpsc::channel::<AdminCall>(MAX_PENDING_CALLS);
-        let server = tokio::spawn(admin::serve(listener, access, calls_tx, self.events.clone()));
+        let mut server =
+            tokio::spawn(admin::serve(listener, access, calls_tx.clone(), self.events.clone()));
         let mut sigterm = signal(SignalKind::terminate()).context("SIGTERM handler")?;
         let mut sigint = signal(SignalKind::interrupt()).context("SIGINT handler")?;
         let mut sighup = signal(SignalKind::hangup()).context("SIGHUP handler")?;
@@ -366,6 +371,19 @@ impl Daemon {
         let mut publish = tokio::time::interval(crate::metrics::PUBLISH_EVERY);
 
         loop {
+            self.reload_if_due().await;
+            if let Some(access) = self.reload.access.take() {
+                // apiauth changed: the socket's mode and the admitted ids follow. Connections
+                // already open (the `hbctl reload` that asked) are served to their end.
+                match admin::bind(&sock, &access) {
+                    Ok(listener) => {
+                        server.abort();
+                        let (tx, ev) = (calls_tx.clone(), self.events.clone());
+                        server = tokio::spawn(admin::serve(listener, access, tx, ev));
+                    }
+                    Err(e) => tracing::error!("reload: cannot re-bind the admin socket: {e}"),
+                }
+            }
             self.drain_outputs().await?;
             if self.node.is_shut_down() && self.actions.is_empty() {
                 break;
@@ -433,7 +451,7 @@ impl Daemon {
                 }
                 _ = sigterm.recv() => self.begin_shutdown(&mut shutting_down, "SIGTERM"),
                 _ = sigint.recv() => self.begin_shutdown(&mut shutting_down, "SIGINT"),
-                _ = sighup.recv() => self.reload(&mut shutting_down).await,
+                _ = sighup.recv() => self.request_reload(None),
                 _ = watchdog.tick() => self.notify.watchdog(),
                 _ = publish.tick(), if self.metrics.enabled() => self.publish_metrics(),
                 _ = pet.tick(), if self.watchdog.is_some() => {
@@ -448,59 +466,8 @@ impl Daemon {
         if let Some(w) = self.watchdog.take() {
             w.close();
         }
-        if self.restart {
-            tracing::info!(
-                "{}: resources handed over; restarting with the new configuration",
-                self.local_node
-            );
-            return Ok(Exit::Restart);
-        }
         tracing::debug!("{}: run loop finished", self.local_node);
         Ok(Exit::Stopped)
-    }
-
-    /// SIGHUP / `heartbeat -r`: re-read the configuration. A broken one is reported and
-    /// ignored (the running configuration stays); an unchanged one is a no-op; a changed one
-    /// means a graceful hand-over and a restart, as heartbeat 3.0.6 does.
-    async fn reload(&mut self, shutting_down: &mut bool) {
-        let config = match setup::load(&self.config_dir) {
-            Ok(c) => c,
-            Err(e) => {
-                tracing::error!(
-                    "SIGHUP: the new configuration is invalid, keeping the running one: {e:#}"
-                );
-                return;
-            }
-        };
-        let listed = {
-            let _netlink = self.runner.netlink_lock.lock().await;
-            self.runner.netlink.addresses().await
-        };
-        let local_addrs: Vec<IpAddr> = match listed {
-            Ok(a) => a.into_iter().map(|a| a.addr).collect(),
-            Err(e) => {
-                tracing::error!("SIGHUP: cannot list local addresses ({e}); reload skipped");
-                return;
-            }
-        };
-        if let Err(e) =
-            setup::media_plan(&config, &local_addrs).and(setup::group_resources(&config))
-        {
-            tracing::error!(
-                "SIGHUP: the new configuration is invalid, keeping the running one: {e:#}"
-            );
-            return;
-        }
-        if fingerprint(&config, &self.local_node, &local_addrs) == self.fingerprint {
-            // Log targets are not part of the fingerprint: they change in place.
-            let (stderr, debug) = self.log_cli;
-            hb_platform::logging::retarget(setup::log_targets(&config, stderr), debug);
-            tracing::info!("SIGHUP: configuration unchanged but for log targets, applied");
-            return;
-        }
-        tracing::warn!("SIGHUP: configuration changed; handing resources over and restarting");
-        self.restart = true;
-        self.begin_shutdown(shutting_down, "SIGHUP");
     }
 
     fn begin_shutdown(&mut self, already: &mut bool, why: &str) {
@@ -535,6 +502,7 @@ impl Daemon {
         if verified.message().get_str("src") == Some(self.local_node.as_str()) {
             return; // our own broadcast or multicast, looped back
         }
+        self.reload.on_peer_key(verified.key_index());
         let link = LinkId(u16::try_from(link).unwrap_or(u16::MAX));
         let now = self.now();
         let heartbeat = self.heartbeat_before(verified.message());
@@ -569,6 +537,10 @@ impl Daemon {
             Request::Standby { scope, wait } => (AdminCommand::Standby(set_of(scope)), wait),
             Request::Takeover { scope, wait } => (AdminCommand::Takeover(set_of(scope)), wait),
             Request::Events => return, // served by the admin task itself
+            Request::Reload => {
+                self.request_reload(Some(call.reply));
+                return;
+            }
             Request::Clear { group } => {
                 let found = self.info.group_resources.iter().position(|rs| rs.contains(&group));
                 let answer = match found.and_then(|g| u16::try_from(g).ok()) {
@@ -645,7 +617,12 @@ impl Daemon {
 
     async fn transmit(&mut self, msg: &hb_wire::Message, link: Option<LinkId>) {
         self.metrics.on_transmit(msg);
-        let bytes = match self.auth.seal(msg) {
+        let sealed = if self.reload.send_classic() {
+            self.auth.seal_classic(msg)
+        } else {
+            self.auth.seal(msg)
+        };
+        let bytes = match sealed {
             Ok(b) => b,
             Err(e) => {
                 tracing::error!("cannot encode a {:?} message: {e}", msg.get_str("t"));
@@ -706,6 +683,7 @@ impl Daemon {
             tracing::error!("engine asked for an action on unknown group {}", group.0);
             return;
         };
+        let resources = self.reload.resources_for(group, action, &resources);
         let runner = self.runner.clone();
         let name = self.group_names.get(usize::from(group.0)).cloned().unwrap_or_default();
         tracing::info!("{action:?} of group {name}");
@@ -811,25 +789,6 @@ fn start_pinger(config: &hb_config::Config) -> Option<mpsc::Receiver<crate::ping
     Some(rx)
 }
 
-/// Everything a reload cannot change in place, as text (for comparison only).
-fn fingerprint(config: &hb_config::Config, local: &str, local_addrs: &[IpAddr]) -> String {
-    let engine = EngineConfig::from_config(config, local, 0, [0; 16]);
-    let plan = setup::media_plan(config, local_addrs).map(|p| format!("{:?}", p.specs));
-    format!(
-        "{engine:?}|{plan:?}|{:?}|{:?}|{:?}|{:?}|{:?}",
-        config
-            .authkeys
-            .keys()
-            .iter()
-            .map(|k| (k.index().get(), k.method().name(), k.secret().as_bytes().to_vec()))
-            .collect::<Vec<_>>(),
-        config.hacf.stonith,
-        config.hacf.ping_nodes,
-        config.hacf.ping_groups,
-        config.cloud.as_ref().map(crate::cloud::fingerprint)
-    ) + &format!("|{:?}", config.arbiter)
-}
-
 /// The engine's policy for an `arbiter.conf`.
 fn lease_policy(a: &hb_config::arbiter::ArbiterConf, deadtime: Duration) -> UnreachablePolicy {
     match a.unreachable {
@@ -838,6 +797,16 @@ fn lease_policy(a: &hb_config::arbiter::ArbiterConf, deadtime: Duration) -> Unre
             UnreachablePolicy::Release { grace: a.grace_for(deadtime) }
         }
     }
+}
+
+/// The environment resource scripts get (kept for health checks rebuilt by a reload).
+fn env_for_reload(
+    local: &str,
+    config_dir: &std::path::Path,
+    log: &LogTargets,
+    config: &hb_config::Config,
+) -> Vec<(String, String)> {
+    hb_platform::script::heartbeat_env(local, config_dir, log, &config.hacf.env)
 }
 
 fn set_of(scope: Scope) -> ResourceSet {

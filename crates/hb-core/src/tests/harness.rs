@@ -385,6 +385,28 @@ impl Cluster {
             .collect()
     }
 
+    /// Reloads node `k` with `cfg`; on success its `running` set follows the new group
+    /// indices (a removed group is stopped by the shell, so it leaves the set).
+    pub(crate) fn reconfigure(
+        &mut self,
+        k: usize,
+        cfg: EngineConfig,
+    ) -> Result<crate::ReloadPlan, crate::CoreError> {
+        let plan = match self.nodes[k].as_mut() {
+            Some(n) => n.reconfigure(cfg.clone())?,
+            None => panic!("node {k} is not running"),
+        };
+        self.cfgs[k] = cfg;
+        let old = std::mem::take(&mut self.running[k]);
+        self.running[k] = old
+            .into_iter()
+            .filter_map(|g| plan.group_map.get(usize::from(g)).copied().flatten())
+            .map(|n| n.0)
+            .collect();
+        self.drain(k);
+        Ok(plan)
+    }
+
     pub(crate) fn running_on(&self, k: usize) -> Vec<u16> {
         self.running[k].iter().copied().collect()
     }
