@@ -154,6 +154,7 @@ impl Node {
             }
             "other" if self.standby == Standby::Me(set) && for_me => {
                 self.timers.stop(Timer::StandbyReply);
+                self.standby_partners = vec![i];
                 // The partner is in flux until its final `resource … isstable=1` (which we
                 // then echo, as heartbeat does).
                 self.peers[i].stable = false;
@@ -180,6 +181,14 @@ impl Node {
                     self.reconcile(g);
                 }
                 self.after_settle();
+            }
+            // Another partner's answer to our request: its `done` completes it too.
+            "other"
+                if for_me
+                    && matches!(self.standby, Standby::GivingUp(s) | Standby::Done(s) if s == set)
+                    && !self.standby_partners.contains(&i) =>
+            {
+                self.standby_partners.push(i);
             }
             // Another partner's answer: it will take part in the hand-over.
             "other" => {
@@ -390,14 +399,24 @@ impl Node {
     pub(crate) fn cancel_standby_with(&mut self, i: usize) {
         let ends = match self.standby {
             Standby::Other { from, .. } | Standby::Acquiring { from, .. } => from == i,
-            Standby::Me(_) | Standby::GivingUp(_) | Standby::Done(_) => {
+            Standby::Me(_) => !self.other_indices().any(|k| k != i && self.peers[k].is_alive()),
+            // Every partner that answered `other` is gone: no `done` will come (the others
+            // ignored or refused the request).
+            Standby::GivingUp(_) | Standby::Done(_) => {
                 !self.other_indices().any(|k| k != i && self.peers[k].is_alive())
+                    || self.standby_partners.iter().all(|&k| k == i || !self.peers[k].is_alive())
             }
             Standby::Not => false,
         };
         if ends {
             let requester =
                 matches!(self.standby, Standby::Me(_) | Standby::GivingUp(_) | Standby::Done(_));
+            if matches!(self.standby, Standby::Done(_)) {
+                // We released and are stable again; whoever should take the released groups
+                // now (the dead partner's orphans) is checked as after a completed exchange.
+                self.send_full_resource(true, None);
+                self.timers.set(Timer::StandbyVerify, self.now + self.cfg.keepalive * 3);
+            }
             self.standby = Standby::Not;
             self.timers.stop(Timer::StandbyReply);
             let reason = format!("{} left during the standby exchange", self.name(i));
