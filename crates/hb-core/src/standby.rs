@@ -216,9 +216,14 @@ impl Node {
                         .groups_in(set, i)
                         .into_iter()
                         .filter(|&g| {
+                            // Not a group a third node states it holds: the requester's set
+                            // is a category, not what it really released (finding E).
                             !self.groups[g].want
                                 && self.partner_should_take(g, i)
                                 && !self.takeover_blocked()
+                                && !self
+                                    .other_indices()
+                                    .any(|k| k != i && self.claimed_by_peer(k, g))
                         })
                         .collect();
                     self.standby = Standby::Acquiring { set, from: i };

@@ -395,13 +395,22 @@ fn a_group_released_during_a_pending_standby_request_is_not_left_claimed() {
     check(906499237, &k);
 }
 
-/// Finding B (legacy, three nodes, seed 52771 minimised): node3 took node2's group on node2's
-/// `shutdone` while node1 looked dead; node1 came back, never heard that `shutdone`, and took
-/// the group too when node2's statuses stopped. Legacy peers state no holdings, so both kept
-/// it. With more than two nodes a legacy node now asks for a dead peer's group with
-/// `ip-request` (which heartbeat 3.0.6 answers) before starting it; the holder lets it go.
+/// Finding B (legacy, three nodes), built from its diagnosis: node1 crashes and node2 takes
+/// node1's group; node2 shuts down and node3, seeing node1 dead, takes both groups on node2's
+/// `shutdone`; node1 boots during node2's final status phase, never hears that `shutdone`, and
+/// when node2's statuses stop it took node2's group too. Legacy peers state no holdings, so
+/// both kept it (single-owner failed on seeds 1-3 before the fix). With more than two nodes a
+/// legacy node now asks for a dead peer's group with `ip-request` (which heartbeat 3.0.6
+/// answers) before starting it, and the holder lets it go.
 #[test]
 fn legacy_dead_peers_group_is_asked_for_first() {
+    let k =
+        scripted(3, FailbackMode::Legacy, &["8000:crash:0", "11000:shutdown:1", "11500:restart:0"]);
+    let k = Knobs { media: Some(1), safety_secs: Some(40), groups: Some(3), ..k };
+    for seed in 1..=3 {
+        check(seed, &k);
+    }
+    // The seed B was first diagnosed on (passes on timing alone since the status echo).
     let k = scripted(
         3,
         FailbackMode::Legacy,
@@ -417,11 +426,11 @@ fn legacy_dead_peers_group_is_asked_for_first() {
     check(52771, &k);
 }
 
-/// Found with the fix for B (eight nodes, legacy, seed 9301415 minimised): a retransmitted
-/// `ip-request` for node1's group, made by node2 while node1 was dead, reached node1 after it
-/// rebooted and took the group back; node1 stopped it for a requester that no longer asked,
-/// and it ran nowhere. A request for a group whose preferred node is alive, from another
-/// node, is now ignored.
+/// Found while fixing B (eight nodes, legacy, seed 9301415 minimised; it failed with the
+/// ask-first rule alone): a retransmitted `ip-request` for node1's group, made by node2 while
+/// node1 was dead, reached node1 after it rebooted and had taken the group back; node1
+/// stopped it for a requester that no longer asked, and it ran nowhere. A request for a group
+/// whose preferred node is alive, from another node, is now ignored.
 #[test]
 fn legacy_stale_ip_request_for_a_live_nodes_group_is_ignored() {
     let k = scripted(
@@ -443,4 +452,28 @@ fn legacy_stale_ip_request_for_a_live_nodes_group_is_ignored() {
         ],
     );
     check(9301415, &Knobs { media: Some(2), safety_secs: Some(20), quiet: false, ..k });
+}
+
+/// Finding E (auto_failback on, three nodes; campaign seed 9300197 minimised; failed
+/// single-owner before the issue-18 fixes): node3 let group 0 go to split-brain resolution
+/// while its own failback request waited for an `other` nobody sent, so it did not re-state
+/// its holdings for ten seconds; when it then went standby for `foreign`, node1 took every
+/// group of that category, group 0 too, which node2 held, and two nodes ran it. Fixed by the
+/// re-statement during a pending request, and the partner of a standby now also leaves alone
+/// a group a third node states it holds (either change alone makes this pass).
+#[test]
+fn standby_partner_does_not_take_a_group_a_third_node_holds() {
+    let k = scripted(
+        3,
+        FailbackMode::On,
+        &[
+            "8042:partition:4:3:one-way",
+            "10689:heal",
+            "12096:standby:0:failback",
+            "14990:partition:4:3:two-way",
+            "18079:heal",
+            "18119:standby:0:all",
+        ],
+    );
+    check(9300197, &Knobs { media: Some(1), safety_secs: Some(20), quiet: false, ..k });
 }
