@@ -315,7 +315,10 @@ impl Node {
         }
         let released = std::mem::take(&mut self.standby_released);
         for g in released {
-            if !self.groups[g].want && !self.claimed_by_any_peer(g) {
+            // Not while our ping nodes are lost (or a fence is outstanding): taking it back
+            // then would be a takeover by a node that may be the isolated one. Once unblocked,
+            // `retake_after_unblock` claims it if it is still an orphan ours to take.
+            if !self.groups[g].want && !self.claimed_by_any_peer(g) && !self.takeover_blocked() {
                 let reason = format!("nobody took {}; keeping it", self.cfg.groups[g].name);
                 self.emit(Event::StandbyRefused { reason });
                 self.set_want(g, true, OwnershipReason::Standby);
