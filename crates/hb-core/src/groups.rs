@@ -319,6 +319,7 @@ impl Node {
             if self.shutdown == Shutdown::None && self.is_nice() {
                 if self.held_set().has_foreign() {
                     let body = self.with_claims(wire_msg::resource_machdown());
+                    self.announced_groups = self.wanted_groups();
                     self.send(body);
                 } else {
                     // The taken-over groups were let go meanwhile (a split brain resolved in

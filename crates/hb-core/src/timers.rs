@@ -22,6 +22,9 @@ pub(crate) enum Timer {
     ShutdownFinal,
     /// Legacy mode: repeat unanswered `ip-request`s.
     IpRequest,
+    /// Legacy mode, more than two nodes: stop waiting for the answers to a dead peer's
+    /// groups we asked for, and take them.
+    AskTakeover,
     /// An `hb_takeover` we sent got no `ask_resources … me` in time.
     TakeoverReply,
     /// After a standby we requested: check that someone took what we released.
@@ -47,6 +50,7 @@ const ALL: [Timer; 15] = [
     Timer::ShutdownWait,
     Timer::ShutdownFinal,
     Timer::IpRequest,
+    Timer::AskTakeover,
     Timer::TakeoverReply,
     Timer::StandbyVerify,
     Timer::StartRetry,
