@@ -41,7 +41,7 @@ pub(crate) enum Timer {
     LeaseGrace,
 }
 
-const ALL: [Timer; 15] = [
+const ALL: [Timer; 16] = [
     Timer::Keepalive,
     Timer::DtBumpEnd,
     Timer::ReqNodes,
