@@ -92,6 +92,9 @@ struct Daemon {
     addrwatch: crate::addrwatch::AddrWatch,
     /// `--stderr`-style logging and `-d` from the command line, kept across reloads.
     log_cli: (bool, u8),
+    /// Our recent datagrams: their loop-back copies are dropped unparsed, and a message sent
+    /// twice is sealed once.
+    own: crate::own_echo::OwnEcho,
 }
 
 #[path = "daemon_metrics.rs"]
@@ -322,6 +325,7 @@ impl Daemon {
             health,
             addrwatch,
             log_cli: (opts.stderr_log, opts.debug),
+            own: crate::own_echo::OwnEcho::default(),
         })
     }
 
@@ -348,6 +352,11 @@ impl Daemon {
         );
         let mut shutting_down = false;
         let mut publish = tokio::time::interval(crate::metrics::PUBLISH_EVERY);
+        // One timer for the engine's next deadline, moved only when that deadline moves
+        // (re-created on every pass it was a timer-wheel insertion per datagram).
+        let sleep = tokio::time::sleep_until(self.to_tokio(Instant::ZERO));
+        tokio::pin!(sleep);
+        let mut armed: Option<tokio::time::Instant> = None;
 
         loop {
             self.drain_outputs().await?;
@@ -355,12 +364,12 @@ impl Daemon {
                 break;
             }
             let deadline = self.node.poll_timeout().map(|t| self.to_tokio(t));
-            let sleep = async {
-                match deadline {
-                    Some(d) => tokio::time::sleep_until(d).await,
-                    None => std::future::pending().await,
+            if let Some(d) = deadline {
+                if armed != Some(d) {
+                    sleep.as_mut().reset(d);
+                    armed = Some(d);
                 }
-            };
+            }
             tokio::select! {
                 biased;
                 Some(done) = self.actions.join_next() => {
@@ -376,10 +385,11 @@ impl Daemon {
                     }
                 }
                 r = self.media.recv() => match r {
-                    Ok(d) => self.datagram(d.link, &d.data),
+                    Ok(d) => self.datagram(d.link, d.from, &d.data),
                     Err(e) => tracing::warn!("receive error: {e}"),
                 },
-                () = sleep => {
+                () = &mut sleep, if deadline.is_some() => {
+                    armed = None;
                     let now = self.now();
                     self.node.handle_input(now, Input::Timeout);
                 }
@@ -495,7 +505,17 @@ impl Daemon {
         self.node.handle_input(now, Input::Admin(AdminCommand::Shutdown));
     }
 
-    fn datagram(&mut self, link: usize, data: &[u8]) {
+    fn datagram(&mut self, link: usize, from: std::net::SocketAddr, data: &[u8]) {
+        if self.own.is_own(data) {
+            // Our own broadcast or multicast, looped back (see own_echo): from now on the
+            // kernel drops those from this source.
+            match self.media.ignore_own_source(from) {
+                Ok(true) => tracing::debug!("own datagrams from {from} now dropped in the kernel"),
+                Ok(false) => {}
+                Err(e) => tracing::warn!("cannot filter our own datagrams from {from}: {e}"),
+            }
+            return;
+        }
         let verified = match self.auth.open(data) {
             Ok(v) => v,
             Err(e) => {
@@ -617,7 +637,7 @@ impl Daemon {
 
     async fn transmit(&mut self, msg: &hb_wire::Message, link: Option<LinkId>) {
         self.metrics.on_transmit(msg);
-        let bytes = match self.auth.seal(msg) {
+        let bytes = match self.own.seal(&self.auth, msg) {
             Ok(b) => b,
             Err(e) => {
                 tracing::error!("cannot encode a {:?} message: {e}", msg.get_str("t"));
@@ -627,7 +647,7 @@ impl Daemon {
         let mut results: Vec<(usize, bool, Option<std::io::Error>)> = Vec::new();
         match link {
             None => {
-                let report = self.media.send_all(&bytes).await;
+                let report = self.media.send_all(bytes).await;
                 let failed: Vec<usize> = report.failed.iter().map(|(l, _)| *l).collect();
                 for l in 0..self.link_ok.len() {
                     if !failed.contains(&l) {
@@ -640,7 +660,7 @@ impl Daemon {
             }
             Some(l) => {
                 let i = usize::from(l.0);
-                match self.media.send_on(i, &bytes).await {
+                match self.media.send_on(i, bytes).await {
                     Ok(()) => results.push((i, true, None)),
                     Err(e) => results.push((i, false, Some(e))),
                 }
