@@ -486,12 +486,29 @@ pub fn mass(setting: &Setting, bins: &Bins, count: usize, run: usize) -> Result<
             s.set("garp_spread", ms((g.at - t0).saturating_sub(f.at - t0_first)));
         }
     }
+    // heartbeat-rs times the batch itself (the probes' clocks jitter by milliseconds on a busy
+    // machine): from the first addition until the last address's first announcement round.
+    if let Some((first, all)) = batch_times(&lab.log_tail(1, 16 << 20)) {
+        s.set("batch_first_round", first);
+        s.set("batch_all_rounds", all);
+    }
     // Memory the takeover cost the survivor: its daemon's RSS once it holds everything,
     // against before the crash (heartbeat-rs: daemon + guardian; others: all processes).
     let rss_after = rss_n2(&lab);
     s.set("rss_kib_n2", rss_after as f64);
     s.set("rss_growth_kib", rss_after.saturating_sub(rss_before) as f64);
     Ok(s)
+}
+
+/// The last "N addresses added and announced: last first announcement after X ms, all
+/// rounds after Y ms" line of a heartbeat-rs log: `(X, Y)`.
+fn batch_times(log: &str) -> Option<(f64, f64)> {
+    let line = log.lines().rev().find(|l| l.contains("addresses added and announced:"))?;
+    let num = |key: &str| -> Option<f64> {
+        let rest = &line[line.find(key)? + key.len()..];
+        rest.split_whitespace().next()?.parse().ok()
+    };
+    Some((num("last first announcement after ")?, num("all rounds after ")?))
 }
 
 /// Footprint of two-node labs for each setting, all running at once: RSS summed over each
@@ -581,6 +598,16 @@ mod tests {
             garps: vec![],
             truncated: false,
         }
+    }
+
+    #[test]
+    fn batch_times_from_the_last_takeover_line() {
+        let log = "x: 3 addresses added and announced: last first announcement after 9.0 ms, \
+                   all rounds after 12.5 ms\n\
+                   y: 1000 addresses added and announced: last first announcement after 14.2 ms, \
+                   all rounds after 20.1 ms\nz: IP address 10.99.251.1/24 on eth0: added\n";
+        assert_eq!(batch_times(log), Some((14.2, 20.1)));
+        assert_eq!(batch_times("nothing here\n"), None);
     }
 
     #[test]

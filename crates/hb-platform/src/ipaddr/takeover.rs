@@ -37,6 +37,8 @@ pub struct Batch {
     pub done: Vec<Takeover>,
     /// The index (into the given specs) and the error of the address that failed, if any.
     pub failed: Option<(usize, PlatformError)>,
+    /// From the call until the last address taken over had its first announcement round.
+    pub first_round_in: Duration,
 }
 
 impl Netlink {
@@ -69,7 +71,12 @@ impl Netlink {
     /// nothing more is sent, and additions already in flight behind it are undone, so the
     /// outcome is the same as one by one.
     pub async fn take_over_all(&self, specs: &[VipSpec], announce: GarpConfig) -> Batch {
-        let mut batch = Batch { done: Vec::with_capacity(specs.len()), failed: None };
+        let began = std::time::Instant::now();
+        let mut batch = Batch {
+            done: Vec::with_capacity(specs.len()),
+            failed: None,
+            first_round_in: Duration::ZERO,
+        };
         if specs.is_empty() {
             return batch;
         }
@@ -140,7 +147,10 @@ impl Netlink {
                 Err(e) => Err(e),
             };
             match outcome {
-                Ok(t) => batch.done.push(t),
+                Ok(t) => {
+                    batch.done.push(t);
+                    batch.first_round_in = began.elapsed();
+                }
                 Err(e) => batch.failed = Some((batch.done.len(), e)),
             }
         }
