@@ -93,6 +93,9 @@ struct Daemon {
     /// The etcd lease arbiter (`arbiter.conf`), when configured.
     arbiter: Option<crate::arbiter::Arbiter>,
     arbiter_metrics: Option<Arc<crate::arbiter_report::ArbiterMetrics>>,
+    /// Our recent datagrams: their loop-back copies are dropped unparsed, and a message sent
+    /// twice is sealed once.
+    own: crate::own_echo::OwnEcho,
 }
 
 #[path = "daemon_metrics.rs"]
@@ -342,6 +345,7 @@ impl Daemon {
             health,
             addrwatch,
             log_cli: (opts.stderr_log, opts.debug),
+            own: crate::own_echo::OwnEcho::default(),
         })
     }
 
@@ -369,6 +373,11 @@ impl Daemon {
         );
         let mut shutting_down = false;
         let mut publish = tokio::time::interval(crate::metrics::PUBLISH_EVERY);
+        // One timer for the engine's next deadline, moved only when that deadline moves
+        // (re-created on every pass it was a timer-wheel insertion per datagram).
+        let sleep = tokio::time::sleep_until(self.to_tokio(Instant::ZERO));
+        tokio::pin!(sleep);
+        let mut armed: Option<tokio::time::Instant> = None;
 
         loop {
             self.reload_if_due().await;
@@ -389,12 +398,12 @@ impl Daemon {
                 break;
             }
             let deadline = self.node.poll_timeout().map(|t| self.to_tokio(t));
-            let sleep = async {
-                match deadline {
-                    Some(d) => tokio::time::sleep_until(d).await,
-                    None => std::future::pending().await,
+            if let Some(d) = deadline {
+                if armed != Some(d) {
+                    sleep.as_mut().reset(d);
+                    armed = Some(d);
                 }
-            };
+            }
             tokio::select! {
                 biased;
                 Some(done) = self.actions.join_next() => {
@@ -410,10 +419,11 @@ impl Daemon {
                     }
                 }
                 r = self.media.recv() => match r {
-                    Ok(d) => self.datagram(d.link, &d.data),
+                    Ok(d) => self.datagram(d.link, d.from, &d.data),
                     Err(e) => tracing::warn!("receive error: {e}"),
                 },
-                () = sleep => {
+                () = &mut sleep, if deadline.is_some() => {
+                    armed = None;
                     let now = self.now();
                     self.node.handle_input(now, Input::Timeout);
                 }
@@ -482,7 +492,17 @@ impl Daemon {
         self.node.handle_input(now, Input::Admin(AdminCommand::Shutdown));
     }
 
-    fn datagram(&mut self, link: usize, data: &[u8]) {
+    fn datagram(&mut self, link: usize, from: std::net::SocketAddr, data: &[u8]) {
+        if self.own.is_own(data) {
+            // Our own broadcast or multicast, looped back (see own_echo): from now on the
+            // kernel drops those from this source.
+            match self.media.ignore_own_source(from) {
+                Ok(true) => tracing::debug!("own datagrams from {from} now dropped in the kernel"),
+                Ok(false) => {}
+                Err(e) => tracing::warn!("cannot filter our own datagrams from {from}: {e}"),
+            }
+            return;
+        }
         let verified = match self.auth.open(data) {
             Ok(v) => v,
             Err(e) => {
@@ -617,12 +637,8 @@ impl Daemon {
 
     async fn transmit(&mut self, msg: &hb_wire::Message, link: Option<LinkId>) {
         self.metrics.on_transmit(msg);
-        let sealed = if self.reload.send_classic() {
-            self.auth.seal_classic(msg)
-        } else {
-            self.auth.seal(msg)
-        };
-        let bytes = match sealed {
+        let classic = self.reload.send_classic();
+        let bytes = match self.own.seal_as(&self.auth, msg, classic) {
             Ok(b) => b,
             Err(e) => {
                 tracing::error!("cannot encode a {:?} message: {e}", msg.get_str("t"));
@@ -632,7 +648,7 @@ impl Daemon {
         let mut results: Vec<(usize, bool, Option<std::io::Error>)> = Vec::new();
         match link {
             None => {
-                let report = self.media.send_all(&bytes).await;
+                let report = self.media.send_all(bytes).await;
                 let failed: Vec<usize> = report.failed.iter().map(|(l, _)| *l).collect();
                 for l in 0..self.link_ok.len() {
                     if !failed.contains(&l) {
@@ -645,7 +661,7 @@ impl Daemon {
             }
             Some(l) => {
                 let i = usize::from(l.0);
-                match self.media.send_on(i, &bytes).await {
+                match self.media.send_on(i, bytes).await {
                     Ok(()) => results.push((i, true, None)),
                     Err(e) => results.push((i, false, Some(e))),
                 }

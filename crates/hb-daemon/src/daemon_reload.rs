@@ -373,6 +373,7 @@ impl Daemon {
                 Some(KeyFollow { new_index, until: std::time::Instant::now() + KEY_FOLLOW_LIMIT });
         }
         self.auth = auth;
+        self.own.forget_sealed();
 
         let ping = format!("{:?}|{:?}", config.hacf.ping_nodes, config.hacf.ping_groups);
         if ping != self.reload.ping {

@@ -19,6 +19,7 @@ pub mod keepalived_cli;
 pub mod mailto;
 pub mod metrics;
 pub mod notify;
+pub mod own_echo;
 pub mod pidfile;
 pub mod ping;
 pub mod realtime;

@@ -15,8 +15,8 @@
 
 pub mod cloud_api;
 pub mod cluster;
-pub mod links;
 pub mod etcd;
+pub mod links;
 
 use std::fs::File;
 use std::net::Ipv4Addr;
