@@ -17,6 +17,7 @@ mod moves_per_window;
 mod no_false_death;
 mod no_flapping;
 mod no_isolated_takeover;
+mod restart_scope;
 mod single_owner;
 
 pub use admin_completes::AdminCompletes;
@@ -32,6 +33,7 @@ pub use moves_per_window::MovesPerWindow;
 pub use no_false_death::NoFalseDeath;
 pub use no_flapping::NoFlapping;
 pub use no_isolated_takeover::NoIsolatedTakeover;
+pub use restart_scope::RestartScope;
 pub use single_owner::SingleOwner;
 
 use crate::engine::Observation;
@@ -131,6 +133,22 @@ pub enum Fact {
         node: usize,
         /// The group.
         group: usize,
+        /// The member the check watches.
+        member: usize,
+    },
+    /// The engine of `node` finished reacting to a [`Fact::CheckFailed`] (its outputs ran).
+    CheckHandled {
+        /// The node.
+        node: usize,
+        /// The group.
+        group: usize,
+    },
+    /// An engine asked for a resource action, and it began.
+    ActionBegun {
+        /// The node.
+        node: usize,
+        /// The request.
+        req: crate::engine::ActionReq,
     },
     /// The heal phase began: faults repaired, network clean from now on.
     HealStart,
@@ -268,6 +286,7 @@ pub fn standard() -> Vec<Box<dyn Invariant>> {
         Box::new(ArbitratedOwner::default()),
         Box::new(FailedCheckLeaves::default()),
         Box::new(MovesPerWindow::default()),
+        Box::new(RestartScope::default()),
     ]
 }
 
@@ -304,7 +323,7 @@ pub fn expected_to_check(knobs: &Knobs) -> Vec<&'static str> {
         ]);
     }
     if knobs.checks {
-        names.extend(["failed-check-leaves", "moves-per-window"]);
+        names.extend(["failed-check-leaves", "moves-per-window", "restart-scope"]);
     }
     names
 }

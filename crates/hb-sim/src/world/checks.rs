@@ -71,12 +71,17 @@ impl World<'_> {
                 self.trace.record_line(self.now, "check", node, &[group as u8], || {
                     format!("check of group {group} failed ({})", mode.word())
                 });
-                self.fact(&Fact::CheckFailed { node, group })?;
+                // The check watches the group's last member: the service behind its
+                // addresses, like the demo's web server.
+                let member = self.sc.groups[group].resources.len().saturating_sub(1);
+                self.fact(&Fact::CheckFailed { node, group, member })?;
                 let now = self.local_time(node);
                 if let Some(e) = self.nodes[node].engine.as_mut() {
-                    e.handle_check_failed(now, group, format!("simulated check: {}", mode.word()));
+                    let why = format!("simulated check: {}", mode.word());
+                    e.handle_check_failed(now, group, member, why);
                 }
                 self.drain(node)?;
+                self.fact(&Fact::CheckHandled { node, group })?;
             }
         }
         Ok(())
