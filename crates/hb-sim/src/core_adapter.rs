@@ -226,6 +226,12 @@ impl Engine for CoreEngine {
         self.inner.handle_input(instant(now), Input::Health(input));
     }
 
+    fn handle_carrier_lost(&mut self, now: LocalTime, group: usize, reason: String) {
+        let Ok(g) = u16::try_from(group) else { return };
+        let input = HealthInput::CarrierLost { group: GroupId(g), reason };
+        self.inner.handle_input(instant(now), Input::Health(input));
+    }
+
     fn poll_output(&mut self) -> Option<EngineOutput> {
         if let Some(out) = self.inner.poll_output() {
             return Some(self.translate(out));

@@ -135,6 +135,11 @@ pub trait Engine {
     fn handle_check_failed(&mut self, now: LocalTime, group: usize, member: usize, reason: String) {
         let _ = (now, group, member, reason);
     }
+    /// The interface of `group`'s addresses lost carrier (`--checks`); engines without
+    /// health checks ignore it.
+    fn handle_carrier_lost(&mut self, now: LocalTime, group: usize, reason: String) {
+        let _ = (now, group, reason);
+    }
     /// The next output, if any.
     fn poll_output(&mut self) -> Option<EngineOutput>;
     /// The next local monotonic time (µs) at which the engine wants `handle_timeout`.

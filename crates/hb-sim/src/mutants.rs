@@ -242,6 +242,11 @@ impl Engine for MutantEngine {
         self.inner.handle_fence_done(now, target, ok);
     }
 
+    fn handle_carrier_lost(&mut self, now: LocalTime, group: usize, reason: String) {
+        self.last_now = now;
+        self.inner.handle_carrier_lost(now, group, reason);
+    }
+
     fn handle_check_failed(&mut self, now: LocalTime, group: usize, member: usize, reason: String) {
         self.last_now = now;
         self.inner.handle_check_failed(now, group, member, reason);

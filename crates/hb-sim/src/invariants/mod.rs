@@ -6,6 +6,7 @@
 
 mod admin_completes;
 mod arbitrated_owner;
+mod carrier_leaves;
 mod convergence;
 mod failed_check_leaves;
 mod failover_deadline;
@@ -22,6 +23,7 @@ mod single_owner;
 
 pub use admin_completes::AdminCompletes;
 pub use arbitrated_owner::ArbitratedOwner;
+pub use carrier_leaves::CarrierLeaves;
 pub use convergence::Convergence;
 pub use failed_check_leaves::FailedCheckLeaves;
 pub use failover_deadline::FailoverDeadline;
@@ -136,6 +138,14 @@ pub enum Fact {
         /// The member the check watches.
         member: usize,
     },
+    /// `node`'s address interface lost carrier under `groups` (those running there), and
+    /// its engine is about to be told.
+    CarrierLost {
+        /// The node.
+        node: usize,
+        /// The groups reported.
+        groups: Vec<usize>,
+    },
     /// The engine of `node` finished reacting to a [`Fact::CheckFailed`] (its outputs ran).
     CheckHandled {
         /// The node.
@@ -186,6 +196,8 @@ pub struct View<'a> {
     pub hears: &'a [Vec<bool>],
     /// `check_mode[node][group]`: what the group's check answers there (`--checks`).
     pub check_mode: &'a [Vec<crate::checks::CheckMode>],
+    /// `carrier[node]`: the node's address interface has carrier (`--checks`).
+    pub carrier: &'a [bool],
 }
 
 impl View<'_> {
@@ -287,6 +299,7 @@ pub fn standard() -> Vec<Box<dyn Invariant>> {
         Box::new(FailedCheckLeaves::default()),
         Box::new(MovesPerWindow::default()),
         Box::new(RestartScope::default()),
+        Box::new(CarrierLeaves::default()),
     ]
 }
 
@@ -323,7 +336,12 @@ pub fn expected_to_check(knobs: &Knobs) -> Vec<&'static str> {
         ]);
     }
     if knobs.checks {
-        names.extend(["failed-check-leaves", "moves-per-window", "restart-scope"]);
+        names.extend([
+            "failed-check-leaves",
+            "moves-per-window",
+            "restart-scope",
+            "carrier-leaves",
+        ]);
     }
     names
 }
