@@ -209,11 +209,11 @@ impl Node {
                     let rt = &mut self.groups[g];
                     rt.state = GroupState::Running;
                     rt.since = self.now;
-                    rt.start_failures = 0;
+                    let retried = std::mem::take(&mut rt.start_failures) > 0;
                     let reason = rt.reason.unwrap_or(OwnershipReason::Startup);
                     // A restart in place is no change of owner: nothing to announce.
                     if !self.health_take_restart(g) {
-                        self.health_on_started(g, reason);
+                        self.health_on_started(g, reason, retried);
                         self.emit(Event::Ownership { group, owner: Some(me), reason });
                     }
                 }

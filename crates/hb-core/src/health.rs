@@ -221,11 +221,14 @@ impl Node {
     /// Called when a start of `g` succeeded: remember when it came from elsewhere. A start for
     /// `Startup` is an arrival too unless it is the group's first start on this node: the
     /// engine also gives that reason when it takes its own group back after a partition or a
-    /// peer's death (simulator seed 513 with `--checks`).
-    pub(crate) fn health_on_started(&mut self, g: usize, reason: OwnershipReason) {
+    /// peer's death (simulator seed 513 with `--checks`); but not when it is this node's own
+    /// retry after its start failed here (`retried`): the group did not move (the netns test
+    /// saw a web server killed during the first start turn the next failure into a "stays").
+    pub(crate) fn health_on_started(&mut self, g: usize, reason: OwnershipReason, retried: bool) {
         let from_elsewhere = !matches!(reason, OwnershipReason::Startup);
         if let Some(h) = self.health.get_mut(g) {
-            if (from_elsewhere || h.started_before) && !h.restarting {
+            let returned = h.started_before && !retried;
+            if (from_elsewhere || returned) && !h.restarting {
                 h.arrived_at = Some(self.now);
             }
             h.started_before = true;

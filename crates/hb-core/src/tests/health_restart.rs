@@ -126,3 +126,29 @@ fn a_failed_start_after_a_partial_restart_stops_the_whole_group() {
     );
     assert!(c.events_since(0, t).iter().any(|e| matches!(e, Event::StartFailed { .. })));
 }
+
+/// The netns web-server test: the web server died during a restart's start, the start failed
+/// and was retried here; the retry's success was then taken for an arrival, so the failure
+/// after the restarts kept the group here ("it moved here…") instead of handing it over.
+#[test]
+fn a_retry_after_a_failed_start_here_is_no_arrival() {
+    let mut c = settled();
+    c.failing_starts.insert((0, 0));
+    fail(&mut c, 2, "a");
+    c.secs(1);
+    c.failing_starts.clear();
+    c.secs(15);
+    assert_eq!(c.running_on(0), [0], "retried here after the failed start");
+    fail(&mut c, 2, "b");
+    c.secs(1);
+    assert_eq!(c.running_on(0), [0], "second restart of two");
+    let t = c.now;
+    fail(&mut c, 2, "c");
+    c.secs(5);
+    let ev = c.events_since(0, t);
+    assert!(
+        ev.iter().any(|e| matches!(e, Event::Health(HealthEvent::HandingOver { .. }))),
+        "{ev:?}"
+    );
+    assert_eq!(c.running_on(1), [0, 1]);
+}
