@@ -56,8 +56,10 @@
 mod api;
 mod arbitration;
 pub mod config;
+mod echo;
 mod error;
 mod from_config;
+mod gone;
 mod groups;
 mod health;
 mod legacy;
@@ -84,6 +86,7 @@ pub use api::{
 };
 pub use config::{AutoFailback, EngineConfig, GroupConfig};
 pub use error::CoreError;
+pub use gone::{GONE_SEQ, GONE_TYPE};
 pub use groups::GroupState;
 pub use health::{HealthEvent, HealthInput, HealthPolicy};
 pub use node::Node;

@@ -4,6 +4,7 @@ mod arbitration;
 mod capture;
 mod echo;
 mod failover;
+mod gone;
 pub(crate) mod harness;
 mod legacy;
 mod misc;

@@ -17,6 +17,7 @@ mod moves_per_window;
 mod no_false_death;
 mod no_flapping;
 mod no_isolated_takeover;
+mod replay_bound;
 mod single_owner;
 
 pub use admin_completes::AdminCompletes;
@@ -32,6 +33,7 @@ pub use moves_per_window::MovesPerWindow;
 pub use no_false_death::NoFalseDeath;
 pub use no_flapping::NoFlapping;
 pub use no_isolated_takeover::NoIsolatedTakeover;
+pub use replay_bound::ReplayBound;
 pub use single_owner::SingleOwner;
 
 use crate::engine::Observation;
@@ -69,6 +71,9 @@ pub enum Fact {
         fresh: bool,
         /// An old datagram replayed by the network (not proof that the sender lives now).
         replay: bool,
+        /// This (generation, seq) was handed to `to`'s current engine before: a copy (the
+        /// sender's echo, a network duplicate, a replay).
+        repeat: bool,
     },
     /// A group's real state on a node changed.
     Group {
@@ -268,6 +273,7 @@ pub fn standard() -> Vec<Box<dyn Invariant>> {
         Box::new(ArbitratedOwner::default()),
         Box::new(FailedCheckLeaves::default()),
         Box::new(MovesPerWindow::default()),
+        Box::new(ReplayBound::default()),
     ]
 }
 
@@ -293,6 +299,7 @@ pub fn expected_to_check(knobs: &Knobs) -> Vec<&'static str> {
         "admin-completes",
         "convergence",
         "liveness",
+        "replay-bound",
     ];
     if knobs.arbitration {
         names.extend([

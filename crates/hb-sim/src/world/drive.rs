@@ -79,8 +79,14 @@ impl World<'_> {
                     self.last_fresh[to][from] = Some(self.now);
                 }
             }
+            let seen = &mut slot.seen_status[from];
+            let repeat = !seen.insert(key)
+                || (seen.len() > super::SEEN_STATUS_KEEP && seen.first() == Some(&key));
+            while seen.len() > super::SEEN_STATUS_KEEP {
+                seen.pop_first();
+            }
             let replay = kind == DeliveryKind::Replay;
-            self.fact(&Fact::Status { from, to, fresh, replay })?;
+            self.fact(&Fact::Status { from, to, fresh, replay, repeat })?;
         }
         Ok(())
     }
