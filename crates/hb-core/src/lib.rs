@@ -70,6 +70,7 @@ mod receive;
 mod resources;
 mod rexmit;
 mod rng;
+mod rsfast;
 mod seqtrack;
 mod shutdown;
 mod snapshot;
@@ -91,6 +92,7 @@ pub use groups::GroupState;
 pub use health::{HealthEvent, HealthInput, HealthPolicy};
 pub use node::Node;
 pub use resources::RscState;
+pub use rsfast::{RQSTDELAY_RS, RS_FIELD};
 pub use snapshot::{GroupSnapshot, LinkSnapshot, NodeSnapshot, Snapshot};
 pub use time::Instant;
 

@@ -32,6 +32,8 @@ pub(crate) struct Peer {
     /// When it was first heard from (any packet) since start or since it was declared dead:
     /// the liveness reference until its first `status` is processed.
     pub(crate) first_heard: Option<Instant>,
+    /// Its last `status` said it runs heartbeat-rs (`rsfast`).
+    pub(crate) rs: bool,
     /// The peer's advertised `dt`.
     pub(crate) dead_interval: Option<Duration>,
     pub(crate) paths: Vec<PathState>,
@@ -67,6 +69,7 @@ impl Peer {
             newest_status: None,
             first_heard: None,
             dead_interval: None,
+            rs: false,
             paths: vec![PathState::default(); links],
             rx: RxSeq::new(ack_trigger),
             acked_ours: 0,

@@ -10,6 +10,7 @@ mod legacy;
 mod misc;
 mod partition;
 mod robustness;
+mod rsfast;
 mod sequencing;
 mod standby;
 mod startup;

@@ -74,6 +74,8 @@ pub enum Fact {
         /// This (generation, seq) was handed to `to`'s current engine before: a copy (the
         /// sender's echo, a network duplicate, a replay).
         repeat: bool,
+        /// The dead interval the status advertises (`dt`, ms), if readable.
+        dt_ms: Option<u64>,
     },
     /// A group's real state on a node changed.
     Group {

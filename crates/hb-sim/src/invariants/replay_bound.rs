@@ -16,6 +16,10 @@ pub struct ReplayBound {
     /// `first[to][from]`: last first arrival of a status from `from` at `to`'s engine, and
     /// whether it was a replayed datagram (sent at an unknown earlier time).
     first: Vec<Vec<Option<(SimTime, bool)>>>,
+    /// `dt[to][from]`: the largest `dt` a first arrival carried since `to` last judged `from`
+    /// (the engine applies the `dt` of the last status it accepted, and a late retransmission
+    /// of an old status carries the start-up bump).
+    dt: Vec<Vec<u64>>,
     /// `dead[to][from]`: `to`'s engine reported `from` dead since.
     dead: Vec<Vec<bool>>,
     crashed: Vec<bool>,
@@ -27,6 +31,7 @@ impl ReplayBound {
         if self.first.len() != n {
             self.first = vec![vec![None; n]; n];
             self.dead = vec![vec![false; n]; n];
+            self.dt = vec![vec![0; n]; n];
             self.crashed = vec![false; n];
         }
     }
@@ -47,7 +52,7 @@ impl ReplayBound {
                 .iter()
                 .flatten()
                 .any(|b| at < b.plus_millis(5_000).plus_micros(late_us));
-        let mut iv_ms = t.deadtime_ms + if bumped { 2_000 } else { 0 };
+        let mut iv_ms = (t.deadtime_ms + if bumped { 2_000 } else { 0 }).max(self.dt[to][from]);
         // Until every node was heard from or buried, an engine times peers out at initdead.
         if view.booted_at[to].is_none_or(|b| at < b.plus_millis(2 * t.initdead_ms)) {
             iv_ms = iv_ms.max(t.initdead_ms);
@@ -70,13 +75,16 @@ impl Invariant for ReplayBound {
             Fact::Booted(k) => {
                 self.crashed[*k] = false;
                 self.first[*k].iter_mut().for_each(|f| *f = None);
+                self.dt[*k].iter_mut().for_each(|d| *d = 0);
                 self.dead[*k].iter_mut().for_each(|d| *d = false);
             }
             Fact::Crashed { node, .. } => self.crashed[*node] = true,
             // A first arrival restarts the clock; whether it brings a node declared dead back
             // is the engine's call (it tells, below).
-            Fact::Status { from, to, repeat: false, replay, .. } => {
-                self.first[*to][*from] = Some((view.now, *replay))
+            Fact::Status { from, to, repeat: false, replay, dt_ms, .. } => {
+                self.first[*to][*from] = Some((view.now, *replay));
+                let dt = &mut self.dt[*to][*from];
+                *dt = (*dt).max(dt_ms.unwrap_or(0));
             }
             Fact::Observed { node, obs: Observation::PeerDead(p) } => {
                 if let Some(d) = self.deadline(*node, *p, view) {
@@ -89,6 +97,9 @@ impl Invariant for ReplayBound {
                     if let Some(x) = row.get_mut(*p) {
                         *x = true;
                     }
+                }
+                if let Some(x) = self.dt.get_mut(*node).and_then(|r| r.get_mut(*p)) {
+                    *x = 0;
                 }
             }
             // Reported while the engine handles the delivery that revived the peer, before that
