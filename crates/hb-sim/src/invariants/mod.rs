@@ -18,6 +18,7 @@ mod moves_per_window;
 mod no_false_death;
 mod no_flapping;
 mod no_isolated_takeover;
+mod replay_bound;
 mod restart_scope;
 mod single_owner;
 
@@ -35,6 +36,7 @@ pub use moves_per_window::MovesPerWindow;
 pub use no_false_death::NoFalseDeath;
 pub use no_flapping::NoFlapping;
 pub use no_isolated_takeover::NoIsolatedTakeover;
+pub use replay_bound::ReplayBound;
 pub use restart_scope::RestartScope;
 pub use single_owner::SingleOwner;
 
@@ -73,6 +75,11 @@ pub enum Fact {
         fresh: bool,
         /// An old datagram replayed by the network (not proof that the sender lives now).
         replay: bool,
+        /// This (generation, seq) was handed to `to`'s current engine before: a copy (the
+        /// sender's echo, a network duplicate, a replay).
+        repeat: bool,
+        /// The dead interval the status advertises (`dt`, ms), if readable.
+        dt_ms: Option<u64>,
     },
     /// A group's real state on a node changed.
     Group {
@@ -300,6 +307,7 @@ pub fn standard() -> Vec<Box<dyn Invariant>> {
         Box::new(MovesPerWindow::default()),
         Box::new(RestartScope::default()),
         Box::new(CarrierLeaves::default()),
+        Box::new(ReplayBound::default()),
     ]
 }
 
@@ -325,6 +333,7 @@ pub fn expected_to_check(knobs: &Knobs) -> Vec<&'static str> {
         "admin-completes",
         "convergence",
         "liveness",
+        "replay-bound",
     ];
     if knobs.arbitration {
         names.extend([
