@@ -317,7 +317,11 @@ fn run_daemon(cli: &KeepalivedCli) -> i32 {
         Ok(()) => 0,
         Err(e) => {
             tracing::error!("{e:#}");
-            eprintln!("keepalived: {e:#}");
+            if !cli.log_console && !cli.no_syslog {
+                // Not logged to stderr already; a closed stderr is not worth a panic.
+                use std::io::Write as _;
+                let _ = writeln!(std::io::stderr(), "keepalived: {e:#}");
+            }
             1
         }
     };

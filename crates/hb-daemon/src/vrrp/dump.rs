@@ -12,12 +12,24 @@ use std::path::Path;
 use hb_api::VrrpStatus;
 use hb_config::keepalived::{Auth, KeepalivedConf, VrrpInstance};
 
-/// Where keepalived writes them.
-pub const DATA_FILE: &str = "/tmp/keepalived.data";
+/// Where keepalived writes them (in [`DEFAULT_DIR`]).
+pub const DATA_FILE: &str = "keepalived.data";
 /// See [`DATA_FILE`].
-pub const STATS_FILE: &str = "/tmp/keepalived.stats";
+pub const STATS_FILE: &str = "keepalived.stats";
 /// See [`DATA_FILE`].
-pub const JSON_FILE: &str = "/tmp/keepalived.json";
+pub const JSON_FILE: &str = "keepalived.json";
+/// keepalived's directory for them.
+pub const DEFAULT_DIR: &str = "/tmp";
+/// Environment variable naming another directory (tests run several daemons on one host).
+pub const DIR_ENV: &str = "HB_KEEPALIVED_DUMP_DIR";
+
+/// The path of dump file `name`.
+pub fn path(name: &str) -> std::path::PathBuf {
+    std::env::var_os(DIR_ENV)
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| DEFAULT_DIR.into())
+        .join(name)
+}
 
 /// keepalived's `/tmp/keepalived.stats`, one block per instance.
 pub fn stats(list: &[VrrpStatus]) -> String {

@@ -181,6 +181,9 @@ pub async fn run(conf: KeepalivedConf, opts: Options) -> anyhow::Result<()> {
     let mut usr1 = signal(SignalKind::user_defined1())?;
     let mut usr2 = signal(SignalKind::user_defined2())?;
     let mut json = signal(SignalKind::from_raw(crate::keepalived_cli::JSON_SIGNAL))?;
+    // Caught so that keepalived's `--signum=STATS_CLEAR` does not kill us (its default
+    // action) without releasing anything.
+    let mut stats_clear = signal(SignalKind::from_raw(crate::keepalived_cli::STATS_CLEAR_SIGNAL))?;
     let mut publish = tokio::time::interval(PUBLISH_EVERY);
     tracing::info!(
         "VRRP started: {} instance(s) on {} interface(s)",
@@ -235,12 +238,16 @@ pub async fn run(conf: KeepalivedConf, opts: Options) -> anyhow::Result<()> {
             _ = hup.recv() => d.reload().await,
             _ = usr1.recv() => {
                 let now = unix_now();
-                dump::write(std::path::Path::new(dump::DATA_FILE), &dump::data(&d.statuses(), &d.conf, now));
+                dump::write(&dump::path(dump::DATA_FILE), &dump::data(&d.statuses(), &d.conf, now));
             }
-            _ = usr2.recv() => dump::write(std::path::Path::new(dump::STATS_FILE), &dump::stats(&d.statuses())),
+            _ = usr2.recv() => dump::write(&dump::path(dump::STATS_FILE), &dump::stats(&d.statuses())),
             _ = json.recv() => {
                 let now = unix_now();
-                dump::write(std::path::Path::new(dump::JSON_FILE), &dump::json(&d.statuses(), &d.conf, now));
+                dump::write(&dump::path(dump::JSON_FILE), &dump::json(&d.statuses(), &d.conf, now));
+            }
+            _ = stats_clear.recv() => {
+                dump::write(&dump::path(dump::STATS_FILE), &dump::stats(&d.statuses()));
+                tracing::warn!("STATS_CLEAR: stats written; the counters are not cleared by this build");
             }
             _ = term.recv() => break,
             _ = int.recv() => break,
