@@ -75,6 +75,9 @@ pub struct KeepalivedCli {
     /// Only run the health checker (LVS): not available in this mode.
     #[arg(short = 'C', long = "check")]
     pub check_only: bool,
+    /// Internal: the crash guardian process the daemon starts (see `vrrp::guardian`).
+    #[arg(long = "vrrp-guardian", hide = true)]
+    pub vrrp_guardian: bool,
     /// Options accepted for compatibility and otherwise ignored (each is named in a warning).
     #[command(flatten)]
     pub ignored: Ignored,
@@ -206,6 +209,9 @@ pub fn main(args: &[String]) -> i32 {
             return if e.use_stderr() { 1 } else { 0 };
         }
     };
+    if cli.vrrp_guardian {
+        return crate::vrrp::guardian::run();
+    }
     if cli.version {
         println!("Keepalived v2.2.7 compatible (heartbeat-rs {})", env!("CARGO_PKG_VERSION"));
         return 0;

@@ -342,3 +342,39 @@ fn without_dont_fork_it_goes_to_the_background_with_both_pid_files() {
     assert!(gone, "the background daemon did not stop on SIGTERM");
     assert!(!node.dir.join("k.pid").exists() && !node.dir.join("v.pid").exists());
 }
+
+#[test]
+fn kill_9_leaves_no_vip_behind_the_crash_guardian_removes_it() {
+    let Some(net) = skip_or(Testnet::new(2)) else { return };
+    let (n1, n2) = (net.node(0).clone(), net.node(1).clone());
+    let vip = net.addr(75);
+    let (mac1, mac2) = (mac(&net, &n1), mac(&net, &n2));
+    let mut one = Node::new(&instance("VI_1", 65, 100, vip));
+    let mut two = Node::new(&instance("VI_1", 65, 99, vip));
+    one.start(&net, &n1, "");
+    two.start(&net, &n2, "");
+    let up = wait_for(Duration::from_secs(20), || owner(&net, vip) == Some(mac1));
+    assert!(up, "n1 never master:\n{}", one.log());
+    let prober = Prober::start(&net, vip).expect("prober");
+    std::thread::sleep(Duration::from_millis(300));
+    let kill_at = prober.now();
+    let pid = one.pid.take().unwrap();
+    net.signal(pid, Signal::SIGKILL).unwrap();
+    let released = wait_for(Duration::from_secs(5), || !holds(&net, &n1, vip));
+    let moved = wait_for(Duration::from_secs(15), || owner(&net, vip) == Some(mac2));
+    std::thread::sleep(Duration::from_millis(500));
+    let log = prober.stop();
+    say(&log.summary(Duration::from_millis(50)));
+    assert!(released, "the VIP stayed on n1 after kill -9:\n{}", one.log());
+    assert!(one.log().contains("died without releasing its addresses: removed"), "{}", one.log());
+    assert!(moved, "n2 never took over:\n{}", two.log());
+    let first2 = log.first_reply_from(mac2, kill_at).expect("n2 answered").at;
+    let last1 = log.last_reply_from(mac1).expect("n1 answered before").at;
+    assert!(last1 < first2, "n1 answered after n2 took over (two holders)");
+    say(&format!(
+        "kill -9: n1 silent {:.3?} after the kill, n2 answers {:.3?} after it",
+        last1.saturating_sub(kill_at),
+        first2 - kill_at
+    ));
+    let _ = two.pid.map(|p| net.signal(p, Signal::SIGTERM));
+}

@@ -13,6 +13,7 @@
 pub mod build;
 pub mod dump;
 mod exec;
+pub mod guardian;
 pub mod notify;
 pub mod observe;
 pub mod reload;
@@ -107,6 +108,8 @@ struct Daemon {
     events: broadcast::Sender<EventRecord>,
     published: observe::Published,
     node: String,
+    /// The crash guardian (removes our addresses if we die without releasing them).
+    guard: Option<guardian::VrrpGuard>,
 }
 
 /// Runs every instance of `conf` until SIGTERM/SIGINT. Call inside a current-thread runtime.
@@ -135,6 +138,7 @@ pub async fn run(conf: KeepalivedConf, opts: Options) -> anyhow::Result<()> {
         events,
         published: observe::Published::default(),
         node,
+        guard: None,
     };
     for (n, inst) in conf.instances.iter().enumerate() {
         let slot = d.make_slot(n, inst, &conf).await?;
@@ -143,6 +147,10 @@ pub async fn run(conf: KeepalivedConf, opts: Options) -> anyhow::Result<()> {
     for s in &d.slots {
         exec::remove_leftovers(s, &d.netlink).await;
     }
+    let guard = guardian::VrrpGuard::spawn().context("cannot start the crash guardian")?;
+    tracing::debug!("crash guardian running as pid {}", guard.pid());
+    d.guard = Some(guard);
+    d.publish_guarded();
     d.conf = conf;
     d.warn_unsupported();
     d.start_checks(&HashMap::new())?;
@@ -266,6 +274,10 @@ pub async fn run(conf: KeepalivedConf, opts: Options) -> anyhow::Result<()> {
     for s in &d.slots {
         log_totals(s);
     }
+    // Stopped properly (with -V the addresses stay on purpose): the guardian stands down.
+    if let Some(g) = d.guard.take() {
+        g.disarm();
+    }
     drop(d);
     let _ = tokio::time::timeout(NOTIFY_DRAIN, notify_task).await;
     Ok(())
@@ -327,6 +339,20 @@ impl Daemon {
             since: now,
             keep_addresses: false,
         })
+    }
+
+    /// Tells the guardian which addresses to remove should we die: every instance's, except
+    /// a priority-255 owner's (its own, which it keeps, as at start).
+    fn publish_guarded(&mut self) {
+        let addrs: Vec<IpAddr> = self
+            .slots
+            .iter()
+            .filter(|s| s.engine.config().priority != hb_vrrp::PRIORITY_OWNER)
+            .flat_map(|s| s.vips.iter().map(|v| v.addr))
+            .collect();
+        if let Some(g) = self.guard.as_mut() {
+            g.publish(&addrs);
+        }
     }
 
     fn warn_unsupported(&self) {
@@ -505,6 +531,7 @@ impl Daemon {
         let stopped = stopping.len().saturating_sub(replaced);
         self.slots = slots;
         self.conf = new;
+        self.publish_guarded();
         self.warn_unsupported();
         if let Err(e) = self.start_checks(&carried) {
             tracing::error!("reload: {e:#}");
