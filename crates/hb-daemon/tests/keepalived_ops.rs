@@ -344,7 +344,7 @@ fn without_dont_fork_it_goes_to_the_background_with_both_pid_files() {
 }
 
 #[test]
-fn kill_9_leaves_no_vip_behind_the_crash_guardian_removes_it() {
+fn kill_9_leaves_no_vip_behind_the_crash_guardian_says_goodbye_and_removes_it() {
     let Some(net) = skip_or(Testnet::new(2)) else { return };
     let (n1, n2) = (net.node(0).clone(), net.node(1).clone());
     let vip = net.addr(75);
@@ -367,6 +367,8 @@ fn kill_9_leaves_no_vip_behind_the_crash_guardian_removes_it() {
     say(&log.summary(Duration::from_millis(50)));
     assert!(released, "the VIP stayed on n1 after kill -9:\n{}", one.log());
     assert!(one.log().contains("died without releasing its addresses: removed"), "{}", one.log());
+    // The master's goodbye, sent by the guardian: n2 waits its skew time, not master-down.
+    assert!(one.log().contains("priority-0 advert sent to 224.0.0.18 on eth0"), "{}", one.log());
     assert!(moved, "n2 never took over:\n{}", two.log());
     let first2 = log.first_reply_from(mac2, kill_at).expect("n2 answered").at;
     let last1 = log.last_reply_from(mac1).expect("n1 answered before").at;
@@ -376,5 +378,8 @@ fn kill_9_leaves_no_vip_behind_the_crash_guardian_removes_it() {
         last1.saturating_sub(kill_at),
         first2 - kill_at
     ));
+    for line in one.log().lines().filter(|l| l.contains("died")) {
+        say(line);
+    }
     let _ = two.pid.map(|p| net.signal(p, Signal::SIGTERM));
 }

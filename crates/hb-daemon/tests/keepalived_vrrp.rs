@@ -175,6 +175,9 @@ fn ours_and_real_keepalived_share_a_vip_with_failover_and_preemption() {
     }
     net.signal(pid, Signal::SIGKILL).unwrap();
     net.link_down(&n1).unwrap();
+    // Reaped, so that its pid file names no live process (a zombie would count as running
+    // and the restart below be refused, as keepalived refuses it).
+    assert!(wait_for(Duration::from_secs(5), || !net.is_running(pid)));
     let moved = wait_for(Duration::from_secs(15), || vip_owner(&net, vip) == Some(mac2));
     std::thread::sleep(Duration::from_millis(500));
     let log = prober.stop();

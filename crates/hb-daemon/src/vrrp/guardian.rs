@@ -4,8 +4,11 @@
 //! ([`crate::guardian`]), a small guardian process (this binary, argv[0] `keepalived`,
 //! `--vrrp-guardian`) in its own process group holds the read end of a pipe from the daemon.
 //! The daemon sends it the addresses it may hold (every instance's, except a priority-255
-//! owner's, which are its own) at start and after each reload, and [`GRACEFUL`] when it stops
-//! properly. End of file without it (kill -9, a panic, the OOM killer): the guardian removes
+//! owner's, which are its own) and, for each instance that is master, the priority-0 advert
+//! it would send on stop, at start, after each reload and state change; and [`GRACEFUL`] when
+//! it stops properly. End of file without it (kill -9, a panic, the OOM killer): the guardian
+//! sends those priority-0 adverts (the backup takes over after its skew time instead of the
+//! whole master-down interval, as when keepalived's VRRP child outlives its parent), removes
 //! those addresses from this host, logs it, and exits, so the peer's takeover is not met by a
 //! dead node still answering ARP.
 
@@ -15,6 +18,46 @@ use std::process::{Child, ChildStdin, Command, Stdio};
 
 use hb_platform::ipaddr::VipSpec;
 
+use super::sock::VrrpSocket;
+
+/// A priority-0 advert the guardian sends if the daemon dies: interface, IP source and
+/// destination, VRRP payload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Goodbye {
+    /// Interface to send on.
+    pub iface: String,
+    /// IP source (the instance's primary or `unicast_src_ip` address).
+    pub src: IpAddr,
+    /// Multicast group or unicast peer.
+    pub dst: IpAddr,
+    /// The encoded advert.
+    pub payload: Vec<u8>,
+}
+
+impl Goodbye {
+    fn line(&self) -> String {
+        let hex: String = self.payload.iter().map(|b| format!("{b:02x}")).collect();
+        format!("bye {} {} {} {hex}\n", self.iface, self.src, self.dst)
+    }
+
+    fn parse(line: &str) -> Option<Goodbye> {
+        let mut w = line.strip_prefix("bye ")?.split_whitespace();
+        let (iface, src, dst, hex) = (w.next()?, w.next()?, w.next()?, w.next()?);
+        if hex.len() % 2 != 0 || hex.len() > 2 * super::sock::MAX_PACKET || iface.len() > 15 {
+            return None;
+        }
+        let payload = (0..hex.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok())
+            .collect::<Option<Vec<u8>>>()?;
+        Some(Goodbye {
+            iface: iface.into(),
+            src: src.parse().ok()?,
+            dst: dst.parse().ok()?,
+            payload,
+        })
+    }
+}
 /// What a daemon that stops gracefully writes to its guardian.
 pub const GRACEFUL: &str = "graceful";
 /// Most addresses the guardian keeps (a bound on what the pipe may make it hold).
@@ -46,12 +89,16 @@ impl VrrpGuard {
         self.child.id()
     }
 
-    /// Replaces the set of addresses the guardian removes if the daemon dies.
-    pub fn publish(&mut self, addrs: &[IpAddr]) {
+    /// Replaces the set of addresses the guardian removes and adverts it sends if the
+    /// daemon dies.
+    pub fn publish(&mut self, addrs: &[IpAddr], byes: &[Goodbye]) {
         let Some(stdin) = self.stdin.as_mut() else { return };
         let mut msg = String::from("set\n");
         for a in addrs.iter().take(MAX_ADDRESSES) {
             msg.push_str(&format!("{a}\n"));
+        }
+        for b in byes.iter().take(MAX_ADDRESSES) {
+            msg.push_str(&b.line());
         }
         msg.push_str("end\n");
         if let Err(e) = stdin.write_all(msg.as_bytes()).and_then(|()| stdin.flush()) {
@@ -73,6 +120,8 @@ impl VrrpGuard {
 pub struct Heard {
     /// The addresses of the last `set` … `end` block.
     pub addrs: Vec<IpAddr>,
+    /// Its priority-0 adverts.
+    pub byes: Vec<Goodbye>,
     /// [`GRACEFUL`] arrived.
     pub graceful: bool,
 }
@@ -82,7 +131,7 @@ pub struct Heard {
 /// skipped.
 pub fn listen(input: impl BufRead) -> Heard {
     let mut heard = Heard::default();
-    let mut pending: Option<Vec<IpAddr>> = None;
+    let mut pending: Option<(Vec<IpAddr>, Vec<Goodbye>)> = None;
     for line in input.lines() {
         let Ok(line) = line else { break };
         match line.trim() {
@@ -90,16 +139,22 @@ pub fn listen(input: impl BufRead) -> Heard {
                 heard.graceful = true;
                 break;
             }
-            "set" => pending = Some(Vec::new()),
+            "set" => pending = Some((Vec::new(), Vec::new())),
             "end" => {
-                if let Some(set) = pending.take() {
-                    heard.addrs = set;
+                if let Some((addrs, byes)) = pending.take() {
+                    heard.addrs = addrs;
+                    heard.byes = byes;
                 }
             }
             word => {
-                if let (Some(set), Ok(a)) = (pending.as_mut(), word.parse::<IpAddr>()) {
-                    if set.len() < MAX_ADDRESSES {
-                        set.push(a);
+                let Some((addrs, byes)) = pending.as_mut() else { continue };
+                if let Some(b) = Goodbye::parse(word) {
+                    if byes.len() < MAX_ADDRESSES {
+                        byes.push(b);
+                    }
+                } else if let Ok(a) = word.parse::<IpAddr>() {
+                    if addrs.len() < MAX_ADDRESSES {
+                        addrs.push(a);
                     }
                 }
             }
@@ -112,7 +167,7 @@ pub fn listen(input: impl BufRead) -> Heard {
 /// gracefully. Returns the exit code.
 pub fn run() -> i32 {
     let heard = listen(std::io::stdin().lock());
-    if heard.graceful || heard.addrs.is_empty() {
+    if heard.graceful || (heard.addrs.is_empty() && heard.byes.is_empty()) {
         return 0;
     }
     let host =
@@ -134,6 +189,29 @@ pub fn run() -> i32 {
                 return 1;
             }
         };
+        for b in &heard.byes {
+            let IpAddr::V4(src) = b.src else { continue };
+            let sent = match VrrpSocket::open_sender(&b.iface, src) {
+                Ok(sock) => {
+                    let send = sock.send_when_ready(b.dst, &b.payload);
+                    match tokio::time::timeout(std::time::Duration::from_secs(1), send).await {
+                        Ok(r) => r,
+                        Err(_) => Err(std::io::Error::from(std::io::ErrorKind::TimedOut)),
+                    }
+                }
+                Err(e) => Err(e),
+            };
+            match sent {
+                Ok(_) => tracing::error!(
+                    "the VRRP daemon died: priority-0 advert sent to {} on {} for it",
+                    b.dst,
+                    b.iface
+                ),
+                Err(e) => {
+                    tracing::error!("the VRRP daemon died; priority-0 advert to {}: {e}", b.dst)
+                }
+            }
+        }
         let specs: Vec<VipSpec> = heard
             .addrs
             .iter()
@@ -172,7 +250,8 @@ mod tests {
     #[test]
     fn last_complete_set_wins_and_graceful_disarms() {
         let h = listen("set\n10.0.0.1\n10.0.0.2\nend\nset\n10.0.0.3\nend\n".as_bytes());
-        assert_eq!(h, Heard { addrs: vec!["10.0.0.3".parse().unwrap()], graceful: false });
+        assert_eq!(h.addrs, ["10.0.0.3".parse::<IpAddr>().unwrap()]);
+        assert!(!h.graceful);
         let cut = listen("set\n10.0.0.1\nend\nset\n10.0.0.9\n".as_bytes());
         assert_eq!(cut.addrs, ["10.0.0.1".parse::<IpAddr>().unwrap()], "a cut block is ignored");
         let bye = listen("set\n10.0.0.1\nend\ngraceful\n".as_bytes());
@@ -180,5 +259,22 @@ mod tests {
         let junk = listen("10.0.0.7\nset\nnot an address\nfe80::1\nend\n".as_bytes());
         assert_eq!(junk.addrs, ["fe80::1".parse::<IpAddr>().unwrap()]);
         assert_eq!(listen("".as_bytes()), Heard::default());
+    }
+
+    #[test]
+    fn goodbyes_round_trip_and_bad_ones_are_skipped() {
+        let b = Goodbye {
+            iface: "eth0".into(),
+            src: "10.0.0.1".parse().unwrap(),
+            dst: "224.0.0.18".parse().unwrap(),
+            payload: vec![0x21, 51, 0, 1, 0, 1, 0xab, 0xcd],
+        };
+        let text = format!(
+            "set\n10.0.0.9\n{}bye eth0 x y 00\nbye eth0 10.0.0.1 224.0.0.18 abc\nend\n",
+            b.line()
+        );
+        let h = listen(text.as_bytes());
+        assert_eq!(h.byes, [b]);
+        assert_eq!(h.addrs, ["10.0.0.9".parse::<IpAddr>().unwrap()]);
     }
 }

@@ -350,8 +350,30 @@ impl Daemon {
             .filter(|s| s.engine.config().priority != hb_vrrp::PRIORITY_OWNER)
             .flat_map(|s| s.vips.iter().map(|v| v.addr))
             .collect();
+        // Only a master says goodbye: a priority-0 advert from a backup would make the other
+        // backups think the master left.
+        let mut byes = Vec::new();
+        for s in self.slots.iter().filter(|s| s.engine.state() == State::Master) {
+            let cfg = s.engine.config();
+            let src = cfg.primary_address;
+            let dsts: Vec<IpAddr> = if cfg.unicast_peers.is_empty() {
+                vec![IpAddr::V4(hb_vrrp::MULTICAST_V4)]
+            } else {
+                cfg.unicast_peers.clone()
+            };
+            for dst in dsts {
+                if let Ok(payload) = s.engine.advert(0).emit(src, dst) {
+                    byes.push(guardian::Goodbye {
+                        iface: s.conf.interface.clone(),
+                        src,
+                        dst,
+                        payload,
+                    });
+                }
+            }
+        }
         if let Some(g) = self.guard.as_mut() {
-            g.publish(&addrs);
+            g.publish(&addrs, &byes);
         }
     }
 
@@ -403,6 +425,7 @@ impl Daemon {
     async fn drain_all(&mut self) {
         let garp_interval = self.conf.global.garp_interval;
         let now = self.clock.now();
+        let mut changed = false;
         for s in &mut self.slots {
             exec::drain(s, &self.ifaces, &self.netlink, &self.notify_tx, garp_interval).await;
             let state = s.engine.state();
@@ -414,7 +437,11 @@ impl Daemon {
                 });
                 s.seen = state;
                 s.since = now;
+                changed = true;
             }
+        }
+        if changed {
+            self.publish_guarded();
         }
     }
 

@@ -103,6 +103,17 @@ impl VrrpSocket {
     }
 }
 
+impl VrrpSocket {
+    /// Sends one advert payload to `dst`, waiting for the socket to be writable (a fresh
+    /// socket's first send, as the crash guardian's is).
+    pub async fn send_when_ready(&self, dst: IpAddr, payload: &[u8]) -> io::Result<usize> {
+        let IpAddr::V4(d) = dst else {
+            return Err(io::Error::new(io::ErrorKind::Unsupported, "IPv6 advert"));
+        };
+        self.fd.send_to(payload, SocketAddr::V4(SocketAddrV4::new(d, 0))).await
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
