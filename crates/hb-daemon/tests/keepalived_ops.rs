@@ -132,7 +132,7 @@ fn sighup_reload_leaves_unchanged_instances_alone_and_refuses_a_broken_file() {
     assert_eq!(instance_of(&two.status(), "VI_2").state, "BACKUP");
 
     // The new file: VI_1 the same but further down behind a comment, VI_2 at priority 98
-    // (below n2's 99), VI_3 new.
+    // (below n2's 99: kept running, n2 preempts it), VI_3 new.
     let prober = Prober::start(&net, a).expect("prober");
     std::thread::sleep(Duration::from_millis(500));
     let reload_at = prober.now();
@@ -145,7 +145,10 @@ fn sighup_reload_leaves_unchanged_instances_alone_and_refuses_a_broken_file() {
     ));
     net.signal(one.pid.unwrap(), Signal::SIGHUP).unwrap();
     assert!(
-        one.wait_log("Reload done: 1 instance(s) unchanged, 1 re-configured, 1 added, 0 removed"),
+        one.wait_log(
+            "Reload done: 1 instance(s) unchanged, 1 with a new priority, 0 re-configured, 1 \
+             added, 0 removed"
+        ),
         "{}",
         one.log()
     );
@@ -175,7 +178,10 @@ fn sighup_reload_leaves_unchanged_instances_alone_and_refuses_a_broken_file() {
         "VI_1's state is older than the reload: {} ms",
         vi1.since_ms
     );
-    assert_eq!(instance_of(&after, "VI_2").state, "BACKUP");
+    let vi2 = instance_of(&after, "VI_2");
+    assert_eq!((vi2.state.as_str(), vi2.base_priority, vi2.priority), ("BACKUP", 98, 98));
+    assert_eq!(vi2.released_master, 1, "VI_2 kept its engine: it left MASTER once, to n2");
+    assert!(!one.log().contains("VRRP_Instance(VI_2) stopping"), "{}", one.log());
     assert_eq!(
         after.vrrp.iter().map(|v| v.name.as_str()).collect::<Vec<_>>(),
         ["VI_2", "VI_1", "VI_3"]
@@ -249,14 +255,28 @@ fn sighup_reload_leaves_unchanged_instances_alone_and_refuses_a_broken_file() {
         assert!(text.lines().any(|l| l == line), "no {line}:\n{text}");
     }
 
-    // VI_3 removed: its address goes, the others stay.
-    one.write_conf(&format!("{}{}", instance("VI_2", 62, 98, b), instance("VI_1", 61, 100, a)));
+    // VI_3 removed: its address goes, the others stay. VI_2 gets another address: a
+    // re-configuration (stopped, started again; it stays backup under n2).
+    let d = net.addr(76);
+    one.write_conf(&format!("{}{}", instance("VI_2", 62, 98, d), instance("VI_1", 61, 100, a)));
     net.signal(pid, Signal::SIGHUP).unwrap();
     assert!(
-        one.wait_log("Reload done: 2 instance(s) unchanged, 0 re-configured, 0 added, 1 removed"),
+        one.wait_log(
+            "Reload done: 1 instance(s) unchanged, 0 with a new priority, 1 re-configured, 0 \
+             added, 1 removed"
+        ),
         "{}",
         one.log()
     );
+    assert!(one.log().contains("VRRP_Instance(VI_2) stopping for the reload"), "{}", one.log());
+    let vi2 = wait_for(Duration::from_secs(10), || {
+        one.try_status().is_some_and(|s| {
+            s.vrrp
+                .iter()
+                .any(|v| v.name == "VI_2" && v.state == "BACKUP" && v.vips == [format!("{d}/24")])
+        })
+    });
+    assert!(vi2, "{:?}", one.try_status());
     assert!(wait_for(Duration::from_secs(5), || !holds(&net, &n1, c)), "VI_3's address stayed");
     assert!(holds(&net, &n1, a));
     assert_eq!(one.status().vrrp.len(), 2);

@@ -70,6 +70,8 @@ struct Slot {
     tracked: Vec<track::Tracked>,
     fault: bool,
     delta: i32,
+    /// A reload's priority change, kept as a shift of the engine's configured priority.
+    base_shift: i32,
     /// The configuration block it runs (compared on reload).
     conf: VrrpInstance,
     /// State at the last look, and since when.
@@ -334,6 +336,7 @@ impl Daemon {
             tracked,
             fault: false,
             delta: 0,
+            base_shift: 0,
             conf: inst.clone(),
             seen: State::Init,
             since: now,
@@ -527,17 +530,33 @@ impl Daemon {
             exec::drain(s, &self.ifaces, &self.netlink, &self.notify_tx, garp_interval).await;
             log_totals(s);
         }
-        let (mut kept, mut started, mut replaced) = (0usize, 0usize, 0usize);
+        let (mut kept, mut started, mut replaced, mut reprioritized) =
+            (0usize, 0usize, 0usize, 0usize);
         let mut slots = Vec::new();
         for step in steps {
             match step {
-                reload::Step::Keep { old: o, new: n } => {
+                reload::Step::Keep { old: o, new: n }
+                | reload::Step::Reprioritize { old: o, new: n } => {
                     if let Some(mut s) = old[o].take() {
+                        if matches!(step, reload::Step::Reprioritize { .. }) {
+                            s.base_shift = i32::from(new.instances[n].priority)
+                                - i32::from(s.engine.config().priority);
+                            // Forces apply_tracking to hand the engine the new total.
+                            s.delta = i32::MIN;
+                            tracing::info!(
+                                "VRRP_Instance({}) priority {} -> {} by the reload",
+                                s.conf.name,
+                                s.conf.priority,
+                                new.instances[n].priority
+                            );
+                            reprioritized += 1;
+                        } else {
+                            kept += 1;
+                        }
                         // Same settings; script weights may still differ: re-resolved.
                         s.tracked = track::resolve(&new.instances[n], &new.scripts).0;
                         s.conf = new.instances[n].clone();
                         slots.push(s);
-                        kept += 1;
                     }
                 }
                 reload::Step::Start { new: n } | reload::Step::Replace { new: n, .. } => {
@@ -564,8 +583,8 @@ impl Daemon {
             tracing::error!("reload: {e:#}");
         }
         tracing::info!(
-            "Reload done: {kept} instance(s) unchanged, {replaced} re-configured, {started} \
-             added, {stopped} removed"
+            "Reload done: {kept} instance(s) unchanged, {reprioritized} with a new priority, \
+             {replaced} re-configured, {started} added, {stopped} removed"
         );
     }
 
@@ -601,7 +620,8 @@ fn slot_status(s: &Slot, now: hb_vrrp::Instant, conf: &KeepalivedConf) -> VrrpSt
         state: s.engine.state().as_str().to_owned(),
         since_ms: u64::try_from(now.saturating_duration_since(s.since).as_millis())
             .unwrap_or(u64::MAX),
-        base_priority: cfg.priority,
+        base_priority: u8::try_from((i32::from(cfg.priority) + s.base_shift).clamp(0, 255))
+            .unwrap_or(cfg.priority),
         priority: s.engine.effective_priority(),
         master: s.engine.master().map(|(a, _)| a.to_string()),
         advert_int_ms: u64::from(cfg.advert_int_cs) * 10,
@@ -691,6 +711,7 @@ fn spawn_reader(iface: usize, s: Arc<VrrpSocket>, tx: mpsc::Sender<(usize, Recei
 
 fn apply_tracking(s: &mut Slot, health: &HashMap<CheckId, Health>, clock: &Clock) {
     let (delta, fault) = track::evaluate(&s.tracked, health);
+    let delta = delta.saturating_add(s.base_shift);
     let now = clock.now();
     if delta != s.delta {
         s.delta = delta;

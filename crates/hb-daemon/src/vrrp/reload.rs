@@ -15,6 +15,15 @@ pub enum Step {
         /// Index in the new configuration.
         new: usize,
     },
+    /// Only `priority` changed (neither side an address owner at 255): keep the running
+    /// instance and move its priority, as a tracked script's weight would. No transition,
+    /// no address flap; the next advert carries the new priority and the peers act on it.
+    Reprioritize {
+        /// Index in the running list.
+        old: usize,
+        /// Index in the new configuration.
+        new: usize,
+    },
     /// Same name, other settings: stop the running one (a master sends priority 0 and
     /// releases its addresses), then start the new one.
     Replace {
@@ -47,6 +56,9 @@ pub fn plan(old: &[VrrpInstance], new: &[VrrpInstance]) -> Vec<Step> {
     for (n, inst) in new.iter().enumerate() {
         steps.push(match old.iter().position(|o| o.name == inst.name) {
             Some(o) if same_instance(&old[o], inst) => Step::Keep { old: o, new: n },
+            Some(o) if only_priority_differs(&old[o], inst) => {
+                Step::Reprioritize { old: o, new: n }
+            }
             Some(o) => Step::Replace { old: o, new: n },
             None => Step::Start { new: n },
         });
@@ -59,6 +71,18 @@ pub fn same_instance(a: &VrrpInstance, b: &VrrpInstance) -> bool {
     let mut b = b.clone();
     b.location = a.location.clone();
     *a == b
+}
+
+/// Equal settings but for `priority`, and neither priority the owner's 255 (becoming or
+/// ceasing to be the owner changes how the instance starts).
+pub fn only_priority_differs(a: &VrrpInstance, b: &VrrpInstance) -> bool {
+    let owner = hb_vrrp::PRIORITY_OWNER;
+    if a.priority == b.priority || a.priority == owner || b.priority == owner {
+        return false;
+    }
+    let mut b = b.clone();
+    b.priority = a.priority;
+    same_instance(a, &b)
 }
 
 /// Equal script settings, location aside.
@@ -103,12 +127,12 @@ mod tests {
     #[test]
     fn unchanged_kept_changed_replaced_others_started_and_stopped() {
         let old = conf(&(inst("A", 1, 100) + &inst("B", 2, 100) + &inst("C", 3, 100)));
-        // A moves down the file behind a comment (same settings), B changes priority, C
+        // A moves down the file behind a comment (same settings), B changes its VRID, C
         // goes, D arrives.
         let new = conf(&format!(
             "# moved\n\n{}{}{}",
             inst("D", 4, 50),
-            inst("B", 2, 101),
+            inst("B", 9, 100),
             inst("A", 1, 100)
         ));
         let steps = plan(&old.instances, &new.instances);
@@ -128,6 +152,17 @@ mod tests {
             "{same:?}"
         );
         assert_eq!(same.len(), 3);
+    }
+
+    #[test]
+    fn a_priority_change_alone_keeps_the_instance() {
+        let old = conf(&(inst("A", 1, 100) + &inst("B", 2, 100)));
+        let new = conf(&(inst("A", 1, 90) + &inst("B", 2, 255)));
+        assert_eq!(
+            plan(&old.instances, &new.instances),
+            [Step::Reprioritize { old: 0, new: 0 }, Step::Replace { old: 1, new: 1 }],
+            "to or from the owner's 255 is a re-configuration"
+        );
     }
 
     #[test]
