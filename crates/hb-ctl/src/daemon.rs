@@ -35,8 +35,16 @@ pub fn fetch_status() -> Result<Status, ClientError> {
 }
 
 /// Asks the keepalived mode's daemon (`$HB_VRRP_API_SOCKET` or
-/// [`hb_api::DEFAULT_VRRP_SOCKET`]) for its status; `Ok(None)` when it is not running.
+/// [`hb_api::DEFAULT_VRRP_SOCKET`]) for its status; `Ok(None)` when it is not running. When
+/// `$HB_API_SOCKET` names one heartbeat daemon (a test, a second instance) and
+/// `$HB_VRRP_API_SOCKET` is unset, the default VRRP socket is not asked: it belongs to the
+/// host's daemon, not to the one chosen.
 pub fn fetch_vrrp_status() -> Result<Option<Status>, ClientError> {
+    if std::env::var_os(hb_api::SOCKET_ENV).is_some()
+        && std::env::var_os(hb_api::VRRP_SOCKET_ENV).is_none()
+    {
+        return Ok(None);
+    }
     let client = match Client::connect(&hb_api::vrrp_socket_path(), API_TIMEOUT) {
         Ok(c) => c,
         Err(ClientError::Connect { source, .. })

@@ -46,8 +46,8 @@ impl Ours {
     fn start(&mut self, net: &Testnet, host: &Host) {
         let d = self.dir.to_str().unwrap();
         let script = format!(
-            "exec {d}/keepalived -n -l -D -f {d}/keepalived.conf -p {d}/k.pid -r {d}/v.pid \
-             >>{d}/log 2>&1"
+            "HB_VRRP_API_SOCKET={d}/vrrp.sock exec {d}/keepalived -n -l -D -f {d}/keepalived.conf \
+             -p {d}/k.pid -r {d}/v.pid >>{d}/log 2>&1"
         );
         self.pid = Some(net.spawn_in(host, "/bin/sh", &["-c", &script]).unwrap());
     }
