@@ -122,6 +122,9 @@ fn instance(out: &mut Vec<String>, i: &VrrpInstance) {
         let w = t.weight.map(|w| format!(" weight {w}")).unwrap_or_default();
         out.push(format!("  track_script {}{w}", t.name));
     }
+    if i.dont_track_primary {
+        out.push("  dont_track_primary yes".to_owned());
+    }
     for t in &i.track_interfaces {
         let w = t.weight.map(|w| format!(" weight {w}")).unwrap_or_default();
         out.push(format!("  track_interface {}{w}", t.name));

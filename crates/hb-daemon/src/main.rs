@@ -21,6 +21,10 @@ fn main() {
     if argv.first().and_then(|a| a.rsplit('/').next()) == Some("keepalived") {
         std::process::exit(hb_daemon::keepalived_cli::main(&argv[1..]));
     }
+    // The keepalived mode's crash guardian (see `hb_daemon::vrrp::guardian`).
+    if argv.get(1).map(String::as_str) == Some(hb_daemon::vrrp::guardian::FLAG) {
+        std::process::exit(hb_daemon::vrrp::guardian::run());
+    }
     let cli = Cli::parse();
     let cmdname = std::env::args()
         .next()

@@ -46,7 +46,7 @@ impl Ours {
     fn start(&mut self, net: &Testnet, host: &Host) {
         let d = self.dir.to_str().unwrap();
         let script = format!(
-            "HB_VRRP_API_SOCKET={d}/vrrp.sock exec {d}/keepalived -n -l -D -f {d}/keepalived.conf \
+            "HB_VRRP_API_SOCKET={d}/vrrp.sock HB_KEEPALIVED_DUMP_DIR={d} exec {d}/keepalived -n -l -D -f {d}/keepalived.conf \
              -p {d}/k.pid -r {d}/v.pid >>{d}/log 2>&1"
         );
         self.pid = Some(net.spawn_in(host, "/bin/sh", &["-c", &script]).unwrap());
@@ -82,15 +82,6 @@ fn vip_owner(net: &Testnet, vip: Ipv4Addr) -> Option<Mac> {
 fn holds(net: &Testnet, host: &Host, vip: Ipv4Addr) -> bool {
     let out = net.exec(host, &["ip", "-4", "-o", "addr", "show", "dev", "eth0"]).unwrap();
     String::from_utf8_lossy(&out.stdout).contains(&format!(" {vip}/"))
-}
-
-/// The direct children of `pid` (our daemon's crash guardian).
-fn children(pid: u32) -> Vec<i32> {
-    std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
-        .unwrap_or_default()
-        .split_whitespace()
-        .filter_map(|w| w.parse().ok())
-        .collect()
 }
 
 fn real_keepalived_present(net: &Testnet) -> bool {
@@ -168,11 +159,6 @@ fn ours_and_real_keepalived_share_a_vip_with_failover_and_preemption() {
     std::thread::sleep(Duration::from_millis(500));
     let kill_at = prober.now();
     let pid = ours.pid.take().unwrap();
-    // A whole-node crash: the crash guardian dies too (it would remove the VIP otherwise;
-    // that is tested in keepalived_ops), so the VIP stays behind on n1.
-    for child in children(pid) {
-        let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(child), Signal::SIGKILL);
-    }
     net.signal(pid, Signal::SIGKILL).unwrap();
     net.link_down(&n1).unwrap();
     // Reaped, so that its pid file names no live process (a zombie would count as running
@@ -185,10 +171,16 @@ fn ours_and_real_keepalived_share_a_vip_with_failover_and_preemption() {
     let took =
         log.first_reply_from(mac2, kill_at).expect("real answered after the kill").at - kill_at;
     say(&format!("hand-over ours→real on kill -9 + link cut: first real reply {took:.3?}"));
-    assert!(holds(&net, &n1, vip), "kill -9 leaves the VIP configured on n1");
+    // Unlike keepalived, the crash guardian removed the VIP of the killed daemon.
+    let cleaned = wait_for(Duration::from_secs(5), || !holds(&net, &n1, vip));
+    assert!(cleaned, "kill -9 left the VIP configured on n1:\n{}", ours.log());
+    assert!(ours.log().contains("the VRRP daemon died without releasing its addresses: removed"));
 
-    // Back with the link up but a lower priority: it removes the VIP the killed run left
-    // behind and stays backup, so the client keeps seeing only the real keepalived.
+    // Back with the link up but a lower priority: it removes a VIP left behind (here added by
+    // hand, as after a crash that took the guardian too) and stays backup, so the client
+    // keeps seeing only the real keepalived.
+    let leftover = net.exec(&n1, &["ip", "addr", "add", &format!("{vip}/24"), "dev", "eth0"]);
+    assert!(leftover.unwrap().status.success());
     net.link_up(&n1).unwrap();
     std::fs::write(ours.path("keepalived.conf"), conf("n1", "BACKUP", 98, vip, "")).unwrap();
     ours.start(&net, &n1);

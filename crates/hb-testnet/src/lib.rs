@@ -15,6 +15,7 @@
 
 pub mod cloud_api;
 pub mod cluster;
+pub mod links;
 
 use std::fs::File;
 use std::net::Ipv4Addr;

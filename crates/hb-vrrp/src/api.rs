@@ -64,6 +64,9 @@ pub enum Reason {
     FaultCleared,
     /// Shutdown was asked.
     Shutdown,
+    /// Another member of the instance's `vrrp_sync_group` moved ([`Input::SyncMaster`],
+    /// [`Input::SyncBackup`]).
+    Sync,
 }
 
 /// Something that happened, for logs, metrics and `hbctl status`.
@@ -135,6 +138,15 @@ pub enum Input {
     /// A tracked interface went down or a weight-0 tracked script failed (`true`), or every
     /// such fault cleared (`false`).
     Fault(bool),
+    /// Another member of this instance's `vrrp_sync_group` is faulty (`true`) or none is
+    /// any more (`false`): the instance is in Fault while this or its own [`Input::Fault`]
+    /// holds. See [`crate::SyncGroup`].
+    GroupFault(bool),
+    /// Another member of the sync group became Master: a Backup follows at once.
+    SyncMaster,
+    /// Another member of the sync group left Master for Backup: a Master follows (no
+    /// priority-0 advert; the other router's members take over by their own adverts).
+    SyncBackup,
     /// Stop: a master sends a priority-0 advert (its backup takes over after the skew time)
     /// and releases its addresses. The instance is inert afterwards.
     Shutdown,

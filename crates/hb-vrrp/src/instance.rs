@@ -26,7 +26,12 @@ pub struct Instance {
     pub(crate) base_priority: u8,
     pub(crate) priority_delta: i32,
     pub(crate) effective: u8,
+    /// Effective fault: `tracking_fault || group_fault`.
     pub(crate) fault: bool,
+    /// A tracked interface or weight-0 script of this instance fails ([`Input::Fault`]).
+    pub(crate) tracking_fault: bool,
+    /// Another member of this instance's sync group is faulty ([`Input::GroupFault`]).
+    pub(crate) group_fault: bool,
     /// Master_Adver_Interval: ours, or in v3 as learnt from the master's adverts.
     pub(crate) master_adv_cs: u32,
     pub(crate) now: Instant,
@@ -65,6 +70,8 @@ impl Instance {
             priority_delta: 0,
             effective: base,
             fault: false,
+            tracking_fault: false,
+            group_fault: false,
             master_adv_cs: adv,
             now,
             main_at: Some(now),
@@ -88,7 +95,24 @@ impl Instance {
             Input::Timeout => self.handle_timeout(),
             Input::Advert { advert, src, ttl } => self.handle_advert(&advert, src, ttl),
             Input::PriorityDelta(delta) => self.handle_priority_delta(delta),
-            Input::Fault(on) => self.handle_fault(on),
+            Input::Fault(on) => {
+                self.tracking_fault = on;
+                self.handle_fault(self.tracking_fault || self.group_fault);
+            }
+            Input::GroupFault(on) => {
+                self.group_fault = on;
+                self.handle_fault(self.tracking_fault || self.group_fault);
+            }
+            Input::SyncMaster => {
+                if self.state == State::Backup {
+                    self.become_master(Reason::Sync);
+                }
+            }
+            Input::SyncBackup => {
+                if self.state == State::Master {
+                    self.leave_master_to_backup(Reason::Sync);
+                }
+            }
             Input::Shutdown => self.handle_shutdown(),
         }
     }
@@ -116,6 +140,12 @@ impl Instance {
     /// Current state.
     pub fn state(&self) -> State {
         self.state
+    }
+
+    /// Whether this instance's own tracked objects fail (what a sync group shares with its
+    /// other members as [`Input::GroupFault`]).
+    pub fn tracking_fault(&self) -> bool {
+        self.tracking_fault
     }
 
     /// The priority we advertise and compete with.

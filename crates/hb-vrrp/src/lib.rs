@@ -27,6 +27,11 @@
 //!   timeout, priority delta from tracked scripts/interfaces, fault, shutdown),
 //!   [`Instance::poll_output`] with [`Output`] (send advert, add/remove addresses, announce,
 //!   notify, [`Event`] with state changes from/to/[`Reason`]), [`Instance::counters`].
+//! - Sync groups: [`SyncGroup`] (`vrrp_sync_group`) is pure logic over the shell's instances:
+//!   [`SyncGroup::follow`] gives the [`Input::SyncMaster`]/[`Input::SyncBackup`] inputs for the
+//!   other members after one changed state, [`SyncGroup::group_faults`] the
+//!   [`Input::GroupFault`] of each member, [`SyncGroup::group_state`] the group's own state
+//!   for its notify scripts.
 //! - Time: [`Instant`], nanoseconds on the shell's monotonic clock.
 //!
 //! # Semantics
@@ -49,6 +54,7 @@ mod config;
 mod instance;
 mod receive;
 mod reject;
+mod sync;
 mod time;
 pub mod timing;
 
@@ -60,4 +66,5 @@ pub use codec::{
 pub use config::{ConfigError, InitialState, InstanceConfig, MAX_PREEMPT_DELAY, MAX_UNICAST_PEERS};
 pub use instance::{Instance, PRIORITY_OWNER};
 pub use reject::{Reject, RejectCounts};
+pub use sync::{SyncGroup, MAX_SYNC_MEMBERS};
 pub use time::Instant;

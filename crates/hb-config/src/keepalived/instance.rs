@@ -33,6 +33,7 @@ pub(crate) fn vrrp_instance(cx: &mut Ctx, s: &Stmt, g: &GlobalDefs) -> Option<Vr
         advert_int: Duration::from_secs(1),
         version: g.vrrp_version,
         nopreempt: false,
+        dont_track_primary: false,
         preempt_delay: Duration::ZERO,
         auth: None,
         vips: Vec::new(),
@@ -83,6 +84,7 @@ fn keyword(cx: &mut Ctx, k: &Stmt, i: &mut VrrpInstance, p: &mut Pending) {
         "version" => p.version = cx.int(k, 0, 2, 3).map(|v| v as u8),
         "nopreempt" => i.nopreempt = true,
         "preempt" => i.nopreempt = false,
+        "dont_track_primary" => i.dont_track_primary = true,
         "preempt_delay" => i.preempt_delay = cx.seconds(k, 0, 0.0, 1000.0).unwrap_or_default(),
         "authentication" => {
             for a in block(cx, k) {
@@ -263,7 +265,6 @@ fn advert_int(cx: &mut Ctx, i: &VrrpInstance, secs: f64, loc: &crate::error::Loc
 const INSTANCE_IGNORED: &[&str] = &[
     "use_vmac",
     "vmac_xmit_base",
-    "dont_track_primary",
     "track_src_ip",
     "accept",
     "no_accept",

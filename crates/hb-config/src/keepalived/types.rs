@@ -247,6 +247,8 @@ pub struct VrrpInstance {
     pub version: u8,
     /// `nopreempt`.
     pub nopreempt: bool,
+    /// `dont_track_primary`: the instance's own interface going down is not a fault.
+    pub dont_track_primary: bool,
     /// `preempt_delay` (0..=1000 s).
     pub preempt_delay: Duration,
     /// `authentication` (v2 only).

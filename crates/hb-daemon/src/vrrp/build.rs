@@ -28,6 +28,15 @@ pub struct BuildError {
     pub reason: String,
 }
 
+/// Whether `inst` is an IPv6 instance: its `unicast_src_ip`, else its first virtual address,
+/// decides (keepalived's rule).
+pub fn is_ipv6(inst: &VrrpInstance) -> bool {
+    inst.unicast_src_ip
+        .map(|a| a.is_ipv6())
+        .or_else(|| inst.vips.first().map(|v| v.addr.is_ipv6()))
+        .unwrap_or(false)
+}
+
 /// Builds instance `inst` with `primary` as its source address (`unicast_src_ip` wins).
 /// The parser already folded the global GARP defaults into the instance.
 pub fn build(inst: &VrrpInstance, primary: IpAddr) -> Result<Built, BuildError> {
@@ -59,12 +68,13 @@ pub fn build(inst: &VrrpInstance, primary: IpAddr) -> Result<Built, BuildError> 
     c.garp_master_repeat = inst.garp_master_repeat;
     c.garp_master_refresh = Some(inst.garp_master_refresh).filter(|d| *d > Duration::ZERO);
     c.validate().map_err(|e| fail(e.to_string()))?;
-    if !c.primary_address.is_ipv4() {
-        return Err(fail("IPv6 instances are not run by this build (IPv4 only)".into()));
-    }
+    // `virtual_ipaddress_excluded`: configured and removed with the others, never carried
+    // in adverts (so the peer's address list need not match, and the 20-address advert
+    // limit of other implementations is not hit).
     let vips = inst
         .vips
         .iter()
+        .chain(&inst.vips_excluded)
         .map(|v| VipSpec {
             addr: v.addr,
             prefix: Some(v.prefix),
@@ -97,6 +107,15 @@ mod tests {
         assert_eq!(b.vips[0].iface.as_deref(), Some("e1"));
         assert_eq!(b.vips[0].label.as_deref(), Some("e1:v"));
         assert_eq!((b.vips[1].iface.as_deref(), b.vips[1].prefix), (Some("e0"), Some(32)));
+        let text = text.replace(
+            " 10.99.0.61\n }\n",
+            " 10.99.0.61\n }\n virtual_ipaddress_excluded {\n 10.99.0.62/24\n }\n",
+        );
+        let conf2 = parse_keepalived_no_include(Path::new("k.conf"), &text).unwrap();
+        let b2 = build(&conf2.instances[0], primary).unwrap();
+        assert_eq!(b2.engine.virtual_addresses.len(), 2, "excluded: not in adverts");
+        assert_eq!(b2.vips.len(), 3, "excluded: configured with the others");
+        assert_eq!(b2.vips[2].addr.to_string(), "10.99.0.62");
         let v6: IpAddr = "fe80::1".parse().unwrap();
         let e = build(&conf.instances[0], v6).unwrap_err();
         assert!(e.to_string().starts_with("k.conf:1"), "{e}");

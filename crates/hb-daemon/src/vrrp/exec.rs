@@ -37,15 +37,17 @@ pub(super) async fn remove_leftovers(s: &Slot, netlink: &Netlink) {
     }
 }
 
-/// Executes every pending output of one instance, in order.
+/// Executes every pending output of one instance, in order; returns its state changes (for
+/// the sync groups).
 pub(super) async fn drain(
     s: &mut Slot,
     ifaces: &[(String, Arc<VrrpSocket>)],
     netlink: &Arc<Netlink>,
     notify_tx: &mpsc::Sender<notify::Job>,
     garp_interval: Duration,
-) {
+) -> Vec<(State, State, hb_vrrp::Reason)> {
     let name = s.engine.config().name.clone();
+    let mut changes = Vec::new();
     while let Some(out) = s.engine.poll_output() {
         match out {
             Output::SendAdvert { dst, bytes, .. } => {
@@ -97,15 +99,22 @@ pub(super) async fn drain(
                     state,
                     priority: s.engine.effective_priority(),
                     notify: s.notify.clone(),
+                    group: false,
                 };
                 if notify_tx.try_send(job).is_err() {
                     tracing::error!("VRRP_Instance({name}) notify queue full: {state} dropped");
                 }
             }
-            Output::Event(ev) => log_event(&name, &ev),
+            Output::Event(ev) => {
+                if let hb_vrrp::Event::StateChange { from, to, reason } = ev {
+                    changes.push((from, to, reason));
+                }
+                log_event(&name, &ev);
+            }
             _ => tracing::debug!("VRRP_Instance({name}) unhandled output"),
         }
     }
+    changes
 }
 
 fn log_event(name: &str, ev: &hb_vrrp::Event) {

@@ -58,6 +58,9 @@ impl Goodbye {
         })
     }
 }
+/// The argument that selects the guardian (`heartbeat --vrrp-guardian`, checked before any
+/// other parsing; under the name `keepalived` the same flag works).
+pub const FLAG: &str = "--vrrp-guardian";
 /// What a daemon that stops gracefully writes to its guardian.
 pub const GRACEFUL: &str = "graceful";
 /// Most addresses the guardian keeps (a bound on what the pipe may make it hold).

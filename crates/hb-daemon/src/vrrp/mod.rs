@@ -8,7 +8,8 @@
 //! SIGINT: every instance gets `Shutdown` (a master sends priority 0 and removes its
 //! addresses), then the process exits. SIGHUP re-reads the file and touches only what changed
 //! ([`reload`]); SIGUSR1, SIGUSR2 and SIGJSON write keepalived's dump files ([`dump`]); the
-//! admin socket and the metrics show the instances ([`observe`]). IPv4 only in this build.
+//! admin socket and the metrics show the instances ([`observe`]). IPv4 and IPv6 (VRRPv3,
+//! multicast to ff02::12 from the link-local address, unsolicited neighbour advertisements).
 
 pub mod build;
 pub mod dump;
@@ -17,6 +18,7 @@ pub mod guardian;
 pub mod notify;
 pub mod observe;
 pub mod reload;
+pub mod security;
 pub mod sock;
 pub mod track;
 
@@ -68,6 +70,8 @@ struct Slot {
     vips: Vec<VipSpec>,
     notify: hb_config::keepalived::Notify,
     tracked: Vec<track::Tracked>,
+    /// Tracked interfaces (its own first).
+    ifs: Vec<track::TrackedIf>,
     fault: bool,
     delta: i32,
     /// A reload's priority change, kept as a shift of the engine's configured priority.
@@ -112,6 +116,10 @@ struct Daemon {
     node: String,
     /// The crash guardian (removes our addresses if we die without releasing them).
     guard: Option<guardian::VrrpGuard>,
+    /// The sync groups, by slot position (rebuilt on reload).
+    groups: Groups,
+    /// Tracked interfaces: up (and carrier) or not.
+    links: HashMap<String, bool>,
 }
 
 /// Runs every instance of `conf` until SIGTERM/SIGINT. Call inside a current-thread runtime.
@@ -122,7 +130,15 @@ pub async fn run(conf: KeepalivedConf, opts: Options) -> anyhow::Result<()> {
     let netlink = Arc::new(Netlink::new().context("netlink")?);
     let (pkt_tx, mut pkt_rx) = mpsc::channel::<(usize, Received)>(PACKET_QUEUE);
     let (runner, mut check_rx) = CheckRunner::new(ScriptDirs::default(), base_env());
-    let (notify_tx, notify_task) = notify::spawn();
+    let notify_as = match security::run_as(None, conf.global.script_user.as_ref()) {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::error!("notify scripts: {e}; they are disabled");
+            None
+        }
+    };
+    let notify_disabled = notify_as.is_none() && conf.global.script_user.is_some();
+    let (notify_tx, notify_task) = notify::spawn_as(notify_as);
     let (events, _) = broadcast::channel(256);
     let node =
         nix::unistd::gethostname().ok().and_then(|h| h.into_string().ok()).unwrap_or_default();
@@ -141,6 +157,8 @@ pub async fn run(conf: KeepalivedConf, opts: Options) -> anyhow::Result<()> {
         published: observe::Published::default(),
         node,
         guard: None,
+        groups: Groups { sets: Vec::new(), notify: Vec::new(), last: Vec::new() },
+        links: HashMap::new(),
     };
     for (n, inst) in conf.instances.iter().enumerate() {
         let slot = d.make_slot(n, inst, &conf).await?;
@@ -154,8 +172,15 @@ pub async fn run(conf: KeepalivedConf, opts: Options) -> anyhow::Result<()> {
     d.guard = Some(guard);
     d.publish_guarded();
     d.conf = conf;
-    d.warn_unsupported();
+    if notify_disabled {
+        for s in &mut d.slots {
+            s.notify = hb_config::keepalived::Notify::default();
+        }
+    }
+    d.track_links();
+    d.groups = sync_groups(&d.conf, &d.slots);
     d.start_checks(&HashMap::new())?;
+    let mut net_rx = hb_platform::ipaddr::watch().context("netlink link watch")?;
 
     let (calls_tx, mut calls_rx) = mpsc::channel(crate::admin::MAX_PENDING_CALLS);
     if let Some(path) = d.opts.api_socket.clone() {
@@ -231,6 +256,14 @@ pub async fn run(conf: KeepalivedConf, opts: Options) -> anyhow::Result<()> {
                     d.on_check(ev);
                 }
             }
+            ev = net_rx.recv() => {
+                let Some(ev) = ev else { bail!("the netlink link watch stopped") };
+                if on_link(&ev, &mut d.links) {
+                    for s in &mut d.slots {
+                        apply_tracking(s, &d.health, &d.links, &d.clock);
+                    }
+                }
+            }
             call = calls_rx.recv(), if !calls_rx.is_closed() => {
                 if let Some(call) = call {
                     let answer = match call.request {
@@ -273,6 +306,7 @@ pub async fn run(conf: KeepalivedConf, opts: Options) -> anyhow::Result<()> {
         s.engine.handle_input(now, Input::Shutdown);
     }
     d.drain_all().await;
+    d.groups.notify(&d.slots, &d.notify_tx);
     for s in &d.slots {
         log_totals(s);
     }
@@ -294,28 +328,35 @@ impl Daemon {
         inst: &VrrpInstance,
         conf: &KeepalivedConf,
     ) -> anyhow::Result<Slot> {
-        let primary = self
-            .netlink
-            .ipv4_of(&inst.interface)
+        let v6 = build::is_ipv6(inst);
+        let primary = primary_of(&self.netlink, &inst.interface, v6)
             .await
             .with_context(|| format!("{}: interface {}", inst.location, inst.interface))?;
         let built = build::build(inst, primary.addr)?;
-        let iface = match self.ifaces.iter().position(|(name, _)| *name == inst.interface) {
+        // One socket per interface and family.
+        let key = if v6 { format!("{}%v6", inst.interface) } else { inst.interface.clone() };
+        let iface = match self.ifaces.iter().position(|(name, _)| *name == key) {
             Some(i) => i,
             None => {
-                let IpAddr::V4(local) = primary.addr else { bail!("IPv4 only") };
-                let s = VrrpSocket::open(&inst.interface, local)
-                    .with_context(|| format!("VRRP socket on {}", inst.interface))?;
+                let s = match primary.addr {
+                    IpAddr::V4(local) => VrrpSocket::open(&inst.interface, local),
+                    IpAddr::V6(_) => VrrpSocket::open6(&inst.interface, primary.index),
+                }
+                .with_context(|| format!("VRRP socket on {}", inst.interface))?;
                 let s = Arc::new(s);
                 spawn_reader(self.ifaces.len(), s.clone(), self.pkt_tx.clone());
-                self.ifaces.push((inst.interface.clone(), s));
+                self.ifaces.push((key, s));
                 self.ifaces.len() - 1
             }
         };
-        let sender = match inst.unicast_src_ip {
-            Some(IpAddr::V4(src)) => Some(
+        let sender = match (inst.unicast_src_ip, built.engine.primary_address) {
+            (Some(IpAddr::V4(src)), _) => Some(
                 VrrpSocket::open_sender(&inst.interface, src)
                     .with_context(|| format!("{}: unicast_src_ip {src}", inst.location))?,
+            ),
+            (_, IpAddr::V6(src)) if !inst.unicast_peers.is_empty() => Some(
+                VrrpSocket::open_sender6(&inst.interface, primary.index, src)
+                    .with_context(|| format!("{}: IPv6 unicast source {src}", inst.location))?,
             ),
             _ => None,
         };
@@ -334,6 +375,7 @@ impl Daemon {
             vips: built.vips,
             notify: inst.notify.clone(),
             tracked,
+            ifs: track::resolve_interfaces(inst),
             fault: false,
             delta: 0,
             base_shift: 0,
@@ -380,23 +422,19 @@ impl Daemon {
         }
     }
 
-    fn warn_unsupported(&self) {
-        for inst in &self.conf.instances {
-            if !inst.track_interfaces.is_empty() || !inst.vips_excluded.is_empty() {
-                tracing::warn!(
-                    "{}: vrrp_instance {}: track_interface and virtual_ipaddress_excluded are not \
-                     acted on by this build",
-                    inst.location,
-                    inst.name
-                );
+    /// Watches the link state of every tracked interface (new ones after a reload).
+    fn track_links(&mut self) {
+        let names: Vec<String> =
+            self.slots.iter().flat_map(|s| s.ifs.iter().map(|t| t.name.clone())).collect();
+        for name in names {
+            if self.links.contains_key(&name) {
+                continue;
             }
-        }
-        for g in &self.conf.sync_groups {
-            tracing::warn!(
-                "{}: vrrp_sync_group {}: not acted on by this build",
-                g.location,
-                g.name
-            );
+            let up = track::link_up_now(&name);
+            if !up {
+                tracing::warn!("tracked interface {name} is down");
+            }
+            self.links.insert(name, up);
         }
     }
 
@@ -407,9 +445,29 @@ impl Daemon {
         self.health.clear();
         let used: std::collections::BTreeSet<usize> =
             self.slots.iter().flat_map(|s| s.tracked.iter().map(|t| t.script)).collect();
+        let mut disabled = std::collections::BTreeSet::new();
+        let mut as_root = 0usize;
         for i in used {
             let script = &self.conf.scripts[i];
             let Some(mut spec) = track::spec(script) else { continue };
+            match security::vet(&self.conf.global, script.user.as_ref(), &script.command.argv) {
+                Ok((run_as, warning)) => {
+                    if let Some(w) = warning {
+                        tracing::warn!("{}: vrrp_script {}: {w}", script.location, script.name);
+                    }
+                    as_root += usize::from(security::runs_as_root(run_as));
+                    spec.run_as = run_as;
+                }
+                Err(why) => {
+                    tracing::error!(
+                        "{}: vrrp_script {}: {why}; disabled (not tracked)",
+                        script.location,
+                        script.name
+                    );
+                    disabled.insert(i);
+                    continue;
+                }
+            }
             if let Some(h) = carried.get(&script.name) {
                 spec.initial = *h;
             }
@@ -419,18 +477,42 @@ impl Daemon {
                 .with_context(|| format!("{}: vrrp_script {}", script.location, script.name))?;
         }
         for s in &mut self.slots {
-            apply_tracking(s, &self.health, &self.clock);
+            s.tracked.retain(|t| !disabled.contains(&t.script));
+            let name = s.engine.config().name.clone();
+            as_root += vet_notify(&mut s.notify, &self.conf.global, &name);
+            apply_tracking(s, &self.health, &self.links, &self.clock);
+        }
+        for (n, g) in self.groups.notify.iter_mut().zip(&self.groups.sets) {
+            as_root += vet_notify(n, &self.conf.global, &g.name);
+        }
+        if as_root > 0 && !self.conf.global.enable_script_security {
+            tracing::warn!(
+                "{as_root} script(s) run as root and global_defs has no enable_script_security: \
+                 scripts anyone can modify are not refused (keepalived logs this as a SECURITY \
+                 VIOLATION)"
+            );
         }
         Ok(())
     }
 
-    /// Executes every instance's pending outputs and notes state changes.
+    /// Executes every instance's pending outputs (sync groups moving together) and notes
+    /// state changes.
     async fn drain_all(&mut self) {
         let garp_interval = self.conf.global.garp_interval;
+        drain_all(
+            &mut self.slots,
+            &self.groups.sets,
+            &self.clock,
+            &self.ifaces,
+            &self.netlink,
+            &self.notify_tx,
+            garp_interval,
+        )
+        .await;
+        self.groups.notify(&self.slots, &self.notify_tx);
         let now = self.clock.now();
         let mut changed = false;
         for s in &mut self.slots {
-            exec::drain(s, &self.ifaces, &self.netlink, &self.notify_tx, garp_interval).await;
             let state = s.engine.state();
             if state != s.seen {
                 let _ = self.events.send(EventRecord {
@@ -462,7 +544,7 @@ impl Daemon {
         );
         self.health.insert(ev.id, ev.health);
         for s in &mut self.slots {
-            apply_tracking(s, &self.health, &self.clock);
+            apply_tracking(s, &self.health, &self.links, &self.clock);
         }
     }
 
@@ -527,7 +609,8 @@ impl Daemon {
         }
         let garp_interval = new.global.garp_interval;
         for s in &mut stopping {
-            exec::drain(s, &self.ifaces, &self.netlink, &self.notify_tx, garp_interval).await;
+            let _ =
+                exec::drain(s, &self.ifaces, &self.netlink, &self.notify_tx, garp_interval).await;
             log_totals(s);
         }
         let (mut kept, mut started, mut replaced, mut reprioritized) =
@@ -578,7 +661,8 @@ impl Daemon {
         self.slots = slots;
         self.conf = new;
         self.publish_guarded();
-        self.warn_unsupported();
+        self.track_links();
+        self.groups = sync_groups(&self.conf, &self.slots);
         if let Err(e) = self.start_checks(&carried) {
             tracing::error!("reload: {e:#}");
         }
@@ -709,8 +793,178 @@ fn spawn_reader(iface: usize, s: Arc<VrrpSocket>, tx: mpsc::Sender<(usize, Recei
     });
 }
 
-fn apply_tracking(s: &mut Slot, health: &HashMap<CheckId, Health>, clock: &Clock) {
-    let (delta, fault) = track::evaluate(&s.tracked, health);
+/// The source address of an instance on `iface`: its first IPv4 address, or for IPv6 its
+/// link-local address (what keepalived advertises from, and what the kernel picks as the
+/// source of ff02::12 adverts).
+async fn primary_of(
+    netlink: &Netlink,
+    iface: &str,
+    v6: bool,
+) -> anyhow::Result<hb_platform::ipaddr::AddrInfo> {
+    if !v6 {
+        return Ok(netlink.ipv4_of(iface).await?);
+    }
+    let link = netlink.link(iface).await?;
+    netlink
+        .addresses()
+        .await?
+        .into_iter()
+        .find(|a| {
+            a.index == link.index
+                && matches!(a.addr, IpAddr::V6(v) if v.segments()[0] & 0xffc0 == 0xfe80)
+        })
+        .with_context(|| format!("no IPv6 link-local address on {iface}"))
+}
+
+/// Vets an instance's notify scripts; the ones that may not run are removed. Returns how
+/// many of the remaining run as root.
+fn vet_notify(
+    n: &mut hb_config::keepalived::Notify,
+    global: &hb_config::keepalived::GlobalDefs,
+    instance: &str,
+) -> usize {
+    let mut as_root = 0;
+    for cmd in [&mut n.master, &mut n.backup, &mut n.fault, &mut n.stop, &mut n.any] {
+        let Some(c) = cmd.as_ref() else { continue };
+        match security::vet(global, None, &c.argv) {
+            Ok((run_as, warning)) => {
+                if let Some(w) = warning {
+                    tracing::warn!("VRRP_Instance({instance}) notify script {c}: {w}");
+                }
+                as_root += usize::from(security::runs_as_root(run_as));
+            }
+            Err(why) => {
+                tracing::error!("VRRP_Instance({instance}) notify script {c}: {why}; disabled");
+                *cmd = None;
+            }
+        }
+    }
+    as_root
+}
+
+/// Records a link change of a tracked interface; true if one changed.
+fn on_link(ev: &hb_platform::ipaddr::NetEvent, links: &mut HashMap<String, bool>) -> bool {
+    let hb_platform::ipaddr::NetEvent::Link { name, up, carrier, .. } = ev else { return false };
+    let Some(known) = links.get_mut(name) else { return false };
+    let now_up = *up && *carrier;
+    if *known == now_up {
+        return false;
+    }
+    *known = now_up;
+    tracing::info!("tracked interface {name} is {}", if now_up { "UP" } else { "DOWN" });
+    true
+}
+
+/// The sync groups with their notify scripts and last notified state.
+struct Groups {
+    sets: Vec<hb_vrrp::SyncGroup>,
+    notify: Vec<hb_config::keepalived::Notify>,
+    last: Vec<Option<hb_vrrp::State>>,
+}
+
+impl Groups {
+    /// Queues the group notify scripts of every group whose state changed.
+    fn notify(&mut self, slots: &[Slot], tx: &mpsc::Sender<notify::Job>) {
+        for (k, g) in self.sets.iter().enumerate() {
+            let Some(state) = g.group_state(|i| slots[i].engine.state()) else { continue };
+            if self.last[k] == Some(state) {
+                continue;
+            }
+            self.last[k] = Some(state);
+            tracing::info!("VRRP_Group({}) {state}", g.name);
+            let job = notify::Job {
+                instance: g.name.clone(),
+                state,
+                priority: 0,
+                notify: self.notify[k].clone(),
+                group: true,
+            };
+            if tx.try_send(job).is_err() {
+                tracing::error!("VRRP_Group({}) notify queue full: {state} dropped", g.name);
+            }
+        }
+    }
+}
+
+/// The configured sync groups by slot position; members naming no running instance are
+/// warned about and left out.
+fn sync_groups(conf: &KeepalivedConf, slots: &[Slot]) -> Groups {
+    let mut out = Groups { sets: Vec::new(), notify: Vec::new(), last: Vec::new() };
+    for g in &conf.sync_groups {
+        let mut members = Vec::new();
+        for name in &g.instances {
+            match slots.iter().position(|s| s.engine.config().name == *name) {
+                Some(i) => members.push(i),
+                None => tracing::warn!(
+                    "{}: vrrp_sync_group {}: no running vrrp_instance {name}; left out",
+                    g.location,
+                    g.name
+                ),
+            }
+        }
+        tracing::info!("VRRP_Group({}) {} member(s)", g.name, members.len());
+        out.sets.push(hb_vrrp::SyncGroup::new(&g.name, &members));
+        out.notify.push(g.notify.clone());
+        out.last.push(None);
+    }
+    out
+}
+
+/// Drains every instance; a state change of a sync group member moves the other members,
+/// whose outputs are drained in turn (bounded: each round only follows the previous one's
+/// own moves, and group moves are not propagated again).
+async fn drain_all(
+    slots: &mut [Slot],
+    groups: &[hb_vrrp::SyncGroup],
+    clock: &Clock,
+    ifaces: &[(String, Arc<sock::VrrpSocket>)],
+    netlink: &Arc<Netlink>,
+    notify_tx: &mpsc::Sender<notify::Job>,
+    garp_interval: Duration,
+) {
+    for _round in 0..8 {
+        sync_faults(slots, groups, clock.now());
+        let mut changes = Vec::new();
+        for (i, s) in slots.iter_mut().enumerate() {
+            for c in exec::drain(s, ifaces, netlink, notify_tx, garp_interval).await {
+                changes.push((i, c));
+            }
+        }
+        if changes.is_empty() || groups.is_empty() {
+            return;
+        }
+        let mut inputs = Vec::new();
+        for (who, (from, to, reason)) in changes {
+            for g in groups.iter().filter(|g| g.contains(who)) {
+                inputs.extend(g.follow(who, from, to, reason, |i| slots[i].engine.state()));
+            }
+        }
+        let now = clock.now();
+        for (i, input) in inputs {
+            slots[i].engine.handle_input(now, input);
+        }
+    }
+}
+
+/// Holds every member of a group in Fault while another member's own tracking fails.
+fn sync_faults(slots: &mut [Slot], groups: &[hb_vrrp::SyncGroup], now: hb_vrrp::Instant) {
+    for g in groups {
+        let faults = g.group_faults(|i| slots[i].engine.tracking_fault());
+        for (i, f) in faults {
+            slots[i].engine.handle_input(now, Input::GroupFault(f));
+        }
+    }
+}
+
+fn apply_tracking(
+    s: &mut Slot,
+    health: &HashMap<CheckId, Health>,
+    links: &HashMap<String, bool>,
+    clock: &Clock,
+) {
+    let (script_delta, script_fault) = track::evaluate(&s.tracked, health);
+    let (if_delta, if_fault) = track::evaluate_interfaces(&s.ifs, links);
+    let (delta, fault) = (script_delta.saturating_add(if_delta), script_fault || if_fault);
     let delta = delta.saturating_add(s.base_shift);
     let now = clock.now();
     if delta != s.delta {

@@ -25,6 +25,8 @@ pub struct Job {
     pub priority: u8,
     /// The instance's scripts.
     pub notify: Notify,
+    /// A `vrrp_sync_group`'s notification (`GROUP name STATE 0`) rather than an instance's.
+    pub group: bool,
 }
 
 /// The commands a job runs, in order: the state's own script, then `notify` with
@@ -41,7 +43,7 @@ pub fn commands(job: &Job) -> Vec<Vec<String>> {
     if let Some(any) = &job.notify.any {
         let mut argv = any.argv.clone();
         argv.extend([
-            "INSTANCE".to_owned(),
+            if job.group { "GROUP" } else { "INSTANCE" }.to_owned(),
             job.instance.clone(),
             job.state.as_str().to_owned(),
             job.priority.to_string(),
@@ -55,11 +57,16 @@ pub fn commands(job: &Job) -> Vec<Vec<String>> {
 /// Starts the worker; jobs sent on the returned queue run in order. The worker ends when
 /// every sender is dropped and the queue is drained.
 pub fn spawn() -> (mpsc::Sender<Job>, tokio::task::JoinHandle<()>) {
+    spawn_as(None)
+}
+
+/// [`spawn`], the scripts running as `(uid, gid)` (`script_user`) when given.
+pub fn spawn_as(run_as: Option<(u32, u32)>) -> (mpsc::Sender<Job>, tokio::task::JoinHandle<()>) {
     let (tx, mut rx) = mpsc::channel::<Job>(NOTIFY_QUEUE);
     let task = tokio::spawn(async move {
         while let Some(job) = rx.recv().await {
             for argv in commands(&job) {
-                run_one(&argv, NOTIFY_TIMEOUT).await;
+                run_one_as(&argv, NOTIFY_TIMEOUT, run_as).await;
             }
         }
     });
@@ -68,12 +75,22 @@ pub fn spawn() -> (mpsc::Sender<Job>, tokio::task::JoinHandle<()>) {
 
 /// Runs one script; failures are logged, never fatal. Returns its exit code if it exited.
 pub async fn run_one(argv: &[String], limit: Duration) -> Option<i32> {
+    run_one_as(argv, limit, None).await
+}
+
+/// [`run_one`] as `(uid, gid)` when given.
+pub async fn run_one_as(
+    argv: &[String],
+    limit: Duration,
+    run_as: Option<(u32, u32)>,
+) -> Option<i32> {
     let (prog, args) = argv.split_first()?;
-    let child = tokio::process::Command::new(prog)
-        .args(args)
-        .stdin(Stdio::null())
-        .kill_on_drop(true)
-        .spawn();
+    let mut cmd = tokio::process::Command::new(prog);
+    cmd.args(args).stdin(Stdio::null()).kill_on_drop(true);
+    if let Some((uid, gid)) = run_as {
+        cmd.uid(uid).gid(gid);
+    }
+    let child = cmd.spawn();
     let mut child = match child {
         Ok(c) => c,
         Err(e) => {
@@ -114,13 +131,21 @@ mod tests {
     #[test]
     fn commands_follow_keepalived_order_and_arguments() {
         let notify = Notify { master: cmd("/m a"), any: cmd("/n"), ..Notify::default() };
-        let job = Job { instance: "VI".into(), state: State::Master, priority: 100, notify };
+        let job = Job {
+            instance: "VI".into(),
+            state: State::Master,
+            priority: 100,
+            notify,
+            group: false,
+        };
         assert_eq!(
             commands(&job),
             vec![vec!["/m", "a"], vec!["/n", "INSTANCE", "VI", "MASTER", "100"]]
         );
         let backup = Job { state: State::Backup, ..job };
         assert_eq!(commands(&backup).len(), 1, "no notify_backup: only `notify`");
+        let group = Job { group: true, priority: 0, instance: "G".into(), ..backup };
+        assert_eq!(commands(&group), vec![vec!["/n", "GROUP", "G", "BACKUP", "0"]]);
     }
 
     #[tokio::test]
