@@ -662,7 +662,19 @@ impl Daemon {
         self.conf = new;
         self.publish_guarded();
         self.track_links();
+        // Sync groups are rebuilt on the new slot positions; a group that keeps its name keeps
+        // its last notified state, so an unchanged group's notify does not run again.
+        let notified: HashMap<String, Option<State>> = self
+            .groups
+            .sets
+            .iter()
+            .zip(&self.groups.last)
+            .map(|(g, l)| (g.name.clone(), *l))
+            .collect();
         self.groups = sync_groups(&self.conf, &self.slots);
+        for (g, l) in self.groups.sets.iter().zip(self.groups.last.iter_mut()) {
+            *l = notified.get(&g.name).copied().flatten();
+        }
         if let Err(e) = self.start_checks(&carried) {
             tracing::error!("reload: {e:#}");
         }
