@@ -403,3 +403,44 @@ fn kill_9_leaves_no_vip_behind_the_crash_guardian_says_goodbye_and_removes_it() 
     }
     let _ = two.pid.map(|p| net.signal(p, Signal::SIGTERM));
 }
+
+#[test]
+fn reload_leaves_an_unchanged_sync_group_and_its_notify_alone() {
+    let Some(net) = skip_or(Testnet::new(1)) else { return };
+    let n1 = net.node(0).clone();
+    let (a, b) = (net.addr(77), net.addr(78));
+    let mut node = Node::new("");
+    let d = node.dir.to_str().unwrap().to_owned();
+    let script = node.dir.join("group.sh");
+    std::fs::write(&script, format!("#!/bin/sh\necho \"$@\" >> {d}/group.notes\n")).unwrap();
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let conf = format!(
+        "global_defs {{\n  enable_script_security\n  script_user root\n}}\n\
+         vrrp_sync_group G {{\n  group {{\n    VI_1\n    VI_2\n  }}\n  notify {}\n}}\n{}{}",
+        script.display(),
+        instance("VI_1", 66, 100, a),
+        instance("VI_2", 67, 100, b)
+    );
+    node.write_conf(&conf);
+    node.start(&net, &n1, "");
+    let notes = || std::fs::read_to_string(node.dir.join("group.notes")).unwrap_or_default();
+    let master = wait_for(Duration::from_secs(20), || notes().contains("GROUP G MASTER"));
+    assert!(master, "group never MASTER: {:?}\n{}", notes(), node.log());
+    std::thread::sleep(Duration::from_millis(500));
+    let before = notes();
+    node.write_conf(&format!("# comment\n{conf}"));
+    net.signal(node.pid.unwrap(), Signal::SIGHUP).unwrap();
+    assert!(
+        node.wait_log(
+            "Reload done: 2 instance(s) unchanged, 0 with a new priority, 0 re-configured, 0 \
+             added, 0 removed"
+        ),
+        "{}",
+        node.log()
+    );
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(notes(), before, "the group's notify ran again after an unchanged reload");
+    assert_eq!(before.lines().filter(|l| l.contains("MASTER")).count(), 1, "{before}");
+    let s = node.status();
+    assert!(s.vrrp.iter().all(|v| v.state == "MASTER" && v.became_master == 1), "{s:?}");
+}
