@@ -444,3 +444,21 @@ fn reload_leaves_an_unchanged_sync_group_and_its_notify_alone() {
     let s = node.status();
     assert!(s.vrrp.iter().all(|v| v.state == "MASTER" && v.became_master == 1), "{s:?}");
 }
+
+#[test]
+fn dont_release_vrrp_keeps_the_addresses_on_sigterm_and_the_guardian_stands_down() {
+    let Some(net) = skip_or(Testnet::new(1)) else { return };
+    let n1 = net.node(0).clone();
+    let vip = net.addr(79);
+    let mut node = Node::new(&instance("VI_1", 68, 100, vip));
+    node.start(&net, &n1, "-V");
+    let up = wait_for(Duration::from_secs(20), || holds(&net, &n1, vip));
+    assert!(up, "never master:\n{}", node.log());
+    let pid = node.pid.take().unwrap();
+    net.signal(pid, Signal::SIGTERM).unwrap();
+    assert!(wait_for(Duration::from_secs(10), || !net.is_running(pid)), "{}", node.log());
+    assert!(node.log().contains("keeps its addresses (--dont-release-vrrp)"), "{}", node.log());
+    std::thread::sleep(Duration::from_secs(1));
+    assert!(holds(&net, &n1, vip), "-V: the address must stay after the stop");
+    assert!(!node.log().contains("died without releasing"), "{}", node.log());
+}
