@@ -246,11 +246,11 @@ fn sighup_reload_leaves_unchanged_instances_alone_and_refuses_a_broken_file() {
         ])
         .unwrap();
     let text = String::from_utf8_lossy(&scrape.stdout);
-    let vi1 = "instance=\"VI_1\",interface=\"eth0\"";
+    let vi1 = "vrrp_instance=\"VI_1\",interface=\"eth0\"";
     for line in [
         format!("heartbeat_vrrp_state{{{vi1},state=\"MASTER\"}} 1"),
         format!("heartbeat_vrrp_became_master_total{{{vi1}}} 1"),
-        "heartbeat_vrrp_state{instance=\"VI_2\",interface=\"eth0\",state=\"BACKUP\"} 1".into(),
+        "heartbeat_vrrp_state{vrrp_instance=\"VI_2\",interface=\"eth0\",state=\"BACKUP\"} 1".into(),
     ] {
         assert!(text.lines().any(|l| l == line), "no {line}:\n{text}");
     }

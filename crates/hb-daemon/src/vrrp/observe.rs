@@ -32,8 +32,13 @@ pub fn publish(p: &Published, list: Vec<VrrpStatus>) {
 /// A registry with the VRRP families read from `p` at scrape time.
 pub fn registry(p: Published) -> Registry {
     let mut r = Registry::default();
-    r.register_collector(Box::new(VrrpCollector { list: p }));
+    register(&mut r, p);
     r
+}
+
+/// Registers the VRRP families, read from `p` at scrape time, in `r`.
+pub fn register(r: &mut Registry, p: Published) {
+    r.register_collector(Box::new(VrrpCollector { list: p }));
 }
 
 /// The status answer of the keepalived mode: no heartbeat nodes or groups, the instances,
@@ -70,8 +75,10 @@ impl Collector for VrrpCollector {
             Ok(l) => Arc::clone(&l),
             Err(poisoned) => Arc::clone(&poisoned.into_inner()),
         };
-        let label =
-            |s: &VrrpStatus| [("instance", s.name.clone()), ("interface", s.interface.clone())];
+        // Not `instance`: Prometheus gives every scraped sample its target's `instance` label.
+        let label = |s: &VrrpStatus| {
+            [("vrrp_instance", s.name.clone()), ("interface", s.interface.clone())]
+        };
 
         let mut m = enc.encode_descriptor(
             "heartbeat_vrrp_state",
@@ -172,7 +179,7 @@ mod tests {
     fn families_follow_the_published_list() {
         let p: Published = Arc::default();
         let empty = encode(&p);
-        assert!(!empty.contains("instance="), "{empty}");
+        assert!(!empty.contains("vrrp_instance="), "{empty}");
         let mut rejects = BTreeMap::new();
         rejects.insert("auth_mismatch".to_owned(), 7);
         let s = VrrpStatus {
@@ -199,7 +206,7 @@ mod tests {
         };
         publish(&p, vec![s]);
         let text = encode(&p);
-        let l = "instance=\"VI_1\",interface=\"eth0\"";
+        let l = "vrrp_instance=\"VI_1\",interface=\"eth0\"";
         for line in [
             format!("heartbeat_vrrp_state{{{l},state=\"MASTER\"}} 1"),
             format!("heartbeat_vrrp_state{{{l},state=\"BACKUP\"}} 0"),
