@@ -71,6 +71,11 @@ pub enum Request {
         /// The group: its key (first resource in `haresources`) or any resource of it.
         group: String,
     },
+    /// `hbctl reload`: re-read `/etc/ha.d` and apply the difference live. Answered with
+    /// [`Response::Accepted`] (the changes applied, one per line) or [`Response::Refused`]
+    /// (the error, with file:line for a broken file; the running configuration stays).
+    /// Waits while resource actions or a hand-over are in progress.
+    Reload,
 }
 
 /// A request as it travels: the protocol version and the request.
@@ -132,6 +137,11 @@ pub struct Status {
     /// answers of older daemons).
     #[serde(default)]
     pub reserved_ips: BTreeMap<String, u64>,
+    /// The etcd lease arbiter (`arbiter.conf`): `etcd`, `lease`, `policy`, counters, and one
+    /// `key GROUP` entry per group naming the holder (empty with the arbiter off; absent in
+    /// answers of older daemons).
+    #[serde(default)]
+    pub arbiter: BTreeMap<String, String>,
     /// VRRP instances of the keepalived mode, in keepalived.conf order (empty from the
     /// heartbeat daemon; absent in answers of older daemons).
     #[serde(default)]

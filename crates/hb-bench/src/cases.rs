@@ -137,8 +137,18 @@ fn limit(lab: &Lab, factor: u32, extra_s: u64) -> Duration {
 
 /// Starts both nodes and waits until n1 alone holds the group.
 pub fn bring_up(lab: &mut Lab, extra_s: u64) -> Result<Duration> {
+    bring_up_with(lab, extra_s, &[])
+}
+
+/// [`bring_up`] with n1's daemon run through `wrapper` (a command that execs its arguments;
+/// heartbeat-rs only).
+pub fn bring_up_with(lab: &mut Lab, extra_s: u64, wrapper: &[&str]) -> Result<Duration> {
     let began = Instant::now();
-    lab.start(0)?;
+    if wrapper.is_empty() {
+        lab.start(0)?;
+    } else {
+        lab.start_wrapped(0, wrapper)?;
+    }
     lab.start(1)?;
     let lim = limit(lab, 3, extra_s);
     let n = lab.vips.len();
@@ -439,6 +449,8 @@ pub fn mass(setting: &Setting, bins: &Bins, count: usize, run: usize) -> Result<
     std::thread::sleep(Duration::from_millis(300));
     let t0 = p_last.now();
     let t0_first = p_first.now();
+    let rss_n2 = |lab: &Lab| -> u64 { lab.processes(1).into_iter().map(rss_kib).sum() };
+    let rss_before = rss_n2(&lab);
     let n1 = lab.host(0);
     lab.net().link_down(&n1)?;
     lab.crash(0)?;
@@ -463,10 +475,40 @@ pub fn mass(setting: &Setting, bins: &Bins, count: usize, run: usize) -> Result<
             s.note("the last address never answered");
         }
     }
+    let first_garp = log_first.garps.iter().find(|g| g.mac == m2 && g.at >= t0_first);
+    if let Some(g) = first_garp {
+        s.set("first_garp", ms(g.at - t0_first));
+    }
     if let Some(g) = log_last.garps.iter().find(|g| g.mac == m2 && g.at >= t0) {
         s.set("last_garp", ms(g.at - t0));
+        // The probes started a few µs apart; their clocks are compared through t0 / t0_first.
+        if let Some(f) = first_garp {
+            s.set("garp_spread", ms((g.at - t0).saturating_sub(f.at - t0_first)));
+        }
     }
+    // heartbeat-rs times the batch itself (the probes' clocks jitter by milliseconds on a busy
+    // machine): from the first addition until the last address's first announcement round.
+    if let Some((first, all)) = batch_times(&lab.log_tail(1, 16 << 20)) {
+        s.set("batch_first_round", first);
+        s.set("batch_all_rounds", all);
+    }
+    // Memory the takeover cost the survivor: its daemon's RSS once it holds everything,
+    // against before the crash (heartbeat-rs: daemon + guardian; others: all processes).
+    let rss_after = rss_n2(&lab);
+    s.set("rss_kib_n2", rss_after as f64);
+    s.set("rss_growth_kib", rss_after.saturating_sub(rss_before) as f64);
     Ok(s)
+}
+
+/// The last "N addresses added and announced: last first announcement after X ms, all
+/// rounds after Y ms" line of a heartbeat-rs log: `(X, Y)`.
+fn batch_times(log: &str) -> Option<(f64, f64)> {
+    let line = log.lines().rev().find(|l| l.contains("addresses added and announced:"))?;
+    let num = |key: &str| -> Option<f64> {
+        let rest = &line[line.find(key)? + key.len()..];
+        rest.split_whitespace().next()?.parse().ok()
+    };
+    Some((num("last first announcement after ")?, num("all rounds after ")?))
 }
 
 /// Footprint of two-node labs for each setting, all running at once: RSS summed over each
@@ -556,6 +598,16 @@ mod tests {
             garps: vec![],
             truncated: false,
         }
+    }
+
+    #[test]
+    fn batch_times_from_the_last_takeover_line() {
+        let log = "x: 3 addresses added and announced: last first announcement after 9.0 ms, \
+                   all rounds after 12.5 ms\n\
+                   y: 1000 addresses added and announced: last first announcement after 14.2 ms, \
+                   all rounds after 20.1 ms\nz: IP address 10.99.251.1/24 on eth0: added\n";
+        assert_eq!(batch_times(log), Some((14.2, 20.1)));
+        assert_eq!(batch_times("nothing here\n"), None);
     }
 
     #[test]

@@ -136,8 +136,12 @@ pub struct Lab {
 
 const AUTHKEYS: &str = "auth 1\n1 sha1 hb-bench-secret\n";
 
-/// `count` virtual addresses: the first in the harness subnet, the rest from 10.99.251.0/24
-/// and 10.99.252.0/24, which no harness uses (they exist only inside this lab's namespaces).
+/// Most addresses a lab can have: 200 in each of 10.99.251.0/24 to 10.99.255.0/24.
+pub const MAX_VIPS: usize = 1000;
+
+/// `count` virtual addresses (at most [`MAX_VIPS`]): the first in the harness subnet, the rest
+/// from 10.99.251.0/24 to 10.99.255.0/24, which no harness uses (harness subnets are
+/// 10.99.1–250.0/24; these exist only inside this lab's namespaces).
 pub fn vip_list(net: &Testnet, count: usize) -> Vec<Ipv4Addr> {
     if count == 1 {
         return vec![net.addr(50)];
@@ -309,6 +313,27 @@ impl Lab {
             }
         }
         Ok(())
+    }
+
+    /// Starts node `i` of a heartbeat-rs lab with its daemon run through `wrapper` (a
+    /// command that execs its arguments, such as valgrind).
+    pub fn start_wrapped(&mut self, i: usize, wrapper: &[&str]) -> Result<()> {
+        self.started[i] = Some(Instant::now());
+        match &mut self.nodes {
+            Nodes::Ours(c) => {
+                c.start_wrapped(i, &[], wrapper)?;
+                Ok(())
+            }
+            _ => Err(anyhow!("only heartbeat-rs nodes can be started through a wrapper")),
+        }
+    }
+
+    /// Node `i`'s directory (configuration, logs) in a heartbeat-rs lab.
+    pub fn node_dir(&self, i: usize) -> Option<PathBuf> {
+        match &self.nodes {
+            Nodes::Ours(c) => Some(c.node_dir(i)),
+            _ => None,
+        }
     }
 
     /// How long ago node `i` was last started.

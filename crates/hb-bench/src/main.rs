@@ -6,6 +6,7 @@
 
 mod cases;
 mod lab;
+mod profile;
 mod report;
 mod stats;
 
@@ -19,7 +20,7 @@ use cases::{Sample, FAILOVER_CASES};
 use lab::{Bins, Kind, Setting};
 
 /// Every case name `--case` accepts.
-const ALL_CASES: [&str; 10] = [
+const ALL_CASES: [&str; 11] = [
     "crash",
     "kill9",
     "stop",
@@ -30,7 +31,11 @@ const ALL_CASES: [&str; 10] = [
     "false-failover",
     "mass",
     "footprint",
+    "profile",
 ];
+
+/// Cases that run only when named with `--case` (they need tools the lab does not install).
+const ON_REQUEST: [&str; 1] = ["profile"];
 
 /// Failover benchmark of heartbeat-rs against heartbeat 3.0.6 and keepalived.
 #[derive(Parser, Debug)]
@@ -58,12 +63,16 @@ struct Args {
     /// Seconds of the false-failover soak per daemon.
     #[arg(long, default_value_t = 120)]
     soak_secs: u64,
+    /// Seconds the `profile` case counts instructions for (n1 under valgrind's callgrind).
+    #[arg(long, default_value_t = 20)]
+    profile_secs: u64,
     /// Seconds of idle operation for the CPU figure.
     #[arg(long, default_value_t = 60)]
     idle_secs: u64,
-    /// Addresses in the mass takeover.
-    #[arg(long, default_value_t = 256)]
-    mass_count: usize,
+    /// Addresses in the mass takeover of heartbeat-rs and keepalived (repeatable: one
+    /// takeover per count; issue 20's goal is 1000 addresses).
+    #[arg(long, default_values_t = [256, 1000])]
+    mass_count: Vec<usize>,
     /// Addresses in heartbeat 3.0.6's mass takeover (its `IPaddr` script costs about half a
     /// second per address on 2 idle cores, so 256 take minutes each way; lower it for a
     /// shorter run).
@@ -184,6 +193,11 @@ fn main() -> Result<()> {
             bail!("unknown case {c:?}; one of {ALL_CASES:?}");
         }
     }
+    for &n in args.mass_count.iter().chain([&args.mass_count_heartbeat]) {
+        if n == 0 || n > lab::MAX_VIPS {
+            bail!("a mass takeover count must be 1 to {} (got {n})", lab::MAX_VIPS);
+        }
+    }
     if args.quick {
         args.runs = 1;
         args.soak_secs = args.soak_secs.min(30);
@@ -205,7 +219,7 @@ fn main() -> Result<()> {
     let machine = report::Machine::now();
     let want_case = |c: &str| {
         if args.case.is_empty() {
-            !(args.quick && c == "mass")
+            !(ON_REQUEST.contains(&c) || args.quick && c == "mass")
         } else {
             args.case.iter().any(|x| x == c)
         }
@@ -278,12 +292,14 @@ fn main() -> Result<()> {
                 .filter(|s| args.daemon.is_empty() || args.daemon.contains(&s.kind))
                 .collect();
             let (bins, runs) = (&bins, args.mass_runs);
-            let (count_all, count_hb) = (args.mass_count, args.mass_count_heartbeat);
+            let (counts_all, count_hb) = (&args.mass_count, args.mass_count_heartbeat);
             handles.push(scope.spawn(move || {
                 let mut out = Vec::new();
                 for st in &set {
-                    let count = if st.kind == Kind::Heartbeat { count_hb } else { count_all };
-                    for run in 1..=runs {
+                    let counts =
+                        if st.kind == Kind::Heartbeat { &[count_hb][..] } else { counts_all };
+                    for (&count, run) in counts.iter().flat_map(|c| (1..=runs).map(move |r| (c, r)))
+                    {
                         eprintln!("== mass takeover of {count} addresses, {}", st.label());
                         match cases::mass(st, bins, count, run) {
                             Ok(s) => {
@@ -328,6 +344,26 @@ fn main() -> Result<()> {
         }
     }
 
+    if want_case("profile") {
+        let mut ours = settings().into_iter().filter(|s| s.kind == Kind::Ours);
+        let chosen: Vec<Setting> = match args.setting.is_empty() {
+            true => ours.next_back().into_iter().collect(),
+            false => ours.filter(|s| want_setting(s)).collect(),
+        };
+        for st in chosen {
+            eprintln!("== profile {} under callgrind for {} s", st.label(), args.profile_secs);
+            let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
+            let name = format!("callgrind-{stamp}-{}.out", st.detect_ms);
+            match profile::profile(&st, &bins, args.profile_secs, &args.out.join(name)) {
+                Ok(s) => {
+                    eprintln!("   {:?} {}", s.metrics, s.note);
+                    samples.push(s);
+                }
+                Err(e) => samples.push(cases::failed_run(&st, "profile", 1, &e)),
+            }
+        }
+    }
+
     let runtime = began.elapsed();
     let info = report::RunInfo {
         machine,
@@ -337,7 +373,7 @@ fn main() -> Result<()> {
         runs: args.runs,
         soak_secs: args.soak_secs,
         idle_secs: args.idle_secs,
-        mass_count: args.mass_count,
+        mass_count: args.mass_count.iter().copied().max().unwrap_or(0),
     };
     let md = report::markdown(&info, &matrix, &mass_settings(), &samples);
     std::fs::create_dir_all(&args.out)?;

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::cases::Sample;
 use crate::lab::{Kind, Setting};
-use crate::stats::{cell, fmt_ms, table};
+use crate::stats::{cell, fmt_ms, summarize, table};
 
 /// The machine the lab ran on.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -214,21 +214,44 @@ pub fn markdown(
         );
         let mut rows = Vec::new();
         for st in mass {
-            let v = of(samples, &st.label(), "mass");
-            if v.is_empty() {
-                continue;
+            let all = of(samples, &st.label(), "mass");
+            // One row per address count (a failed run has no count: it joins the first row).
+            let mut counts: Vec<f64> =
+                all.iter().filter_map(|x| x.metrics.get("count").copied()).collect();
+            counts.sort_by(f64::total_cmp);
+            counts.dedup();
+            if counts.is_empty() && !all.is_empty() {
+                counts.push(0.0);
             }
-            let c = |k: &str| cell(&values(&v, k).0, values(&v, k).1);
-            let n = v.iter().find_map(|x| x.metrics.get("count")).copied().unwrap_or(0.0);
-            rows.push(vec![
-                st.label(),
-                format!("{n:.0}"),
-                c("first_vip"),
-                c("last_vip"),
-                c("last_garp"),
-                c("all_up"),
-                c("startup"),
-            ]);
+            for (k, n) in counts.iter().enumerate() {
+                let v: Vec<&Sample> = all
+                    .iter()
+                    .filter(|x| match x.metrics.get("count") {
+                        Some(c) => c == n,
+                        None => k == 0,
+                    })
+                    .copied()
+                    .collect();
+                let c = |m: &str| cell(&values(&v, m).0, values(&v, m).1);
+                let mib = |m: &str| {
+                    let (vals, _) = values(&v, m);
+                    let mib: Vec<f64> = vals.iter().map(|kib| kib / 1024.0).collect();
+                    summarize(&mib).map_or("–".into(), |x| format!("{:.1} MiB", x.median))
+                };
+                rows.push(vec![
+                    st.label(),
+                    format!("{n:.0}"),
+                    c("first_vip"),
+                    c("last_vip"),
+                    c("first_garp"),
+                    c("last_garp"),
+                    c("garp_spread"),
+                    c("batch_first_round"),
+                    c("all_up"),
+                    mib("rss_growth_kib"),
+                    c("startup"),
+                ]);
+            }
         }
         s.push_str(&table(
             &[
@@ -236,9 +259,49 @@ pub fn markdown(
                 "addresses",
                 "first address answers",
                 "last address answers",
+                "first address GARP",
                 "last address GARP",
+                "GARP spread (last − first)",
+                "batch, timed by the daemon",
                 "all in `ip addr`",
+                "RSS growth of n2",
                 "(start-up, all up on n1)",
+            ],
+            &rows,
+        ));
+    }
+
+    let prof: Vec<&Sample> = samples.iter().filter(|x| x.case == "profile").collect();
+    if !prof.is_empty() {
+        s.push_str(
+            "\n**Profile** (`--case profile`): n1 of an idle pair under valgrind's callgrind, \
+             instructions counted in user space (the kernel's share of each system call is not \
+             in them); a message is one packet n1's interface sent or received (its own \
+             broadcasts, looped back inside the host, are not counted but are handled):\n\n",
+        );
+        let mut rows = Vec::new();
+        for x in prof {
+            let g = |k: &str| x.metrics.get(k).copied().unwrap_or(0.0);
+            if x.failed {
+                let note = x.note.clone();
+                rows.push(vec![x.setting.clone(), "failed".into(), note, "".into(), "".into()]);
+                continue;
+            }
+            rows.push(vec![
+                x.setting.clone(),
+                format!("{:.0} s", g("secs")),
+                format!("{:.0} / {:.0}", g("sent"), g("received")),
+                format!("{:.0}", g("instr_per_sec")),
+                format!("{:.0}", g("instr_per_msg")),
+            ]);
+        }
+        s.push_str(&table(
+            &[
+                "daemon @ setting",
+                "counted",
+                "packets sent / received",
+                "instructions per second",
+                "instructions per message",
             ],
             &rows,
         ));

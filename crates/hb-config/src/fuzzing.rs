@@ -87,3 +87,20 @@ pub fn keepalived(data: &[u8]) {
         assert!(c.findings.iter().all(|f| f.location.line >= 1), "finding without line");
     }
 }
+
+/// Parses `data` as `arbiter.conf`; on success checks the endpoints are URLs, the key layout
+/// and the lease TTL's lower bound.
+pub fn arbiter_conf(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else { return };
+    if let Ok(c) = crate::arbiter::parse_arbiter_conf(Path::new("arbiter.conf"), text) {
+        assert!(!c.endpoints.is_empty(), "no endpoint");
+        for e in &c.endpoints {
+            assert!(e.starts_with("http://") || e.starts_with("https://"), "endpoint {e:?}");
+        }
+        assert!(c.prefix.starts_with('/') && !c.prefix.ends_with('/'), "prefix {:?}", c.prefix);
+        assert!(!c.cluster.is_empty() && !c.cluster.contains('/'), "cluster {:?}", c.cluster);
+        let ttl = c.lease_ttl_for(std::time::Duration::ZERO);
+        assert!(ttl >= crate::arbiter::MIN_LEASE_TTL && ttl.subsec_nanos() == 0, "ttl {ttl:?}");
+        assert!(c.cert_file.is_some() == c.key_file.is_some(), "cert without key");
+    }
+}

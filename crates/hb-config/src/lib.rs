@@ -11,6 +11,7 @@
 mod error;
 mod text;
 
+pub mod arbiter;
 pub mod authkeys;
 pub mod cloud;
 pub mod fuzzing;

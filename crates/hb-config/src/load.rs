@@ -22,6 +22,8 @@ pub struct LoadOptions {
     pub authkeys: PathBuf,
     /// Path of `cloud.conf`, read only when a `ReservedIP` resource needs it.
     pub cloud: PathBuf,
+    /// Path of the optional `arbiter.conf` (absent: no etcd arbiter).
+    pub arbiter: PathBuf,
     /// Path of our optional `monitors` file (absent: no checks, heartbeat 3.0.6 behaviour).
     pub monitors: PathBuf,
     /// Where resource scripts are looked up.
@@ -43,6 +45,7 @@ impl LoadOptions {
             haresources: dir.join("haresources"),
             authkeys: dir.join("authkeys"),
             cloud: dir.join("cloud.conf"),
+            arbiter: dir.join("arbiter.conf"),
             monitors: dir.join("monitors"),
             roots: ScriptRoots { resource_d: dir.join("resource.d"), ..ScriptRoots::default() },
             check_scripts: true,
@@ -67,6 +70,8 @@ pub struct Config {
     pub warnings: Vec<Warning>,
     /// `cloud.conf`, when a `ReservedIP` resource needs it.
     pub cloud: Option<CloudConf>,
+    /// `arbiter.conf`, when it exists (the etcd lease arbiter is on).
+    pub arbiter: Option<crate::arbiter::ArbiterConf>,
 }
 
 impl Config {
@@ -97,7 +102,8 @@ impl Config {
         }
         let cloud = crate::cloud::load_for(&haresources, &opts.cloud)?;
         let monitors = monitors::load_monitors(&opts.monitors, &haresources, opts.check_scripts)?;
-        Ok(Config { hacf, haresources, authkeys, monitors, warnings, cloud })
+        let arbiter = crate::arbiter::load_arbiter_conf(&opts.arbiter)?;
+        Ok(Config { hacf, haresources, authkeys, monitors, warnings, cloud, arbiter })
     }
 
     /// Builds a configuration from file texts (no file system access, scripts unchecked,
@@ -123,6 +129,7 @@ impl Config {
             monitors: Monitors::default(),
             warnings,
             cloud: None,
+            arbiter: None,
         })
     }
 }

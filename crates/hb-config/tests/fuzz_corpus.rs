@@ -9,12 +9,13 @@ type Entry = fn(&[u8]);
 #[test]
 fn replay_fuzz_corpus() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus");
-    let targets: [(&str, Entry); 5] = [
+    let targets: [(&str, Entry); 6] = [
         ("hacf", hb_config::fuzzing::hacf),
         ("haresources", hb_config::fuzzing::haresources),
         ("authkeys", hb_config::fuzzing::authkeys),
         ("cloud_conf", hb_config::fuzzing::cloud_conf),
         ("keepalived", hb_config::fuzzing::keepalived),
+        ("arbiter_conf", hb_config::fuzzing::arbiter_conf),
     ];
     for (name, entry) in targets {
         let mut n = 0;

@@ -54,6 +54,8 @@ pub enum Input {
     /// A health report: a check failed, an interface lost carrier, a policy, a clear
     /// (see [`crate::HealthInput`]).
     Health(crate::health::HealthInput),
+    /// The lease arbiter's store client reports (only with the arbiter on).
+    Lease(crate::lease::LeaseInput),
     /// The shell saw a medium fail or recover locally (e.g. send errors, interface down).
     LinkState {
         /// The medium.
@@ -201,6 +203,8 @@ pub enum Output {
         /// The node to fence.
         node: String,
     },
+    /// Lease arbiter: acquire or release a group's key (only with the arbiter on).
+    Lease(crate::lease::LeaseRequest),
 }
 
 /// Why a group changed hands.
@@ -226,6 +230,8 @@ pub enum OwnershipReason {
     IpRequest,
     /// We could reach neither a peer nor a ping node, so we let go (see `arbitration`).
     Isolated,
+    /// Lease arbiter, `release` policy: the store stayed unreachable for the grace time.
+    ArbiterUnreachable,
 }
 
 /// What happened, for logs, metrics and the admin API.
@@ -357,6 +363,8 @@ pub enum Event {
     ShutdownComplete,
     /// The health-check policy acted (restart, hand-over, an alert that a group stays).
     Health(crate::health::HealthEvent),
+    /// Lease arbiter.
+    Lease(crate::lease::LeaseEvent),
 }
 
 /// Why a message was dropped.

@@ -25,4 +25,10 @@ pub enum CoreError {
     /// Timer relations heartbeat refuses.
     #[error("bad timing: {0}")]
     Timing(&'static str),
+    /// A reload changes something that needs a restart.
+    #[error("cannot reload: {0}")]
+    Reload(&'static str),
+    /// A reload must wait: something is in flux.
+    #[error("cannot reload now: {0}")]
+    Busy(&'static str),
 }

@@ -173,8 +173,15 @@ impl Node {
     }
 
     pub(crate) fn reconcile(&mut self, g: usize) {
+        // With the lease arbiter, a wanted group runs only while we hold its key.
+        let run = self.groups[g].want && self.lease_allows(g);
+        self.reconcile_to(g, run);
+        self.lease_follow(g);
+    }
+
+    fn reconcile_to(&mut self, g: usize, run: bool) {
         let rt = &mut self.groups[g];
-        let action = match (rt.state, rt.want) {
+        let action = match (rt.state, run) {
             (GroupState::Stopped | GroupState::Failed, true) => {
                 rt.state = GroupState::Starting;
                 Action::Start
@@ -312,6 +319,7 @@ impl Node {
             if self.shutdown == Shutdown::None && self.is_nice() {
                 if self.held_set().has_foreign() {
                     let body = self.with_claims(wire_msg::resource_machdown());
+                    self.announced_groups = self.wanted_groups();
                     self.send(body);
                 } else {
                     // The taken-over groups were let go meanwhile (a split brain resolved in

@@ -13,6 +13,9 @@
 //!    action completion or link change arrives; feed it with [`Node::handle_input`]
 //!    ([`Input::Timeout`] when the deadline passed); go to 2.
 //!
+//! A new configuration is applied live with [`Node::reconfigure`], which returns the
+//! [`ReloadPlan`] (what changed; unchanged groups keep their state) for the shell to execute.
+//!
 //! Peer messages enter only as `hb_wire::Verified`, which only the authenticator can make.
 //! Everything that grows is bounded: nodes ([`config::MAX_NODES`]), retransmit history (500
 //! messages), missing-seq tracking (250 per node), queued events.
@@ -60,11 +63,13 @@ mod error;
 mod from_config;
 mod groups;
 mod health;
+mod lease;
 mod legacy;
 mod membership;
 mod node;
 mod peers;
 mod receive;
+mod reload;
 mod resources;
 mod rexmit;
 mod rng;
@@ -86,7 +91,9 @@ pub use config::{AutoFailback, EngineConfig, GroupConfig};
 pub use error::CoreError;
 pub use groups::GroupState;
 pub use health::{HealthEvent, HealthInput, HealthPolicy};
+pub use lease::{KeyState, LeaseEvent, LeaseInput, LeaseRequest, UnreachablePolicy};
 pub use node::Node;
+pub use reload::{GroupChange, ReloadPlan};
 pub use resources::RscState;
 pub use snapshot::{GroupSnapshot, LinkSnapshot, NodeSnapshot, Snapshot};
 pub use time::Instant;

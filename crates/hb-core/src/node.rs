@@ -85,6 +85,11 @@ pub struct Node {
     pub(crate) standby_released: Vec<usize>,
     /// The set in our last full `resource` message.
     pub(crate) announced: Option<crate::api::ResourceSet>,
+    /// The groups that message listed (`rsc_groups`, clusters of more than two nodes).
+    pub(crate) announced_groups: Vec<usize>,
+    /// Requester side: the partners that answered our `me` with `other` (their `done`
+    /// completes the exchange; if all of them die we stop waiting for it).
+    pub(crate) standby_partners: Vec<usize>,
     /// Categories we took responsibility for, as heartbeat's `i_hold` flags; they only show
     /// in announcements for a category with no configured group.
     pub(crate) claim_flags: crate::api::ResourceSet,
@@ -92,6 +97,9 @@ pub struct Node {
     pub(crate) ip_requested: Vec<bool>,
     /// Legacy mode: requester to answer once a group is stopped.
     pub(crate) ip_answer: Vec<Option<usize>>,
+    /// Legacy mode, more than two nodes: per group, the peers that answered our pending
+    /// `ip-request` with `weown=no`.
+    pub(crate) ip_declined: Vec<Vec<bool>>,
     pub(crate) drops: [u64; 8],
     /// The last regular `status` and the `next_seq` after it, to be sent once more half a
     /// keepalive later if nothing sequenced went out meanwhile.
@@ -100,6 +108,8 @@ pub struct Node {
     pub(crate) ping_ok: bool,
     /// Health-check policy state, one per group.
     pub(crate) health: Vec<crate::health::HealthRt>,
+    /// The lease arbiter, when on.
+    pub(crate) lease: Option<crate::lease::LeaseRt>,
 }
 
 impl Node {
@@ -143,13 +153,17 @@ impl Node {
             other_answered: Vec::new(),
             standby_released: Vec::new(),
             announced: None,
+            announced_groups: Vec::new(),
+            standby_partners: Vec::new(),
             claim_flags: crate::api::ResourceSet::None,
             ip_requested: vec![false; ngroups],
             ip_answer: vec![None; ngroups],
+            ip_declined: vec![Vec::new(); ngroups],
             drops: [0; 8],
             status_echo: None,
             ping_ok: true,
             health: vec![crate::health::HealthRt::default(); ngroups],
+            lease: None,
         };
         node.out.push_back(Output::PersistGeneration(generation));
         node.timers.set(Timer::Keepalive, now);
@@ -178,6 +192,7 @@ impl Node {
             Input::PingReach(reachable) => self.on_ping_reach(reachable),
             Input::FenceDone { node, ok, detail } => self.on_fence_done(&node, ok, detail),
             Input::Health(h) => self.handle_health(h),
+            Input::Lease(l) => self.handle_lease(l),
         }
         if self.shutdown != Shutdown::Done {
             self.check_comm();
@@ -216,10 +231,12 @@ impl Node {
                 Timer::ShutdownWait => self.begin_shutdown(),
                 Timer::ShutdownFinal => self.finish_shutdown(),
                 Timer::IpRequest => self.on_ip_request_timer(),
+                Timer::AskTakeover => self.on_ask_takeover_timer(),
                 Timer::TakeoverReply => self.on_takeover_timeout(),
                 Timer::StandbyVerify => self.verify_standby_handover(),
                 Timer::StartRetry => self.retry_failed_starts(),
                 Timer::Liveness => self.check_liveness(),
+                Timer::LeaseGrace => self.on_lease_grace(),
                 Timer::Rexmit => self.send_rexmit_requests(),
                 Timer::StatusEcho => {
                     // Only while it is still our latest message: a copy arriving after a

@@ -83,6 +83,7 @@ impl Node {
     pub(crate) fn send_full_resource(&mut self, stable: bool, info: Option<&str>) {
         let set = self.held_set();
         self.announced = Some(set);
+        self.announced_groups = self.wanted_groups();
         let body = wire_msg::resource_full(set.as_str(), stable, info);
         let body = self.with_claims(body);
         self.send(body);
@@ -93,16 +94,30 @@ impl Node {
         if self.cfg.nodes.len() <= 2 {
             return body;
         }
-        let mine: Vec<usize> = (0..self.groups.len()).filter(|&g| self.groups[g].want).collect();
-        wire_msg::with_groups(body, &mine)
+        wire_msg::with_groups(body, &self.wanted_groups())
     }
 
+    /// The groups we want, in index order (what `rsc_groups` lists).
+    pub(crate) fn wanted_groups(&self) -> Vec<usize> {
+        (0..self.groups.len()).filter(|&g| self.groups[g].want).collect()
+    }
+
+    /// Re-states our holdings once they differ from our last statement: the category, and
+    /// with more than two nodes the exact group list (a group dropped from a category we still
+    /// hold, e.g. by split-brain resolution, must not stay claimed in the peers' view, or
+    /// nobody takes it when its preferred node asks for it or dies). Also while our own
+    /// standby request waits for its `other`: nothing is released yet, and that wait can last
+    /// [`REPLY_TIMEOUT`](crate::standby) when the partner ignored us.
     pub(crate) fn reannounce_if_changed(&mut self) {
+        let changed = self.announced.is_some_and(|a| a != self.held_set())
+            || (self.announced.is_some()
+                && self.cfg.nodes.len() > 2
+                && self.announced_groups != self.wanted_groups());
         if self.is_nice()
             && self.rsc == RscState::Stable
-            && self.standby == Standby::Not
+            && matches!(self.standby, Standby::Not | Standby::Me(_))
             && self.shutdown == Shutdown::None
-            && self.announced.is_some_and(|a| a != self.held_set())
+            && changed
         {
             self.send_full_resource(true, None);
         }

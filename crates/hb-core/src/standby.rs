@@ -154,6 +154,7 @@ impl Node {
             }
             "other" if self.standby == Standby::Me(set) && for_me => {
                 self.timers.stop(Timer::StandbyReply);
+                self.standby_partners = vec![i];
                 // The partner is in flux until its final `resource … isstable=1` (which we
                 // then echo, as heartbeat does).
                 self.peers[i].stable = false;
@@ -181,6 +182,14 @@ impl Node {
                 }
                 self.after_settle();
             }
+            // Another partner's answer to our request: its `done` completes it too.
+            "other"
+                if for_me
+                    && matches!(self.standby, Standby::GivingUp(s) | Standby::Done(s) if s == set)
+                    && !self.standby_partners.contains(&i) =>
+            {
+                self.standby_partners.push(i);
+            }
             // Another partner's answer: it will take part in the hand-over.
             "other" => {
                 let same = match (self.standby, for_node) {
@@ -207,9 +216,14 @@ impl Node {
                         .groups_in(set, i)
                         .into_iter()
                         .filter(|&g| {
+                            // Not a group a third node states it holds: the requester's set
+                            // is a category, not what it really released (finding E).
                             !self.groups[g].want
                                 && self.partner_should_take(g, i)
                                 && !self.takeover_blocked()
+                                && !self
+                                    .other_indices()
+                                    .any(|k| k != i && self.claimed_by_peer(k, g))
                         })
                         .collect();
                     self.standby = Standby::Acquiring { set, from: i };
@@ -301,7 +315,10 @@ impl Node {
         }
         let released = std::mem::take(&mut self.standby_released);
         for g in released {
-            if !self.groups[g].want && !self.claimed_by_any_peer(g) {
+            // Not while our ping nodes are lost (or a fence is outstanding): taking it back
+            // then would be a takeover by a node that may be the isolated one. Once unblocked,
+            // `retake_after_unblock` claims it if it is still an orphan ours to take.
+            if !self.groups[g].want && !self.claimed_by_any_peer(g) && !self.takeover_blocked() {
                 let reason = format!("nobody took {}; keeping it", self.cfg.groups[g].name);
                 self.emit(Event::StandbyRefused { reason });
                 self.set_want(g, true, OwnershipReason::Standby);
@@ -390,14 +407,24 @@ impl Node {
     pub(crate) fn cancel_standby_with(&mut self, i: usize) {
         let ends = match self.standby {
             Standby::Other { from, .. } | Standby::Acquiring { from, .. } => from == i,
-            Standby::Me(_) | Standby::GivingUp(_) | Standby::Done(_) => {
+            Standby::Me(_) => !self.other_indices().any(|k| k != i && self.peers[k].is_alive()),
+            // Every partner that answered `other` is gone: no `done` will come (the others
+            // ignored or refused the request).
+            Standby::GivingUp(_) | Standby::Done(_) => {
                 !self.other_indices().any(|k| k != i && self.peers[k].is_alive())
+                    || self.standby_partners.iter().all(|&k| k == i || !self.peers[k].is_alive())
             }
             Standby::Not => false,
         };
         if ends {
             let requester =
                 matches!(self.standby, Standby::Me(_) | Standby::GivingUp(_) | Standby::Done(_));
+            if matches!(self.standby, Standby::Done(_)) {
+                // We released and are stable again; whoever should take the released groups
+                // now (the dead partner's orphans) is checked as after a completed exchange.
+                self.send_full_resource(true, None);
+                self.timers.set(Timer::StandbyVerify, self.now + self.cfg.keepalive * 3);
+            }
             self.standby = Standby::Not;
             self.timers.stop(Timer::StandbyReply);
             let reason = format!("{} left during the standby exchange", self.name(i));

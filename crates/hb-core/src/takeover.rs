@@ -38,6 +38,7 @@ impl Node {
         if take.is_empty() && self.held_set() == before {
             return;
         }
+        let take = self.legacy_ask_first(take);
         self.claim(&take, reason);
         let foreign = take.iter().any(|&g| self.pref(g) != self.me);
         if self.is_nice() {
@@ -84,6 +85,9 @@ impl Node {
         if !self.is_nice() {
             if !self.other_indices().any(|k| self.peers[k].is_alive()) {
                 self.legacy_take_requested();
+            } else {
+                // The dead peer may have been the last one whose answer we waited for.
+                self.legacy_check_declines();
             }
             return self.takeover_orphans(reason, true);
         }

@@ -22,6 +22,9 @@ pub(crate) enum Timer {
     ShutdownFinal,
     /// Legacy mode: repeat unanswered `ip-request`s.
     IpRequest,
+    /// Legacy mode, more than two nodes: stop waiting for the answers to a dead peer's
+    /// groups we asked for, and take them.
+    AskTakeover,
     /// An `hb_takeover` we sent got no `ask_resources … me` in time.
     TakeoverReply,
     /// After a standby we requested: check that someone took what we released.
@@ -34,9 +37,11 @@ pub(crate) enum Timer {
     Rexmit,
     /// Send the last `status` again, unchanged (see `Node::send_status`).
     StatusEcho,
+    /// Lease arbiter, `release` policy: the store stayed unreachable for the grace time.
+    LeaseGrace,
 }
 
-const ALL: [Timer; 14] = [
+const ALL: [Timer; 16] = [
     Timer::Keepalive,
     Timer::DtBumpEnd,
     Timer::ReqNodes,
@@ -45,12 +50,14 @@ const ALL: [Timer; 14] = [
     Timer::ShutdownWait,
     Timer::ShutdownFinal,
     Timer::IpRequest,
+    Timer::AskTakeover,
     Timer::TakeoverReply,
     Timer::StandbyVerify,
     Timer::StartRetry,
     Timer::Liveness,
     Timer::Rexmit,
     Timer::StatusEcho,
+    Timer::LeaseGrace,
 ];
 
 /// Deadlines indexed by [`Timer`].

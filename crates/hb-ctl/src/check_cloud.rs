@@ -31,3 +31,33 @@ pub fn cloud_settings(cloud: &CloudConf) -> Vec<String> {
         })
         .collect()
 }
+
+/// The `arbiter …` line for `arbiter.conf` (nothing shown of the key but its path).
+pub fn arbiter_settings(
+    a: &hb_config::arbiter::ArbiterConf,
+    deadtime: std::time::Duration,
+) -> String {
+    let file = |f: &Option<std::path::PathBuf>| {
+        f.as_ref().map_or("-".to_owned(), |p| p.display().to_string())
+    };
+    let grace = match a.unreachable {
+        hb_config::arbiter::Unreachable::Keep => String::new(),
+        hb_config::arbiter::Unreachable::Release => {
+            format!(" grace={}", format_time(a.grace_for(deadtime)))
+        }
+    };
+    format!(
+        "arbiter etcd endpoints={} tls={} ca_file={} cert_file={} key_file={} keys={}/{}/groups/* \
+         lease_ttl={} unreachable={}{grace} timeout={}",
+        a.endpoints.join(","),
+        if a.tls() { "yes" } else { "no" },
+        file(&a.ca_file),
+        file(&a.cert_file),
+        file(&a.key_file),
+        a.prefix,
+        a.cluster,
+        format_time(a.lease_ttl_for(deadtime)),
+        a.unreachable.name(),
+        format_time(a.timeout),
+    )
+}

@@ -177,6 +177,9 @@ pub fn effective_settings(c: &Config) -> Vec<String> {
     if let Some(cloud) = &c.cloud {
         out.extend(crate::check_cloud::cloud_settings(cloud));
     }
+    if let Some(a) = &c.arbiter {
+        out.push(crate::check_cloud::arbiter_settings(a, c.hacf.timers.deadtime));
+    }
     out.extend(monitor_settings(&c.monitors));
     out
 }

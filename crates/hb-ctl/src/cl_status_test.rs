@@ -43,6 +43,7 @@ fn steady_n1() -> Status {
         checks: BTreeMap::new(),
         reserved_ips: BTreeMap::new(),
         vrrp: Vec::new(),
+        arbiter: BTreeMap::new(),
     }
 }
 

@@ -18,6 +18,7 @@ mod generate;
 mod handoff;
 mod legacy;
 mod links;
+mod reload;
 mod standby;
 mod status;
 
@@ -51,6 +52,9 @@ enum Command {
     /// Forget a group's health-check failures here (it may be chosen here again at once).
     #[command(after_long_help = clear::MONITORS_HELP)]
     Clear(clear::Args),
+    /// Re-read /etc/ha.d and apply the difference live (prints the changes; exit 1 refused).
+    #[command(after_long_help = reload::HELP)]
+    Reload,
     /// Check /etc/ha.d and print the effective configuration.
     #[command(after_long_help = clear::MONITORS_HELP)]
     CheckConfig(check_config::Args),
@@ -95,6 +99,7 @@ fn main() -> anyhow::Result<()> {
         Some(Command::Takeover(args)) => handoff::run(false, &args),
         Some(Command::Events(args)) => events::run(&args),
         Some(Command::Clear(args)) => clear::run(&args),
+        Some(Command::Reload) => reload::run(),
         Some(Command::Completions(args)) => generate::completions(Cli::command(), &args),
         Some(Command::Man(args)) => generate::man(Cli::command(), &args),
         Some(Command::InstallLinks(args)) => links::run(&args),

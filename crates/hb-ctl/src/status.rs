@@ -136,6 +136,12 @@ pub fn format_status(status: &Status) -> String {
         ips.extend(status.reserved_ips.iter().map(|(ip, n)| vec![ip.clone(), n.to_string()]));
         out.push_str(&table(&ips));
     }
+    if !status.arbiter.is_empty() {
+        out.push('\n');
+        let mut rows = vec![row(&["ARBITER", "STATE"])];
+        rows.extend(status.arbiter.iter().map(|(k, v)| vec![k.clone(), v.clone()]));
+        out.push_str(&table(&rows));
+    }
     if !status.vrrp.is_empty() {
         out.push('\n');
         out.push_str(&format_vrrp(status));

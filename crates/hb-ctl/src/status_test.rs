@@ -64,6 +64,7 @@ fn sample() -> Status {
         checks: BTreeMap::new(),
         reserved_ips: BTreeMap::new(),
         vrrp: Vec::new(),
+        arbiter: BTreeMap::new(),
     }
 }
 
@@ -101,6 +102,18 @@ fn reserved_ips_show_how_often_they_were_claimed_back() {
     let table = text.split_once("RESERVED IP").map(|(_, t)| t).unwrap_or_else(|| panic!("{text}"));
     assert!(table.starts_with("              CLAIMED BACK\n"), "{table:?}");
     assert!(table.ends_with("\nReservedIP::203.0.113.7  2\n"), "{table:?}");
+}
+
+#[test]
+fn the_etcd_arbiter_shows_only_when_configured() {
+    let mut status = sample();
+    assert!(!format_status(&status).contains("ARBITER"));
+    status.arbiter.insert("etcd".into(), "reachable".into());
+    status.arbiter.insert("key 10.0.0.1".into(), "n1".into());
+    let text = format_status(&status);
+    let table = text.split_once("ARBITER").map(|(_, t)| t).unwrap_or_else(|| panic!("{text}"));
+    assert!(table.contains("\netcd          reachable\n"), "{table:?}");
+    assert!(table.ends_with("\nkey 10.0.0.1  n1\n"), "{table:?}");
 }
 
 #[test]

@@ -143,6 +143,7 @@ fn sample_status() -> Status {
         checks: BTreeMap::new(),
         reserved_ips: BTreeMap::new(),
         vrrp: Vec::new(),
+        arbiter: BTreeMap::new(),
     }
 }
 
@@ -409,4 +410,25 @@ fn man_and_completions_are_generated() {
     assert_eq!(out.status.code(), Some(0));
     let script = text(&out.stdout);
     assert!(script.contains("install-links") && script.contains("--follow"));
+}
+
+#[test]
+fn reload_prints_the_changes_applied() {
+    let detail = "timers changed\ngroup added: 10.0.0.9/24/eth0 (acquiring here)";
+    let d = FakeDaemon::start(vec![Response::Accepted { detail: detail.into() }], false);
+    let out = hbctl(&["reload"], &d.socket);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), format!("{detail}\n"));
+    assert_eq!(d.request(), json!({"v": 1, "cmd": "reload"}));
+}
+
+#[test]
+fn reload_refused_prints_the_error_with_its_line_and_exits_1() {
+    let reason = "/etc/ha.d/ha.cf:12:11: bad keepalive";
+    let d = FakeDaemon::start(vec![Response::Refused { reason: reason.into() }], false);
+    let out = hbctl(&["reload"], &d.socket);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stdout).is_empty());
+    assert!(text(&out.stderr).contains(reason), "{}", text(&out.stderr));
+    assert_eq!(d.request()["cmd"], "reload");
 }

@@ -297,3 +297,39 @@ fn monitors_file_is_checked_and_printed() {
     let o = s.run(&["--syntax-only"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
 }
+
+/// `arbiter.conf` (the etcd lease arbiter) is optional, refused unless 0600, checked with
+/// file:line:column errors, and shown with its derived lease TTL and grace.
+#[test]
+fn arbiter_conf_is_checked_and_printed() {
+    let s = Staged::new("mysql-pair-web", true);
+    let o = s.run(&[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(!stdout(&o).contains("arbiter"), "no file, no arbiter");
+    let conf = s.dir.join("arbiter.conf");
+    std::fs::write(&conf, "endpoints 10.99.1.1:2379 10.99.1.2:2379\nunreachable release\n")
+        .unwrap();
+    chmod(&conf, 0o640);
+    let o = s.run(&[]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("arbiter.conf: mode 0640 lets group or others"), "{}", stderr(&o));
+    chmod(&conf, 0o600);
+    let o = s.run(&[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    let line = out.lines().find(|l| l.starts_with("arbiter etcd")).unwrap();
+    assert!(
+        line.contains("endpoints=http://10.99.1.1:2379,http://10.99.1.2:2379 tls=no"),
+        "{line}"
+    );
+    assert!(line.contains("keys=/heartbeat-rs/default/groups/*"), "{line}");
+    assert!(line.contains("unreachable=release grace="), "{line}");
+    std::fs::write(&conf, "endpoints 10.99.1.1:2379\nlease_ttl 1\n").unwrap();
+    let o = s.run(&[]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("arbiter.conf:2:11: `lease_ttl`: expected at least 2 s"),
+        "{}",
+        stderr(&o)
+    );
+}

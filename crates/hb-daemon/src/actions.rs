@@ -170,10 +170,20 @@ impl Runner {
     /// [`REANNOUNCE_AFTER`], announces again those still held.
     async fn start_vips<'a>(&self, vips: &'a [Resource]) -> Result<(), (&'a Resource, Failure)> {
         let (specs, texts) = vip_specs(vips.iter());
+        let began = std::time::Instant::now();
         let batch = {
             let _netlink = self.netlink_lock.lock().await;
             self.netlink.take_over_all(&specs, self.garp).await
         };
+        if batch.done.len() > 1 {
+            tracing::info!(
+                "{} addresses added and announced: last first announcement after {:.1} ms, \
+                 all rounds after {:.1} ms",
+                batch.done.len(),
+                batch.first_round_in.as_secs_f64() * 1000.0,
+                began.elapsed().as_secs_f64() * 1000.0
+            );
+        }
         for t in &batch.done {
             self.announced.inc_by(u64::from(t.announced));
             let how = match t.change {

@@ -28,6 +28,9 @@ pub const LSB_STATUS_STOPPED: i32 = 3;
 /// shorter poll makes `heartbeat -k; heartbeat` restarts quicker and costs nothing.
 const STOP_POLL: Duration = Duration::from_millis(50);
 
+/// How long `-r` waits for the daemon's answer (a reload waits for running resource actions).
+const RELOAD_WAIT: Duration = Duration::from_secs(150);
+
 /// `heartbeat -k`: SIGTERM the running daemon (a graceful stop with hand-off) and wait until
 /// it has exited. Returns the exit code.
 pub fn stop(pid_file: &Path, cmdname: &str) -> i32 {
@@ -69,17 +72,39 @@ pub fn status(pid_file: &Path, cmdname: &str, node_name: &str, uname: &str) -> i
     }
 }
 
-/// `heartbeat -r` with a daemon running: check the configuration in `config_dir`, then SIGHUP
-/// the daemon. A broken configuration is reported with its file:line and the daemon is not
-/// signalled (exit 6, LSB "not configured"). Returns `None` when no daemon runs (the caller
-/// then starts one, as heartbeat does).
-pub fn reload(pid_file: &Path, config_dir: &Path, cmdname: &str) -> Option<i32> {
+/// `heartbeat -r` with a daemon running: check the configuration in `config_dir`, then ask the
+/// daemon to reload over its admin socket in `run_dir` (printing the changes applied; a
+/// refusal exits 6 like a broken file), or SIGHUP it when the socket does not answer. A
+/// broken configuration is reported with its file:line and the daemon is not asked (exit 6,
+/// LSB "not configured"). Returns `None` when no daemon runs (the caller then starts one, as
+/// heartbeat does).
+pub fn reload(pid_file: &Path, config_dir: &Path, run_dir: &Path, cmdname: &str) -> Option<i32> {
     let PidState::Running(pid) = pidfile::read(pid_file) else {
         return None;
     };
     if let Err(e) = crate::reload_check::check(config_dir) {
         eprintln!("ERROR: {cmdname}: configuration not reloaded, the running one stays: {e:#}");
         return Some(LSB_EXIT_NOT_CONFIGURED);
+    }
+    // Through the admin socket the daemon answers with what it applied or why it refused
+    // (a change only a restart applies); SIGHUP only when the socket does not answer.
+    let sock = crate::admin::socket_in(run_dir);
+    let asked = hb_api::Client::connect(&sock, RELOAD_WAIT)
+        .and_then(|mut c| c.request(&hb_api::Request::Reload));
+    match asked {
+        Ok(hb_api::Response::Accepted { detail }) => {
+            for line in detail.lines() {
+                println!("{cmdname}: reload: {line}");
+            }
+            return Some(LSB_EXIT_OK);
+        }
+        Ok(hb_api::Response::Refused { reason }) => {
+            eprintln!(
+                "ERROR: {cmdname}: configuration not reloaded, the running one stays: {reason}"
+            );
+            return Some(LSB_EXIT_NOT_CONFIGURED);
+        }
+        _ => {}
     }
     Some(match kill(Pid::from_raw(pid), Signal::SIGHUP) {
         Ok(()) => LSB_EXIT_OK,

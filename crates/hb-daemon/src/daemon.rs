@@ -16,7 +16,7 @@ use anyhow::Context;
 use hb_api::{EventRecord, Request, Response, Scope};
 use hb_core::{
     Action, AdminCommand, EngineConfig, Event, GroupId, Input, Instant, LinkId, Node, Output,
-    ResourceSet,
+    ResourceSet, UnreachablePolicy,
 };
 use hb_platform::garp::GarpConfig;
 use hb_platform::ipaddr::Netlink;
@@ -78,11 +78,9 @@ struct Daemon {
     ping_rx: Option<mpsc::Receiver<crate::ping::PingReport>>,
     ping_state: Option<crate::ping::PingReport>,
     alerts: crate::alert::Alerts,
-    /// What of the configuration a reload cannot apply without a restart.
-    fingerprint: String,
+    /// Live reload state (see `daemon_reload`).
+    reload: daemon_reload::ReloadState,
     config_dir: PathBuf,
-    /// A reload asked for a restart once the hand-over is done.
-    restart: bool,
     watchdog: Option<crate::watchdog::Watchdog>,
     keepalive: Duration,
     metrics: crate::metrics::Metrics,
@@ -92,10 +90,19 @@ struct Daemon {
     addrwatch: crate::addrwatch::AddrWatch,
     /// `--stderr`-style logging and `-d` from the command line, kept across reloads.
     log_cli: (bool, u8),
+    /// The etcd lease arbiter (`arbiter.conf`), when configured.
+    arbiter: Option<crate::arbiter::Arbiter>,
+    arbiter_metrics: Option<Arc<crate::arbiter_report::ArbiterMetrics>>,
+    /// Our recent datagrams: their loop-back copies are dropped unparsed, and a message sent
+    /// twice is sealed once.
+    own: crate::own_echo::OwnEcho,
 }
 
 #[path = "daemon_metrics.rs"]
 mod daemon_metrics;
+
+#[path = "daemon_reload.rs"]
+mod daemon_reload;
 
 /// What the daemon needs from the command line.
 #[derive(Debug, Clone)]
@@ -123,9 +130,6 @@ pub struct Options {
 pub enum Exit {
     /// Stopped for good (SIGTERM, `heartbeat -k`).
     Stopped,
-    /// Handed everything over for a reload with a changed configuration: the caller starts
-    /// the daemon again (re-executes itself).
-    Restart,
 }
 
 /// Runs the daemon until a graceful stop completes. `ready` is called once the node is up
@@ -206,11 +210,21 @@ impl Daemon {
 
         let mut engine_cfg = EngineConfig::from_config(config, &local, last_gen, uuid);
         engine_cfg.links = plan.names.clone();
-        let fingerprint = fingerprint(config, &local, &local_addrs);
+        let reload = daemon_reload::ReloadState::new(
+            config,
+            &format!("{:?}|{}", plan.specs, plan.udpport),
+            opts.paths.resource_d(),
+            env_for_reload(&local, &opts.paths.config_dir, log, config),
+            opts.fence_delay,
+            opts.metrics_listen.clone(),
+        );
         let group_names: Vec<String> = engine_cfg.groups.iter().map(|g| g.name.clone()).collect();
         let origin = std::time::Instant::now();
         let mut node = Node::new(engine_cfg, u64::from_le_bytes(seed()), Instant::ZERO)
             .map_err(|e| anyhow::anyhow!("configuration rejected: {e}"))?;
+        if let Some(a) = &config.arbiter {
+            node.set_lease_policy(lease_policy(a, config.hacf.timers.deadtime));
+        }
         node.handle_input(Instant::ZERO, Input::WallClock(unix_now));
 
         let metrics = crate::metrics::launch::start(
@@ -284,7 +298,17 @@ impl Daemon {
                 .map(|g| g.resources.iter().map(|r| r.spec.clone()).collect())
                 .collect(),
         };
+        let arbiter = config.arbiter.as_ref().map(|a| {
+            crate::arbiter::Arbiter::start(a, &local, &group_names, config.hacf.timers.deadtime)
+        });
+        let arbiter_metrics = arbiter.as_ref().map(|_| {
+            let m = Arc::new(crate::arbiter_report::ArbiterMetrics::default());
+            metrics.register(|r| m.register(r));
+            m
+        });
         Ok(Daemon {
+            arbiter,
+            arbiter_metrics,
             node,
             origin,
             auth,
@@ -313,15 +337,15 @@ impl Daemon {
             ping_rx,
             ping_state: None,
             alerts,
-            fingerprint,
+            reload,
             config_dir: opts.paths.config_dir.clone(),
-            restart: false,
             watchdog,
             keepalive: config.hacf.timers.keepalive,
             metrics,
             health,
             addrwatch,
             log_cli: (opts.stderr_log, opts.debug),
+            own: crate::own_echo::OwnEcho::default(),
         })
     }
 
@@ -338,7 +362,8 @@ impl Daemon {
         let listener = admin::bind(&sock, &access)
             .with_context(|| format!("cannot bind the admin socket {}", sock.display()))?;
         let (calls_tx, mut calls) = mpsc::channel::<AdminCall>(MAX_PENDING_CALLS);
-        let server = tokio::spawn(admin::serve(listener, access, calls_tx, self.events.clone()));
+        let mut server =
+            tokio::spawn(admin::serve(listener, access, calls_tx.clone(), self.events.clone()));
         let mut sigterm = signal(SignalKind::terminate()).context("SIGTERM handler")?;
         let mut sigint = signal(SignalKind::interrupt()).context("SIGINT handler")?;
         let mut sighup = signal(SignalKind::hangup()).context("SIGHUP handler")?;
@@ -348,19 +373,37 @@ impl Daemon {
         );
         let mut shutting_down = false;
         let mut publish = tokio::time::interval(crate::metrics::PUBLISH_EVERY);
+        // One timer for the engine's next deadline, moved only when that deadline moves
+        // (re-created on every pass it was a timer-wheel insertion per datagram).
+        let sleep = tokio::time::sleep_until(self.to_tokio(Instant::ZERO));
+        tokio::pin!(sleep);
+        let mut armed: Option<tokio::time::Instant> = None;
 
         loop {
+            self.reload_if_due().await;
+            if let Some(access) = self.reload.access.take() {
+                // apiauth changed: the socket's mode and the admitted ids follow. Connections
+                // already open (the `hbctl reload` that asked) are served to their end.
+                match admin::bind(&sock, &access) {
+                    Ok(listener) => {
+                        server.abort();
+                        let (tx, ev) = (calls_tx.clone(), self.events.clone());
+                        server = tokio::spawn(admin::serve(listener, access, tx, ev));
+                    }
+                    Err(e) => tracing::error!("reload: cannot re-bind the admin socket: {e}"),
+                }
+            }
             self.drain_outputs().await?;
             if self.node.is_shut_down() && self.actions.is_empty() {
                 break;
             }
             let deadline = self.node.poll_timeout().map(|t| self.to_tokio(t));
-            let sleep = async {
-                match deadline {
-                    Some(d) => tokio::time::sleep_until(d).await,
-                    None => std::future::pending().await,
+            if let Some(d) = deadline {
+                if armed != Some(d) {
+                    sleep.as_mut().reset(d);
+                    armed = Some(d);
                 }
-            };
+            }
             tokio::select! {
                 biased;
                 Some(done) = self.actions.join_next() => {
@@ -376,10 +419,11 @@ impl Daemon {
                     }
                 }
                 r = self.media.recv() => match r {
-                    Ok(d) => self.datagram(d.link, &d.data),
+                    Ok(d) => self.datagram(d.link, d.from, &d.data),
                     Err(e) => tracing::warn!("receive error: {e}"),
                 },
-                () = sleep => {
+                () = &mut sleep, if deadline.is_some() => {
+                    armed = None;
                     let now = self.now();
                     self.node.handle_input(now, Input::Timeout);
                 }
@@ -406,6 +450,10 @@ impl Daemon {
                         self.node.handle_input(now, Input::FenceDone { node, ok, detail });
                     }
                 }
+                Some(input) = crate::arbiter::next_opt(&mut self.arbiter) => {
+                    let now = self.now();
+                    self.node.handle_input(now, Input::Lease(input));
+                }
                 Some(report) = recv_opt(&mut self.ping_rx) => {
                     let now = self.now();
                     self.node.handle_input(now, Input::PingReach(report.reachable));
@@ -413,7 +461,7 @@ impl Daemon {
                 }
                 _ = sigterm.recv() => self.begin_shutdown(&mut shutting_down, "SIGTERM"),
                 _ = sigint.recv() => self.begin_shutdown(&mut shutting_down, "SIGINT"),
-                _ = sighup.recv() => self.reload(&mut shutting_down).await,
+                _ = sighup.recv() => self.request_reload(None),
                 _ = watchdog.tick() => self.notify.watchdog(),
                 _ = publish.tick(), if self.metrics.enabled() => self.publish_metrics(),
                 _ = pet.tick(), if self.watchdog.is_some() => {
@@ -428,59 +476,8 @@ impl Daemon {
         if let Some(w) = self.watchdog.take() {
             w.close();
         }
-        if self.restart {
-            tracing::info!(
-                "{}: resources handed over; restarting with the new configuration",
-                self.local_node
-            );
-            return Ok(Exit::Restart);
-        }
         tracing::debug!("{}: run loop finished", self.local_node);
         Ok(Exit::Stopped)
-    }
-
-    /// SIGHUP / `heartbeat -r`: re-read the configuration. A broken one is reported and
-    /// ignored (the running configuration stays); an unchanged one is a no-op; a changed one
-    /// means a graceful hand-over and a restart, as heartbeat 3.0.6 does.
-    async fn reload(&mut self, shutting_down: &mut bool) {
-        let config = match setup::load(&self.config_dir) {
-            Ok(c) => c,
-            Err(e) => {
-                tracing::error!(
-                    "SIGHUP: the new configuration is invalid, keeping the running one: {e:#}"
-                );
-                return;
-            }
-        };
-        let listed = {
-            let _netlink = self.runner.netlink_lock.lock().await;
-            self.runner.netlink.addresses().await
-        };
-        let local_addrs: Vec<IpAddr> = match listed {
-            Ok(a) => a.into_iter().map(|a| a.addr).collect(),
-            Err(e) => {
-                tracing::error!("SIGHUP: cannot list local addresses ({e}); reload skipped");
-                return;
-            }
-        };
-        if let Err(e) =
-            setup::media_plan(&config, &local_addrs).and(setup::group_resources(&config))
-        {
-            tracing::error!(
-                "SIGHUP: the new configuration is invalid, keeping the running one: {e:#}"
-            );
-            return;
-        }
-        if fingerprint(&config, &self.local_node, &local_addrs) == self.fingerprint {
-            // Log targets are not part of the fingerprint: they change in place.
-            let (stderr, debug) = self.log_cli;
-            hb_platform::logging::retarget(setup::log_targets(&config, stderr), debug);
-            tracing::info!("SIGHUP: configuration unchanged but for log targets, applied");
-            return;
-        }
-        tracing::warn!("SIGHUP: configuration changed; handing resources over and restarting");
-        self.restart = true;
-        self.begin_shutdown(shutting_down, "SIGHUP");
     }
 
     fn begin_shutdown(&mut self, already: &mut bool, why: &str) {
@@ -495,7 +492,17 @@ impl Daemon {
         self.node.handle_input(now, Input::Admin(AdminCommand::Shutdown));
     }
 
-    fn datagram(&mut self, link: usize, data: &[u8]) {
+    fn datagram(&mut self, link: usize, from: std::net::SocketAddr, data: &[u8]) {
+        if self.own.is_own(data) {
+            // Our own broadcast or multicast, looped back (see own_echo): from now on the
+            // kernel drops those from this source.
+            match self.media.ignore_own_source(from) {
+                Ok(true) => tracing::debug!("own datagrams from {from} now dropped in the kernel"),
+                Ok(false) => {}
+                Err(e) => tracing::warn!("cannot filter our own datagrams from {from}: {e}"),
+            }
+            return;
+        }
         let verified = match self.auth.open(data) {
             Ok(v) => v,
             Err(e) => {
@@ -515,6 +522,7 @@ impl Daemon {
         if verified.message().get_str("src") == Some(self.local_node.as_str()) {
             return; // our own broadcast or multicast, looped back
         }
+        self.reload.on_peer_key(verified.key_index());
         let link = LinkId(u16::try_from(link).unwrap_or(u16::MAX));
         let now = self.now();
         let heartbeat = self.heartbeat_before(verified.message());
@@ -529,6 +537,10 @@ impl Daemon {
                     report::status(&self.node.snapshot(), self.now(), &self.late, &self.info);
                 st.checks = self.health.summary();
                 st.reserved_ips = crate::cloud::reclaim_counts(&self.groups);
+                if let Some(a) = &self.arbiter {
+                    st.arbiter =
+                        crate::arbiter_report::status_rows(&a.snapshot(), &self.group_names);
+                }
                 if let Some(p) = &self.ping_state {
                     st.nodes.extend(p.per_address.iter().map(|(addr, ok)| hb_api::NodeStatus {
                         name: addr.to_string(),
@@ -545,6 +557,10 @@ impl Daemon {
             Request::Standby { scope, wait } => (AdminCommand::Standby(set_of(scope)), wait),
             Request::Takeover { scope, wait } => (AdminCommand::Takeover(set_of(scope)), wait),
             Request::Events => return, // served by the admin task itself
+            Request::Reload => {
+                self.request_reload(Some(call.reply));
+                return;
+            }
             Request::Clear { group } => {
                 let found = self.info.group_resources.iter().position(|rs| rs.contains(&group));
                 let answer = match found.and_then(|g| u16::try_from(g).ok()) {
@@ -611,13 +627,18 @@ impl Daemon {
                 }
                 Output::Event(ev) => self.on_event(ev),
                 Output::Fence { node } => self.spawn_fence(node),
+                Output::Lease(req) => match &self.arbiter {
+                    Some(a) => a.request(req),
+                    None => tracing::error!("lease request without an arbiter: {req:?}"),
+                },
             }
         }
     }
 
     async fn transmit(&mut self, msg: &hb_wire::Message, link: Option<LinkId>) {
         self.metrics.on_transmit(msg);
-        let bytes = match self.auth.seal(msg) {
+        let classic = self.reload.send_classic();
+        let bytes = match self.own.seal_as(&self.auth, msg, classic) {
             Ok(b) => b,
             Err(e) => {
                 tracing::error!("cannot encode a {:?} message: {e}", msg.get_str("t"));
@@ -627,7 +648,7 @@ impl Daemon {
         let mut results: Vec<(usize, bool, Option<std::io::Error>)> = Vec::new();
         match link {
             None => {
-                let report = self.media.send_all(&bytes).await;
+                let report = self.media.send_all(bytes).await;
                 let failed: Vec<usize> = report.failed.iter().map(|(l, _)| *l).collect();
                 for l in 0..self.link_ok.len() {
                     if !failed.contains(&l) {
@@ -640,7 +661,7 @@ impl Daemon {
             }
             Some(l) => {
                 let i = usize::from(l.0);
-                match self.media.send_on(i, &bytes).await {
+                match self.media.send_on(i, bytes).await {
                     Ok(()) => results.push((i, true, None)),
                     Err(e) => results.push((i, false, Some(e))),
                 }
@@ -678,6 +699,7 @@ impl Daemon {
             tracing::error!("engine asked for an action on unknown group {}", group.0);
             return;
         };
+        let resources = self.reload.resources_for(group, action, &resources);
         let runner = self.runner.clone();
         let name = self.group_names.get(usize::from(group.0)).cloned().unwrap_or_default();
         tracing::info!("{action:?} of group {name}");
@@ -783,23 +805,24 @@ fn start_pinger(config: &hb_config::Config) -> Option<mpsc::Receiver<crate::ping
     Some(rx)
 }
 
-/// Everything a reload cannot change in place, as text (for comparison only).
-fn fingerprint(config: &hb_config::Config, local: &str, local_addrs: &[IpAddr]) -> String {
-    let engine = EngineConfig::from_config(config, local, 0, [0; 16]);
-    let plan = setup::media_plan(config, local_addrs).map(|p| format!("{:?}", p.specs));
-    format!(
-        "{engine:?}|{plan:?}|{:?}|{:?}|{:?}|{:?}|{:?}",
-        config
-            .authkeys
-            .keys()
-            .iter()
-            .map(|k| (k.index().get(), k.method().name(), k.secret().as_bytes().to_vec()))
-            .collect::<Vec<_>>(),
-        config.hacf.stonith,
-        config.hacf.ping_nodes,
-        config.hacf.ping_groups,
-        config.cloud.as_ref().map(crate::cloud::fingerprint)
-    )
+/// The engine's policy for an `arbiter.conf`.
+fn lease_policy(a: &hb_config::arbiter::ArbiterConf, deadtime: Duration) -> UnreachablePolicy {
+    match a.unreachable {
+        hb_config::arbiter::Unreachable::Keep => UnreachablePolicy::Keep,
+        hb_config::arbiter::Unreachable::Release => {
+            UnreachablePolicy::Release { grace: a.grace_for(deadtime) }
+        }
+    }
+}
+
+/// The environment resource scripts get (kept for health checks rebuilt by a reload).
+fn env_for_reload(
+    local: &str,
+    config_dir: &std::path::Path,
+    log: &LogTargets,
+    config: &hb_config::Config,
+) -> Vec<(String, String)> {
+    hb_platform::script::heartbeat_env(local, config_dir, log, &config.hacf.env)
 }
 
 fn set_of(scope: Scope) -> ResourceSet {

@@ -19,6 +19,9 @@ impl Daemon {
         let view =
             View::from_snapshot(&self.node.snapshot(), self.origin, &self.late, self.send_failures);
         self.metrics.publish(view);
+        if let (Some(a), Some(m)) = (&self.arbiter, &self.arbiter_metrics) {
+            m.update(&a.snapshot(), &self.local_node, &self.group_names);
+        }
     }
 
     /// Notes a peer's `status` message before the engine sees it; `None` for anything else.

@@ -54,7 +54,7 @@ fn run(cli: &Cli, cmdname: &str) -> i32 {
         return control::status(&cli.pid_file, cmdname, &node_name, &uname);
     }
     if cli.reload {
-        if let Some(code) = control::reload(&cli.pid_file, &cli.config_dir, cmdname) {
+        if let Some(code) = control::reload(&cli.pid_file, &cli.config_dir, &cli.run_dir, cmdname) {
             return code;
         }
     }
@@ -96,17 +96,6 @@ fn run(cli: &Cli, cmdname: &str) -> i32 {
             tracing::error!("cannot write pid file {}: {e}", pid_file.display());
         }
     });
-    if let Ok(daemon::Exit::Restart) = result {
-        // Same PID, so the pid file stays valid and `heartbeat -k` keeps working.
-        use std::os::unix::process::CommandExt;
-        let err = match std::env::current_exe() {
-            Ok(exe) => Command::new(exe).args(std::env::args_os().skip(1)).exec(),
-            Err(e) => e,
-        };
-        eprintln!("ERROR: {cmdname}: cannot restart after a reload: {err}");
-        pidfile::remove_own(&cli.pid_file);
-        return control::LSB_EXIT_GENERIC;
-    }
     pidfile::remove_own(&cli.pid_file);
     match result {
         Ok(_) => control::LSB_EXIT_OK,

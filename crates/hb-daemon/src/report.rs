@@ -100,6 +100,7 @@ pub fn status(snap: &Snapshot, now: Instant, late: &LateStats, info: &StaticInfo
         checks: BTreeMap::new(),
         reserved_ips: BTreeMap::new(),
         vrrp: Vec::new(),
+        arbiter: BTreeMap::new(),
     }
 }
 
@@ -127,6 +128,7 @@ pub fn reason_text(r: OwnershipReason) -> &'static str {
         OwnershipReason::StartFailed => "start failed",
         OwnershipReason::IpRequest => "ip-request",
         OwnershipReason::Isolated => "isolated (no peer, no ping node)",
+        OwnershipReason::ArbiterUnreachable => "etcd unreachable past the grace (release)",
     }
 }
 
@@ -220,6 +222,7 @@ pub fn event(ev: &Event, unix_ms: u64, groups: &[String], links: &[String]) -> E
             ("stonith_notice", format!("{from} {node} {result}"))
         }
         Event::Health(h) => crate::health::describe(h, group),
+        Event::Lease(l) => crate::arbiter_report::describe(l, group),
         Event::ShutdownComplete => {
             tracing::info!("Heartbeat shutdown complete.");
             ("shutdown_complete", String::new())

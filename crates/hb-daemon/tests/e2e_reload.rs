@@ -66,7 +66,7 @@ fn broken_file_refused_comment_and_logfile_changes_touch_nothing() {
     std::fs::write(&path, format!("{original}# changed by the reload test\n")).expect("write");
     let (code, err) = reload(&c, 0);
     assert_eq!(code, 0, "heartbeat -r after a comment change: {err}");
-    wait_log(&c, 0, "SIGHUP: configuration unchanged");
+    wait_log(&c, 0, "reload: configuration unchanged");
     std::thread::sleep(Duration::from_millis(500));
 
     // 3. The log file moved: applied in place, the next lines go to the new file.

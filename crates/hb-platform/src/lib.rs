@@ -47,6 +47,7 @@ pub mod ipaddr;
 pub mod logging;
 pub mod media;
 mod media6;
+pub mod own_filter;
 pub mod script;
 pub mod state;
 

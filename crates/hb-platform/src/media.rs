@@ -131,6 +131,8 @@ pub struct Media {
     receivers: Vec<Receiver>,
     next_rx: usize,
     buf: Vec<u8>,
+    /// Sources of our own datagrams dropped in the kernel ([`Media::ignore_own_source`]).
+    own_sources: Vec<SocketAddrV4>,
 }
 
 struct Link {
@@ -248,7 +250,13 @@ impl Media {
             }
             links.push(Link { spec: spec.clone(), tx, dest });
         }
-        Ok(Media { links, receivers, next_rx: 0, buf: vec![0; MAX_DATAGRAM] })
+        Ok(Media {
+            links,
+            receivers,
+            next_rx: 0,
+            buf: vec![0; MAX_DATAGRAM],
+            own_sources: Vec::new(),
+        })
     }
 
     /// The media, in link-id order.
@@ -264,6 +272,32 @@ impl Media {
     /// Local address of the sending socket of medium `link` (its source port is what peers see).
     pub fn source(&self, link: usize) -> Option<SocketAddr> {
         self.links.get(link).and_then(|l| l.tx.local_addr().ok())
+    }
+
+    /// `from` sent one of our own datagrams back to us (the caller recognised it byte for
+    /// byte): when it is an IPv4 address with the port of one of our sending sockets, datagrams
+    /// from exactly there are dropped in the kernel from now on, on every IPv4 receive socket
+    /// (see [`crate::own_filter`]). Returns whether a new filter was attached; `Ok(false)` when
+    /// `from` is already filtered, not ours, IPv6, or the limit of pairs is reached.
+    pub fn ignore_own_source(&mut self, from: SocketAddr) -> io::Result<bool> {
+        let SocketAddr::V4(from) = from else { return Ok(false) };
+        if self.own_sources.contains(&from)
+            || self.own_sources.len() >= crate::own_filter::MAX_PAIRS
+        {
+            return Ok(false);
+        }
+        let ours =
+            self.links.iter().any(|l| l.tx.local_addr().is_ok_and(|a| a.port() == from.port()));
+        if !ours {
+            return Ok(false);
+        }
+        self.own_sources.push(from);
+        for r in &self.receivers {
+            if r.sock.local_addr().is_ok_and(|a| a.is_ipv4()) {
+                crate::own_filter::attach(socket2::SockRef::from(&r.sock), &self.own_sources)?;
+            }
+        }
+        Ok(true)
     }
 
     /// Writes `datagram` once on every medium. A failing medium does not stop the others.

@@ -321,3 +321,51 @@ fn batch_take_over_status_and_release() {
     assert!(released_again.iter().all(|r| matches!(r, Ok(Change::AlreadyInState))));
     assert!(held_after.iter().all(|h| !*h));
 }
+
+/// The additions of a batch are pipelined: when the kernel refuses one (here an IPv6 address
+/// on an interface with IPv6 turned off), the batch stops there as one-by-one calls would,
+/// and the additions already sent behind it are taken back.
+#[test]
+fn batch_failure_in_the_kernel_takes_back_the_additions_behind_it() {
+    let Some(net) = skip_or(Testnet::new(1)) else { return };
+    let node = net.node(0).clone();
+    let off = net.exec(&node, &["sysctl", "-q", "-w", "net.ipv6.conf.eth0.disable_ipv6=1"]);
+    if !off.map(|o| o.status.success()).unwrap_or(false) {
+        eprintln!("skipped: cannot turn IPv6 off on eth0");
+        return;
+    }
+    let third = net.addr(0).octets()[2];
+    let v6 = format!("fd00:99:{third:x}::60/64/eth0");
+    let before: Vec<Ipv4Addr> = (100..=103).map(|i| net.addr(i)).collect();
+    let after: Vec<Ipv4Addr> = (110..=179).map(|i| net.addr(i)).collect();
+    let mut specs: Vec<VipSpec> = before.iter().map(|v| spec(&v.to_string())).collect();
+    specs.push(spec(&v6));
+    specs.extend(after.iter().map(|v| spec(&v.to_string())));
+    let no_garp = GarpConfig { rounds: 1, interval: Duration::ZERO };
+    let out = net.run_in(&node, || {
+        runtime().block_on(async {
+            let nl = Netlink::new()?;
+            let batch = nl.take_over_all(&specs, no_garp).await;
+            let held = nl.holds_all(&specs).await?;
+            Ok::<_, hb_platform::PlatformError>((batch, held))
+        })
+    });
+    let (batch, held) = match out {
+        Ok(Ok(v)) => v,
+        Ok(Err(e)) => panic!("platform: {e}"),
+        Err(e) => panic!("netns: {e}"),
+    };
+    match &batch.failed {
+        Some((i, e)) => assert_eq!(*i, before.len(), "failed at the IPv6 address: {e}"),
+        None => panic!("the IPv6 address was added with IPv6 off"),
+    }
+    assert_eq!(batch.done.len(), before.len());
+    let expect: Vec<bool> = (0..specs.len()).map(|i| i < before.len()).collect();
+    assert_eq!(held, expect, "exactly the addresses before the failure are held");
+    let shown = net
+        .exec(&node, &["ip", "-4", "addr", "show", "dev", "eth0"])
+        .map(|o| o.stdout)
+        .unwrap_or_default();
+    // The node's own address and the four before the failure.
+    assert_eq!(String::from_utf8_lossy(&shown).matches(" inet ").count(), 1 + before.len());
+}

@@ -138,6 +138,10 @@ pub struct Knobs {
     pub checks: bool,
     /// Force the fault schedule's style (drawn from the seed otherwise).
     pub schedule: Option<ScheduleStyle>,
+    /// Opt in to a node added to `ha.cf` on some nodes only (three nodes or more): the last
+    /// node lists every node, but only some of the others list it (see
+    /// [`Scenario::partial_member`]).
+    pub partial_member: bool,
 }
 
 impl Knobs {
@@ -199,6 +203,9 @@ impl Knobs {
         if let Some(style) = self.schedule {
             s.push_str(&format!(" --schedule {}", style.to_arg()));
         }
+        if self.partial_member {
+            s.push_str(" --partial-member");
+        }
         s
     }
 }
@@ -235,6 +242,12 @@ pub struct Scenario {
     pub arbitration: Arbitration,
     /// Health checks and the groups' failure policy.
     pub health: crate::checks::HealthModel,
+    /// A node added to `ha.cf` on some nodes only: `Some(listed)` where `listed[k]` says
+    /// whether node k's `ha.cf` has a `node` line for the last node (always true for the last
+    /// node itself, true for at least one other node and false for at least one). The last
+    /// node then prefers no group (as a node just added would). The others drop its packets
+    /// as from an unknown node, as heartbeat 3.0.6 does without `autojoin`.
+    pub partial_member: Option<Vec<bool>>,
     /// Faults of the safety phase, sorted by time.
     pub faults: Vec<ScheduledFault>,
     /// Safety phase length in ms.
@@ -337,10 +350,32 @@ impl Scenario {
             } else {
                 crate::checks::HealthModel::off()
             },
+            // Own stream, drawn only when asked for, so default scenarios keep their runs.
+            partial_member: (knobs.partial_member && nodes >= 3).then(|| {
+                let mut prng = SimRng::new(seed ^ 0x9a57_1a1e_e0de_5000);
+                let last = nodes - 1;
+                let mut listed: Vec<bool> = (0..nodes).map(|_| prng.below(2) == 0).collect();
+                listed[last] = true;
+                // At least one other node lists it and at least one does not.
+                listed[prng.index(last)] = true;
+                let mut k = prng.index(last);
+                while listed.iter().take(last).all(|&l| l) {
+                    listed[k] = false;
+                    k = (k + 1) % last;
+                }
+                listed
+            }),
             faults: Vec::new(),
             safety_ms,
             heal_ms,
         };
+        if scenario.partial_member.is_some() {
+            for g in &mut scenario.groups {
+                if g.preferred == nodes - 1 {
+                    g.preferred = 0;
+                }
+            }
+        }
         if let Some(script) = &knobs.script {
             scenario.faults = script.clone();
             scenario.faults.sort_by_key(|f| f.at);

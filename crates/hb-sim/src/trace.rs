@@ -89,8 +89,17 @@ impl Trace {
         self.tail.iter()
     }
 
+    /// FNV-style mixing eight bytes at a time (then the tail byte by byte): the trace hash
+    /// covers every delivered packet, and one multiply per byte was a tenth of a sweep's time.
     fn mix(&mut self, bytes: &[u8]) {
-        for b in bytes {
+        let mut words = bytes.chunks_exact(8);
+        for w in &mut words {
+            let mut b = [0u8; 8];
+            b.copy_from_slice(w);
+            self.hash ^= u64::from_le_bytes(b);
+            self.hash = self.hash.wrapping_mul(FNV_PRIME);
+        }
+        for b in words.remainder() {
             self.hash ^= u64::from(*b);
             self.hash = self.hash.wrapping_mul(FNV_PRIME);
         }

@@ -89,3 +89,50 @@ fn legacy_node_booting_isolated_takes_nothing() {
         ["14001:uplink-down:0", "21900:crash:0", "24168:partition:2:1:two-way", "24215:restart:0"];
     check(2728, &pinned(2, 1, FailbackMode::Legacy, &faults));
 }
+
+/// Not an hb-core bug: the `fence-failure-blocks` failures of the wide arbitration sweep
+/// (seeds 2164, 2923, 3281, 3732, 3883) were the checker's. A fence whose failure is reported
+/// after the requester has already seen the peer alive again (a link back, a reboot) armed a
+/// block that nothing lifted, so a later legitimate hand-over (here `hb_standby` from the
+/// live peer) was reported. The checker now blocks only on a failure while the peer is still
+/// believed dead. Seed 3732 minimised.
+#[test]
+fn a_fence_failure_reported_after_the_peer_returned_blocks_nothing() {
+    let k = Knobs {
+        nodes: Some(2),
+        media: Some(1),
+        failback: Some(FailbackMode::On),
+        safety_secs: Some(30),
+        quiet: true,
+        arbitration: true,
+        script: script(&["14510:link-down:1:0", "15313:link-up:1:0", "20291:standby:0:local"]),
+        ..Knobs::default()
+    };
+    check(3732, &k);
+}
+
+/// Wide arbitration sweep, seed 3888 minimised (`no-isolated-takeover`, three nodes): node2
+/// went standby, nobody took what it released, and the check that takes such a group back
+/// ("nobody took it; keeping it") ran after node2's pinger had reported its ping nodes lost,
+/// so an isolated node started a group. That check now waits while takeovers are blocked;
+/// `retake_after_unblock` claims the group later if it is still ours.
+#[test]
+fn a_released_group_is_not_taken_back_without_ping_nodes() {
+    let k = Knobs {
+        nodes: Some(3),
+        media: Some(2),
+        failback: Some(FailbackMode::On),
+        safety_secs: Some(30),
+        quiet: true,
+        arbitration: true,
+        script: script(&[
+            "11064:partition:4:3:two-way",
+            "19129:partition:1:6:two-way",
+            "20120:uplink-down:0",
+            "25314:heal",
+            "26664:uplink-down:1",
+        ]),
+        ..Knobs::default()
+    };
+    check(3888, &k);
+}

@@ -142,9 +142,7 @@ fn three_node_group_whose_start_failed_after_split_brain_is_started_again() {
     check(50978, &Knobs { media: Some(1), quiet: false, ..k });
 }
 
-/// Finding B's first reproduction passes since the status echo changed this seed's message
-/// timing; B itself is not fixed (its other reproduction, seed 52771 `--nodes 3`, still
-/// fails), so this may fail again after an unrelated change.
+/// Finding B's first reproduction (fixed with `legacy_dead_peers_group_is_asked_for_first`).
 #[test]
 fn legacy_three_node_partition_then_shutdown_leaves_one_holder() {
     let mut k =
@@ -334,4 +332,148 @@ fn a_second_takeover_while_one_is_outstanding_gets_its_own_outcome() {
         &["15172:takeover:1:failback", "15175:crash:0", "15847:takeover:1:all"],
     );
     check(880075528, &Knobs { media: Some(1), safety_secs: Some(20), quiet: false, ..k });
+}
+
+/// Issue 18, seed 904498045 minimised (three nodes): an `hb_standby` requester whose partner
+/// (the node that answered `other`) died after the requester had released its groups waited
+/// for that partner's `done` for the full minute, because a third node was still alive
+/// (it had refused the request). The requester now ends the exchange with an outcome when
+/// every partner that answered `other` is gone.
+#[test]
+fn standby_requester_whose_partner_dies_gets_an_outcome() {
+    let k = scripted(
+        3,
+        FailbackMode::On,
+        &[
+            "2585:partition:3:4:one-way",
+            "4960:heal",
+            "8235:link-down:2:0",
+            "9416:partition:2:5:one-way",
+            "9730:link-up:2:0",
+            "10445:link-down:2:0",
+            "10617:partition:6:1:two-way",
+            "11152:heal",
+            "11304:link-up:2:0",
+            "12382:takeover:0:foreign",
+            "12802:takeover:2:local",
+            "15485:standby:2:all",
+            "15656:link-down:0:0",
+        ],
+    );
+    check(904498045, &Knobs { media: Some(1), safety_secs: Some(20), quiet: false, ..k });
+}
+
+/// Issue 18, seed 906499237 minimised (three nodes, settled schedule): node3 released a group
+/// to split-brain resolution while its own standby request (answering node1's `hb_takeover`)
+/// waited for an `other` that never came; re-announcing was suppressed during any standby
+/// exchange, so its peers kept seeing the group claimed by node3, and when node1, the real
+/// holder, crashed, nobody took it. A node now re-states its holdings while its request
+/// waits, and also when only its exact group list (`rsc_groups`) changed.
+#[test]
+fn a_group_released_during_a_pending_standby_request_is_not_left_claimed() {
+    let k = scripted(
+        3,
+        FailbackMode::Off,
+        &[
+            "6049:crash:1",
+            "9314:restart:1",
+            "15055:shutdown:2",
+            "17443:restart:2",
+            "23606:takeover:2:local",
+            "29423:takeover:0:foreign",
+            "35319:takeover:0:failback",
+            "41058:crash:0",
+        ],
+    );
+    let k = Knobs {
+        media: Some(1),
+        safety_secs: Some(51),
+        quiet: false,
+        schedule: Some(ScheduleStyle::Settled),
+        ..k
+    };
+    check(906499237, &k);
+}
+
+/// Finding B (legacy, three nodes), built from its diagnosis: node1 crashes and node2 takes
+/// node1's group; node2 shuts down and node3, seeing node1 dead, takes both groups on node2's
+/// `shutdone`; node1 boots during node2's final status phase, never hears that `shutdone`, and
+/// when node2's statuses stop it took node2's group too. Legacy peers state no holdings, so
+/// both kept it (single-owner failed on seeds 1-3 before the fix). With more than two nodes a
+/// legacy node now asks for a dead peer's group with `ip-request` (which heartbeat 3.0.6
+/// answers) before starting it, and the holder lets it go.
+#[test]
+fn legacy_dead_peers_group_is_asked_for_first() {
+    let k =
+        scripted(3, FailbackMode::Legacy, &["8000:crash:0", "11000:shutdown:1", "11500:restart:0"]);
+    let k = Knobs { media: Some(1), safety_secs: Some(40), groups: Some(3), ..k };
+    for seed in 1..=3 {
+        check(seed, &k);
+    }
+    // The seed B was first diagnosed on (passes on timing alone since the status echo).
+    let k = scripted(
+        3,
+        FailbackMode::Legacy,
+        &["13699:link-down:0:0", "18413:crash:0", "18792:shutdown:1"],
+    );
+    let k = Knobs {
+        media: Some(1),
+        safety_secs: Some(20),
+        quiet: false,
+        schedule: Some(ScheduleStyle::Classic),
+        ..k
+    };
+    check(52771, &k);
+}
+
+/// Found while fixing B (eight nodes, legacy, seed 9301415 minimised; it failed with the
+/// ask-first rule alone): a retransmitted `ip-request` for node1's group, made by node2 while
+/// node1 was dead, reached node1 after it rebooted and had taken the group back; node1
+/// stopped it for a requester that no longer asked, and it ran nowhere. A request for a group
+/// whose preferred node is alive, from another node, is now ignored.
+#[test]
+fn legacy_stale_ip_request_for_a_live_nodes_group_is_ignored() {
+    let k = scripted(
+        8,
+        FailbackMode::Legacy,
+        &[
+            "6918:link-down:5:0",
+            "8053:link-down:7:0",
+            "9178:partition:181:74:one-way",
+            "9552:shutdown:5",
+            "10797:link-up:5:0",
+            "10847:link-down:4:0",
+            "12011:heal",
+            "12390:link-up:7:0",
+            "12459:restart:5",
+            "13800:link-up:4:0",
+            "18145:shutdown:5",
+            "18260:crash:0",
+        ],
+    );
+    check(9301415, &Knobs { media: Some(2), safety_secs: Some(20), quiet: false, ..k });
+}
+
+/// Finding E (auto_failback on, three nodes; campaign seed 9300197 minimised; failed
+/// single-owner before the issue-18 fixes): node3 let group 0 go to split-brain resolution
+/// while its own failback request waited for an `other` nobody sent, so it did not re-state
+/// its holdings for ten seconds; when it then went standby for `foreign`, node1 took every
+/// group of that category, group 0 too, which node2 held, and two nodes ran it. Fixed by the
+/// re-statement during a pending request, and the partner of a standby now also leaves alone
+/// a group a third node states it holds (either change alone makes this pass).
+#[test]
+fn standby_partner_does_not_take_a_group_a_third_node_holds() {
+    let k = scripted(
+        3,
+        FailbackMode::On,
+        &[
+            "8042:partition:4:3:one-way",
+            "10689:heal",
+            "12096:standby:0:failback",
+            "14990:partition:4:3:two-way",
+            "18079:heal",
+            "18119:standby:0:all",
+        ],
+    );
+    check(9300197, &Knobs { media: Some(1), safety_secs: Some(20), quiet: false, ..k });
 }

@@ -15,6 +15,7 @@
 
 pub mod cloud_api;
 pub mod cluster;
+pub mod etcd;
 pub mod links;
 
 use std::fs::File;

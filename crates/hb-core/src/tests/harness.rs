@@ -59,6 +59,8 @@ pub(crate) struct Cluster {
     pub(crate) drop_seq: BTreeSet<(usize, u32)>,
     /// Set when two nodes ran the same group at once.
     pub(crate) double_run: Vec<(Instant, u16)>,
+    /// The lease arbiter's store, when the nodes use one (see `lease_store`).
+    pub(crate) store: Option<super::lease_store::Store>,
 }
 
 pub(crate) fn auth() -> Authenticator {
@@ -117,6 +119,7 @@ impl Cluster {
             seed: 1,
             double_run: Vec::new(),
             drop_seq: BTreeSet::new(),
+            store: None,
         }
     }
 
@@ -131,6 +134,10 @@ impl Cluster {
         };
         let wall = WALL0 + self.now.as_nanos() / 1_000_000_000;
         node.handle_input(self.now, Input::WallClock(wall));
+        if let Some(s) = self.store.as_mut() {
+            node.set_lease_policy(s.policy);
+            s.restart(k, self.now);
+        }
         self.nodes[k] = Some(node);
         self.drain(k);
     }
@@ -167,6 +174,14 @@ impl Cluster {
             match &out {
                 Output::Transmit { msg, link } => self.transmit(k, msg, *link),
                 Output::RunAction { group, action } => {
+                    if let (Some(s), Action::Start) = (self.store.as_ref(), action) {
+                        assert_eq!(
+                            s.holder(group.0),
+                            Some(k),
+                            "node {k} starts group {} without holding its key",
+                            group.0
+                        );
+                    }
                     let fail =
                         *action == Action::Start && self.failing_starts.contains(&(k, group.0));
                     let result =
@@ -181,6 +196,11 @@ impl Cluster {
                     });
                 }
                 Output::PersistGeneration(g) => self.persisted[k] = *g,
+                Output::Lease(req) => {
+                    if let Some(s) = self.store.as_mut() {
+                        s.request(k, req, self.now);
+                    }
+                }
                 Output::Event(_) | Output::Fence { .. } => {}
             }
             self.log.push(Rec { at: self.now, node: k, out });
@@ -240,6 +260,14 @@ impl Cluster {
         }
         for a in &self.actions {
             next = min_opt(next, Some(a.at));
+        }
+        if let Some(s) = self.store.as_mut() {
+            s.advance(self.now);
+            if let Some((k, input)) = s.due(self.now) {
+                self.input(k, input);
+                return true;
+            }
+            next = min_opt(next, s.next_expiry());
         }
         let Some(t) = next.filter(|t| *t <= limit) else { return false };
         self.now = self.now.max(t);
@@ -355,6 +383,28 @@ impl Cluster {
                 _ => None,
             })
             .collect()
+    }
+
+    /// Reloads node `k` with `cfg`; on success its `running` set follows the new group
+    /// indices (a removed group is stopped by the shell, so it leaves the set).
+    pub(crate) fn reconfigure(
+        &mut self,
+        k: usize,
+        cfg: EngineConfig,
+    ) -> Result<crate::ReloadPlan, crate::CoreError> {
+        let plan = match self.nodes[k].as_mut() {
+            Some(n) => n.reconfigure(cfg.clone())?,
+            None => panic!("node {k} is not running"),
+        };
+        self.cfgs[k] = cfg;
+        let old = std::mem::take(&mut self.running[k]);
+        self.running[k] = old
+            .into_iter()
+            .filter_map(|g| plan.group_map.get(usize::from(g)).copied().flatten())
+            .map(|n| n.0)
+            .collect();
+        self.drain(k);
+        Ok(plan)
     }
 
     pub(crate) fn running_on(&self, k: usize) -> Vec<u16> {

@@ -1,8 +1,8 @@
 //! Where metrics are served: `--metrics-listen ADDR:PORT`, or `listen` in the optional
 //! `metrics.cf` beside `ha.cf` (parsed by [`hb_config::metrics_cf`], so `hbctl check-config`
 //! checks it too). No file and no flag: metrics are off. The flag wins over the file's
-//! `listen`. Read once at start-up (a configuration reload that restarts the daemon reads it
-//! again).
+//! `listen`. Read at start-up and at each reload (`metrics::launch::reload` replaces the
+//! server when the settings changed).
 
 use std::net::SocketAddr;
 use std::path::Path;

@@ -50,17 +50,39 @@ pub fn spawn(
     listener: std::net::TcpListener,
     scrape: Scrape,
     limits: Limits,
-) -> io::Result<std::thread::JoinHandle<()>> {
+) -> io::Result<Server> {
     listener.set_nonblocking(true)?;
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    std::thread::Builder::new().name("metrics-http".into()).spawn(move || {
+    let stop = Arc::new(tokio::sync::Notify::new());
+    let stopped = Arc::clone(&stop);
+    let thread = std::thread::Builder::new().name("metrics-http".into()).spawn(move || {
         rt.block_on(async move {
             match TcpListener::from_std(listener) {
-                Ok(l) => serve(l, scrape, limits).await,
+                Ok(l) => tokio::select! {
+                    () = serve(l, scrape, limits) => {}
+                    () = stopped.notified() => {}
+                },
                 Err(e) => tracing::error!("metrics: cannot use the listening socket: {e}"),
             }
         });
-    })
+    })?;
+    Ok(Server { stop, thread })
+}
+
+/// A running server thread (a reload of `metrics.cf` replaces it).
+#[derive(Debug)]
+pub struct Server {
+    stop: Arc<tokio::sync::Notify>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl Server {
+    /// Stops serving and waits until the listening socket is closed (a few ms: the thread's
+    /// runtime drops the listener and every connection as soon as it is told).
+    pub fn stop(self) {
+        self.stop.notify_one();
+        let _ = self.thread.join();
+    }
 }
 
 /// Accepts connections forever.

@@ -88,6 +88,8 @@ pub struct Metrics {
     sent_high: Option<(u32, u32)>,
     /// The server runs: publishing is worth its snapshot.
     enabled: bool,
+    /// The server thread and its settings, when serving.
+    server: Option<(http::Server, config::MetricsConfig)>,
 }
 
 /// What the HTTP server needs: the registry.
@@ -194,6 +196,7 @@ impl Metrics {
             starts: Vec::new(),
             sent_high: None,
             enabled: false,
+            server: None,
         };
         metrics.register_own(keepalive);
         metrics

@@ -57,6 +57,7 @@ pub fn status(
         parameters: BTreeMap::new(),
         checks,
         reserved_ips: BTreeMap::new(),
+        arbiter: BTreeMap::new(),
         vrrp: list,
     }
 }

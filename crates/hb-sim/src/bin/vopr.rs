@@ -39,7 +39,7 @@ struct Args {
 fn usage() -> &'static str {
     "usage: vopr [--seed S | --seeds N [--first F]] [--time-budget SECS] [--nodes N] [--media M] \
      [--failback on|off|legacy] [--safety-secs S] [--heal-secs S] [--quiet] [--model] \
-     [--arbitration] [--checks] [--schedule classic|settled] [--ping on|off] [--fencing OK_PPM:MIN_MS:MAX_MS] [--groups G] \
+     [--arbitration] [--checks] [--partial-member] [--schedule classic|settled] [--ping on|off] [--fencing OK_PPM:MIN_MS:MAX_MS] [--groups G] \
      [--fault AT_MS:KIND[:ARGS]]... [--no-faults] [--mutant NAME:NODE] [--skip-checker NAME]... [-v] [--log] \
      [--emit-known] [--minimize] [--hours H] [--nodes-cycle 2,3,5,8]"
 }
@@ -83,6 +83,7 @@ fn parse() -> Result<Args, String> {
             "--quiet" => a.knobs.quiet = true,
             "--arbitration" => a.knobs.arbitration = true,
             "--checks" => a.knobs.checks = true,
+            "--partial-member" => a.knobs.partial_member = true,
             "--ping" => {
                 a.knobs.ping = Some(match value("--ping")?.as_str() {
                     "on" => true,

@@ -14,6 +14,9 @@ pub struct FenceFailureBlocks {
     lost: Vec<Option<usize>>,
     /// `blocked[x][h]`: groups x may not start after fencing h failed.
     blocked: Vec<Vec<Option<Vec<usize>>>>,
+    /// `back[x][h]`: x saw h alive again after it last declared h dead (a fence result that
+    /// arrives after that return blocks nothing: x already knows h is alive).
+    back: Vec<Vec<bool>>,
     checks: u64,
 }
 
@@ -31,6 +34,7 @@ impl Invariant for FenceFailureBlocks {
         self.present.resize(nodes, vec![false; groups]);
         self.lost.resize(groups, None);
         self.blocked.resize(nodes, vec![None; nodes]);
+        self.back.resize(nodes, vec![false; nodes]);
         match fact {
             Fact::Crashed { node, held, .. } => {
                 for g in held {
@@ -44,13 +48,18 @@ impl Invariant for FenceFailureBlocks {
                 self.checks += self.blocked.iter().flatten().flatten().count() as u64;
             }
             Fact::FenceDone { by, target, ok } => {
-                self.blocked[*by][*target] = (!ok).then(|| {
+                let failed_while_dead = !ok && !self.back[*by][*target];
+                self.blocked[*by][*target] = failed_while_dead.then(|| {
                     (0..groups)
                         .filter(|g| self.present[*target][*g] || self.lost[*g] == Some(*target))
                         .collect()
                 });
             }
-            Fact::Observed { node, obs: Observation::PeerUp(p) } => self.blocked[*node][*p] = None,
+            Fact::Observed { node, obs: Observation::PeerUp(p) } => {
+                self.blocked[*node][*p] = None;
+                self.back[*node][*p] = true;
+            }
+            Fact::Observed { node, obs: Observation::PeerDead(p) } => self.back[*node][*p] = false,
             Fact::Group { node, group, present, .. } => {
                 let began = *present && !self.present[*node][*group];
                 self.present[*node][*group] = *present;
