@@ -153,7 +153,9 @@ impl fmt::Display for ResourceSet {
 }
 
 /// A group-level resource action. Start runs the group's resources left to right, stop right to
-/// left; the shell does that and reports one [`Input::ActionDone`] for the whole group.
+/// left; the shell does that and reports one [`Input::ActionDone`] for the whole action.
+/// [`Output::RunAction::from`] narrows it to the resources from one index rightwards (a
+/// restart in place after a resource failed its check).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Action {
     /// Start every resource of the group, left to right.
@@ -191,6 +193,11 @@ pub enum Output {
         group: GroupId,
         /// Start or stop.
         action: Action,
+        /// Index of the first resource (in [`crate::GroupConfig::resources`]) the action
+        /// covers: it starts the resources `from..` left to right, or stops them right to left
+        /// down to `from`. 0, the usual case, is the whole group; more only during a restart
+        /// in place, whose resources left of the failed one keep running untouched.
+        from: u16,
     },
     /// Write this generation number durably before executing any later output (it is always the
     /// first output of a new node).

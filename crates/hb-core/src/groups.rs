@@ -192,7 +192,10 @@ impl Node {
             }
             _ => return,
         };
-        self.push_output(Output::RunAction { group: GroupId(g as u16), action });
+        // A restart in place starts again from the failed resource; anything else (and any
+        // stop, which ends a restart) covers the whole group.
+        let from = if action == Action::Start { self.action_from(g) } else { 0 };
+        self.push_output(Output::RunAction { group: GroupId(g as u16), action, from });
     }
 
     pub(crate) fn handle_action_done(
@@ -213,11 +216,11 @@ impl Node {
                     let rt = &mut self.groups[g];
                     rt.state = GroupState::Running;
                     rt.since = self.now;
-                    rt.start_failures = 0;
+                    let retried = std::mem::take(&mut rt.start_failures) > 0;
                     let reason = rt.reason.unwrap_or(OwnershipReason::Startup);
                     // A restart in place is no change of owner: nothing to announce.
                     if !self.health_take_restart(g) {
-                        self.health_on_started(g, reason);
+                        self.health_on_started(g, reason, retried);
                         self.emit(Event::Ownership { group, owner: Some(me), reason });
                     }
                 }
@@ -236,7 +239,7 @@ impl Node {
                     rt.want = false;
                     rt.needs_failback = false;
                     rt.state = GroupState::Stopping;
-                    self.push_output(Output::RunAction { group, action: Action::Stop });
+                    self.push_output(Output::RunAction { group, action: Action::Stop, from: 0 });
                     return;
                 }
             },
@@ -250,6 +253,17 @@ impl Node {
                 } else {
                     rt.state = GroupState::Stopped;
                 }
+            }
+            (Action::Stop, GroupState::Stopping) if self.action_from(g) > 0 => {
+                // Released while a restart in place had stopped only the resources from the
+                // failed one: the ones left of it still run. Stop the whole group (stopping
+                // a stopped resource does nothing); that stop is an ordinary release.
+                self.health_take_restart(g);
+                if let Some(reason) = result_failure(&result) {
+                    self.emit(Event::StopFailed { group, reason });
+                }
+                self.push_output(Output::RunAction { group, action: Action::Stop, from: 0 });
+                return;
             }
             (Action::Stop, GroupState::Stopping) => {
                 // Released while a restart was under way: an ordinary release now.

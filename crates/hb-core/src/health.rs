@@ -2,8 +2,10 @@
 //! resource of a group it runs failed its check, or that a VIP's interface lost carrier.
 //!
 //! Per group, with a [`HealthPolicy`] (`restarts` within `window`, defaults 2 and 10 min):
-//! - a failure restarts the group **in place** (stop right to left, start left to right) while
-//!   fewer than `restarts` restarts happened within `window`; the group stays wanted, so the
+//! - a failure restarts the group **in place** while fewer than `restarts` restarts happened
+//!   within `window`: its resources are stopped right to left from the last one down to the
+//!   failed one, then started again left to right from the failed one; those left of it (the
+//!   VIP before the service, say) keep running untouched. The group stays wanted, so the
 //!   cluster sees nothing (no `resource` message changes);
 //! - one failure more hands the group over **the way `hb_standby` does** (a heartbeat 3.0.6
 //!   peer sees only a standby), and this node is not chosen again for it until `window`
@@ -66,6 +68,10 @@ pub enum HealthInput {
     ResourceFailed {
         /// The group.
         group: GroupId,
+        /// Index of the failed resource in [`crate::GroupConfig::resources`]: a restart in
+        /// place covers it and the resources right of it. An index past the group's end
+        /// restarts the whole group.
+        resource: u16,
         /// Which check and why (shown in events, logs, the alert hook and status).
         reason: String,
     },
@@ -92,6 +98,8 @@ pub enum HealthEvent {
     Restarting {
         /// The group.
         group: GroupId,
+        /// The first resource restarted (the failed one); those left of it keep running.
+        from: u16,
         /// The failure.
         reason: String,
         /// This restart's number within the window (1-based).
@@ -135,6 +143,8 @@ pub(crate) struct HealthRt {
     restarts: VecDeque<Instant>,
     /// The current stop is a restart: the group stays wanted and is started again.
     pub(crate) restarting: bool,
+    /// The first resource the current restart covers (0 = the whole group).
+    restart_from: u16,
     /// This node failed the group; not chosen again before this time.
     pub(crate) avoid_until: Option<Instant>,
     /// When the group last started here after coming from elsewhere.
@@ -161,8 +171,10 @@ impl Node {
                     };
                 }
             }
-            HealthInput::ResourceFailed { group, reason } => self.on_failure(group, reason, true),
-            HealthInput::CarrierLost { group, reason } => self.on_failure(group, reason, false),
+            HealthInput::ResourceFailed { group, resource, reason } => {
+                self.on_failure(group, reason, Some(resource))
+            }
+            HealthInput::CarrierLost { group, reason } => self.on_failure(group, reason, None),
             HealthInput::Clear { group } => {
                 if let Some(h) = self.health.get_mut(usize::from(group.0)) {
                     h.restarts.clear();
@@ -209,11 +221,14 @@ impl Node {
     /// Called when a start of `g` succeeded: remember when it came from elsewhere. A start for
     /// `Startup` is an arrival too unless it is the group's first start on this node: the
     /// engine also gives that reason when it takes its own group back after a partition or a
-    /// peer's death (simulator seed 513 with `--checks`).
-    pub(crate) fn health_on_started(&mut self, g: usize, reason: OwnershipReason) {
+    /// peer's death (simulator seed 513 with `--checks`); but not when it is this node's own
+    /// retry after its start failed here (`retried`): the group did not move (the netns test
+    /// saw a web server killed during the first start turn the next failure into a "stays").
+    pub(crate) fn health_on_started(&mut self, g: usize, reason: OwnershipReason, retried: bool) {
         let from_elsewhere = !matches!(reason, OwnershipReason::Startup);
         if let Some(h) = self.health.get_mut(g) {
-            if (from_elsewhere || h.started_before) && !h.restarting {
+            let returned = h.started_before && !retried;
+            if (from_elsewhere || returned) && !h.restarting {
                 h.arrived_at = Some(self.now);
             }
             h.started_before = true;
@@ -225,14 +240,25 @@ impl Node {
         self.health.get(g).is_some_and(|h| h.restarting)
     }
 
+    /// The first resource the next action of `g` covers: the failed one while a restart in
+    /// place is under way, else 0 (the whole group).
+    pub(crate) fn action_from(&self, g: usize) -> u16 {
+        self.health.get(g).filter(|h| h.restarting).map_or(0, |h| h.restart_from)
+    }
+
     /// Ends a restart in place of `g` (its start finished); true if one was under way.
     pub(crate) fn health_take_restart(&mut self, g: usize) -> bool {
         self.health.get_mut(g).is_some_and(|h| std::mem::take(&mut h.restarting))
     }
 
-    fn on_failure(&mut self, group: GroupId, reason: String, restart_first: bool) {
+    /// A failure of `group`: of resource `failed` (restarted in place first), or of its
+    /// interface (`None`: handed over at once).
+    fn on_failure(&mut self, group: GroupId, reason: String, failed: Option<u16>) {
         let g = usize::from(group.0);
         let Some(rt) = self.groups.get(g) else { return };
+        let restart_first = failed.is_some();
+        let len = self.cfg.groups.get(g).map_or(0, |c| c.resources.len());
+        let from = failed.filter(|&r| usize::from(r) < len).unwrap_or(0);
         // A report for a group we do not run (a late check after a release) changes nothing.
         if !rt.want || rt.state != GroupState::Running || self.shutdown != Shutdown::None {
             return;
@@ -250,15 +276,16 @@ impl Node {
             let limit = h.policy.restarts;
             self.emit(Event::Health(HealthEvent::Restarting {
                 group,
+                from,
                 reason,
                 attempt: used + 1,
                 limit,
             }));
-            return self.restart_in_place(g);
+            return self.restart_in_place(g, from);
         }
         if let Some(why) = self.why_stay(g) {
             self.emit(Event::Health(HealthEvent::Stays { group, reason, why }));
-            return self.restart_in_place(g);
+            return self.restart_in_place(g, from);
         }
         let own = self.pref(g) == self.me;
         let set = if own { ResourceSet::Local } else { ResourceSet::Foreign };
@@ -305,14 +332,19 @@ impl Node {
         self.standby_refusal(true).map(|r| format!("no hand-over possible: {r}"))
     }
 
-    fn restart_in_place(&mut self, g: usize) {
+    /// Stops `g`'s resources from `from` rightwards; `groups.rs` starts them again from
+    /// `from` when the stop is done (or stops the rest too if the group was released
+    /// meanwhile).
+    fn restart_in_place(&mut self, g: usize, from: u16) {
         let rt = &mut self.groups[g];
         if rt.state != GroupState::Running {
             return;
         }
         rt.state = GroupState::Stopping;
         self.health[g].restarting = true;
-        self.push_output(Output::RunAction { group: GroupId(g as u16), action: Action::Stop });
+        self.health[g].restart_from = from;
+        let group = GroupId(g as u16);
+        self.push_output(Output::RunAction { group, action: Action::Stop, from });
     }
 }
 

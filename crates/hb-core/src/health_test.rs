@@ -20,7 +20,10 @@ fn settled() -> Cluster {
 }
 
 fn fail(c: &mut Cluster, k: usize, why: &str) {
-    c.input(k, Input::Health(HealthInput::ResourceFailed { group: G0, reason: why.into() }));
+    c.input(
+        k,
+        Input::Health(HealthInput::ResourceFailed { group: G0, resource: 0, reason: why.into() }),
+    );
     c.secs(1);
 }
 
@@ -50,6 +53,7 @@ fn a_failure_restarts_the_group_in_place_and_the_wire_sees_nothing() {
         health_events(&c, 0),
         [HealthEvent::Restarting {
             group: G0,
+            from: 0,
             reason: "httpd status: not running".into(),
             attempt: 1,
             limit: 2
@@ -173,10 +177,21 @@ fn carrier_loss_hands_over_without_restarting() {
 fn reports_about_groups_not_running_here_change_nothing() {
     let mut c = settled();
     let t = c.now;
-    c.input(1, Input::Health(HealthInput::ResourceFailed { group: G0, reason: "late".into() }));
+    c.input(
+        1,
+        Input::Health(HealthInput::ResourceFailed {
+            group: G0,
+            resource: 0,
+            reason: "late".into(),
+        }),
+    );
     c.input(
         0,
-        Input::Health(HealthInput::ResourceFailed { group: GroupId(99), reason: "x".into() }),
+        Input::Health(HealthInput::ResourceFailed {
+            group: GroupId(99),
+            resource: 0,
+            reason: "x".into(),
+        }),
     );
     c.secs(2);
     assert!(c.actions_since(0, t).is_empty() && c.actions_since(1, t).is_empty());

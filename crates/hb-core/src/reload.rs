@@ -362,7 +362,7 @@ impl Node {
                 let g = usize::from(id.0);
                 self.groups[g].state = GroupState::Stopping;
                 self.health[g].restarting = true;
-                self.push_output(Output::RunAction { group: *id, action: Action::Stop });
+                self.push_output(Output::RunAction { group: *id, action: Action::Stop, from: 0 });
             }
         }
     }

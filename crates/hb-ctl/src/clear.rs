@@ -22,8 +22,10 @@ fall (1), rise (1), delay (0). Times: 2, 1.5, 500ms, 2s, 10min, 1h. # starts a c
 POLICY
 
 A group's checks run while it is started on this node. When a check fails fall times in a row \
-the group is restarted in place (stop right to left, start left to right), at most restarts \
-times (default 2) within window (default 10min). One failure more hands the group to the peer \
+the failed resource is restarted in place: the group is stopped right to left from its last \
+resource down to the failed one, then started left to right from it; resources left of it \
+(such as the virtual address before the service) are not touched. At most restarts times \
+(default 2) within window (default 10min). One failure more hands the group to the peer \
 as hb_standby does; this node then refuses the group until the window has passed or \
 hbctl clear GROUP is run. A group that moved to a node less than a window ago stays there \
 (restarted again) and an alert says so, as does a failure with no live peer: at most one move \

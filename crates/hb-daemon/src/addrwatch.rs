@@ -8,8 +8,10 @@
 //! - An interface named by a VIP of a group started here that loses carrier hands that group
 //!   over ([`HealthInput::CarrierLost`]); a restart could not help.
 //!
-//! A group is active from the moment its start is spawned until its stop is spawned, so our
-//! own adds and removes never trigger the watch.
+//! A group's address is held from the moment a start covering it is spawned until a stop
+//! covering it is spawned, so our own adds and removes never trigger the watch. A restart in
+//! place covers only the resources from the failed one rightwards: an address left of it
+//! stays held and watched throughout.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -22,12 +24,18 @@ use tokio::sync::mpsc;
 use crate::actions::Runner;
 use crate::setup::Resource;
 
+/// A virtual address as the watch knows it: its spec and its text in `haresources`.
+type Vip = (VipSpec, String);
+
 /// The watch and its counters.
 pub struct AddrWatch {
     rx: Option<mpsc::Receiver<NetEvent>>,
     /// Per group: its virtual addresses (spec, text as written).
     vips: Vec<Vec<(VipSpec, String)>>,
-    active: Vec<bool>,
+    /// Per group: the index in the group of each of its `vips`.
+    vip_index: Vec<Vec<usize>>,
+    /// Per group: its resources below this index are held (0: none, `usize::MAX`: all).
+    held: Vec<usize>,
     /// Last carrier state seen per interface index.
     carrier: HashMap<u32, bool>,
     /// VIPs added back after a removal we did not make.
@@ -41,17 +49,18 @@ pub struct AddrWatch {
 impl AddrWatch {
     /// Subscribes when some group has a VIP (a failure to subscribe is logged, not fatal).
     pub fn start(groups: &[Arc<Vec<Resource>>]) -> AddrWatch {
-        let vips: Vec<Vec<(VipSpec, String)>> = groups
+        let (vips, vip_index): (Vec<Vec<Vip>>, Vec<Vec<usize>>) = groups
             .iter()
             .map(|g| {
                 g.iter()
-                    .filter_map(|r| match r {
-                        Resource::Vip { spec, text } => Some((spec.clone(), text.clone())),
+                    .enumerate()
+                    .filter_map(|(i, r)| match r {
+                        Resource::Vip { spec, text } => Some(((spec.clone(), text.clone()), i)),
                         _ => None,
                     })
-                    .collect()
+                    .unzip()
             })
-            .collect();
+            .unzip();
         let rx = if vips.iter().any(|v| !v.is_empty()) {
             match hb_platform::ipaddr::watch() {
                 Ok(rx) => Some(rx),
@@ -67,7 +76,8 @@ impl AddrWatch {
         AddrWatch {
             rx,
             vips,
-            active: vec![false; n],
+            vip_index,
+            held: vec![0; n],
             carrier: HashMap::new(),
             healed: 0,
             removed: 0,
@@ -75,15 +85,27 @@ impl AddrWatch {
         }
     }
 
-    /// Follows the group's actions (`result: None` when the action is spawned).
-    pub fn on_action(&mut self, group: GroupId, action: Action, result: Option<&ActionResult>) {
-        let Some(a) = self.active.get_mut(usize::from(group.0)) else { return };
+    /// Follows the group's actions on its resources `from..` (`result: None` when the action
+    /// is spawned).
+    pub fn on_action(
+        &mut self,
+        group: GroupId,
+        action: Action,
+        from: usize,
+        result: Option<&ActionResult>,
+    ) {
+        let Some(h) = self.held.get_mut(usize::from(group.0)) else { return };
         match (action, result) {
-            (Action::Start, None) => *a = true,
-            (Action::Stop, None) => *a = false,
-            (Action::Start, Some(r)) if *r != ActionResult::Ok => *a = false,
+            (Action::Start, None) => *h = usize::MAX,
+            (Action::Stop, None) => *h = (*h).min(from),
+            (Action::Start, Some(r)) if *r != ActionResult::Ok => *h = (*h).min(from),
             _ => {}
         }
+    }
+
+    /// Whether the `k`th address of group `g` is held here (and so watched).
+    fn watched(&self, g: usize, k: usize) -> bool {
+        self.vip_index[g].get(k).is_some_and(|&i| i < self.held[g])
     }
 
     /// Next kernel event (pending forever without a subscription).
@@ -98,28 +120,29 @@ impl AddrWatch {
     pub fn on_event(&mut self, ev: NetEvent, runner: &Runner) -> Vec<Input> {
         match ev {
             NetEvent::AddressRemoved(a) => {
+                let mut held: Vec<(VipSpec, String)> = Vec::new();
                 for (g, vips) in self.vips.iter().enumerate() {
-                    if !self.active[g] {
-                        continue;
+                    for (k, v) in vips.iter().enumerate() {
+                        if v.0.addr == a.addr && self.watched(g, k) {
+                            held.push(v.clone());
+                        }
                     }
-                    for (spec, text) in vips.iter().filter(|(s, _)| s.addr == a.addr) {
-                        self.healed += 1;
-                        self.metrics.vip_readded(text);
-                        tracing::warn!(
-                            "{text}: address removed under us (#{}); adding it back",
-                            self.healed
-                        );
-                        heal(runner.clone(), spec.clone(), text.clone());
-                    }
+                }
+                for (spec, text) in held {
+                    self.healed += 1;
+                    self.metrics.vip_readded(&text);
+                    tracing::warn!(
+                        "{text}: address removed under us (#{}); adding it back",
+                        self.healed
+                    );
+                    heal(runner.clone(), spec, text);
                 }
                 Vec::new()
             }
             NetEvent::AddressAdded(a) => {
-                let ours = self
-                    .vips
-                    .iter()
-                    .enumerate()
-                    .any(|(g, v)| v.iter().any(|(s, _)| s.addr == a.addr) && self.active[g]);
+                let ours = self.vips.iter().enumerate().any(|(g, v)| {
+                    v.iter().enumerate().any(|(k, (s, _))| s.addr == a.addr && self.watched(g, k))
+                });
                 let known = self.vips.iter().flatten().find(|(s, _)| s.addr == a.addr);
                 if let (false, Some((_, text))) = (ours, known) {
                     self.removed += 1;
@@ -150,8 +173,10 @@ impl AddrWatch {
                 }
                 let mut out = Vec::new();
                 for (g, vips) in self.vips.iter().enumerate() {
-                    let on_it = vips.iter().any(|(s, _)| s.iface.as_deref() == Some(name.as_str()));
-                    if self.active[g] && on_it {
+                    let on_it = vips.iter().enumerate().any(|(k, (s, _))| {
+                        s.iface.as_deref() == Some(name.as_str()) && self.watched(g, k)
+                    });
+                    if on_it {
                         tracing::error!(
                             "{name}: carrier lost under a virtual address; handing its group over"
                         );

@@ -54,7 +54,7 @@ struct Daemon {
     groups: Vec<Arc<Vec<Resource>>>,
     group_names: Vec<String>,
     link_names: Vec<String>,
-    actions: JoinSet<(GroupId, Action, hb_core::ActionResult)>,
+    actions: JoinSet<(GroupId, Action, usize, hb_core::ActionResult)>,
     events: broadcast::Sender<EventRecord>,
     waiters: Vec<oneshot::Sender<Response>>,
     late: LateStats,
@@ -408,9 +408,9 @@ impl Daemon {
                 biased;
                 Some(done) = self.actions.join_next() => {
                     match done {
-                        Ok((group, action, result)) => {
-                            self.health.on_action(group, action, Some(&result));
-                            self.addrwatch.on_action(group, action, Some(&result));
+                        Ok((group, action, from, result)) => {
+                            self.health.on_action(group, action, from, Some(&result));
+                            self.addrwatch.on_action(group, action, from, Some(&result));
                             let now = self.now();
                             self.metrics.action_done(group, action, &result, now, &self.group_names);
                             self.node.handle_input(now, Input::ActionDone { group, action, result });
@@ -617,7 +617,9 @@ impl Daemon {
             };
             match out {
                 Output::Transmit { msg, link } => self.transmit(&msg, link).await,
-                Output::RunAction { group, action } => self.spawn_action(group, action),
+                Output::RunAction { group, action, from } => {
+                    self.spawn_action(group, action, usize::from(from))
+                }
                 Output::PersistGeneration(g) => {
                     // Replay protection depends on it: without a stored generation a restart
                     // could reuse sequence numbers the peers already saw.
@@ -694,24 +696,39 @@ impl Daemon {
         }
     }
 
-    fn spawn_action(&mut self, group: GroupId, action: Action) {
+    /// Runs `action` on the group's resources `from..` (all of them when `from` is 0; a
+    /// restart in place leaves those left of the failed one alone).
+    fn spawn_action(&mut self, group: GroupId, action: Action, from: usize) {
         let Some(resources) = self.groups.get(usize::from(group.0)).cloned() else {
             tracing::error!("engine asked for an action on unknown group {}", group.0);
             return;
         };
-        let resources = self.reload.resources_for(group, action, &resources);
+        // A reload's restart of a changed group names its own first resource (and, to stop,
+        // the group's old resources); otherwise the engine's `from`, the whole group when out
+        // of range.
+        let (resources, reload_from) = self.reload.resources_for(group, action, &resources);
+        let from = match reload_from {
+            Some(f) => f.min(resources.len()),
+            None if from < resources.len() => from,
+            None => 0,
+        };
         let runner = self.runner.clone();
         let name = self.group_names.get(usize::from(group.0)).cloned().unwrap_or_default();
-        tracing::info!("{action:?} of group {name}");
+        if from == 0 {
+            tracing::info!("{action:?} of group {name}");
+        } else {
+            let first = resources.get(from).map_or_else(|| "(none)".to_owned(), |r| r.name());
+            tracing::info!("{action:?} of group {name} from its resource {first} rightwards");
+        }
         self.metrics.action_started(group, action, self.now());
-        self.health.on_action(group, action, None);
-        self.addrwatch.on_action(group, action, None);
+        self.health.on_action(group, action, from, None);
+        self.addrwatch.on_action(group, action, from, None);
         self.actions.spawn(async move {
             let result = match action {
-                Action::Start => runner.start(&resources).await,
-                Action::Stop => runner.stop(&resources).await,
+                Action::Start => runner.start(&resources[from..]).await,
+                Action::Stop => runner.stop(&resources[from..]).await,
             };
-            (group, action, result)
+            (group, action, from, result)
         });
     }
 

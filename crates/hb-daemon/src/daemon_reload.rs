@@ -133,15 +133,15 @@ impl ReloadState {
         group: GroupId,
         action: Action,
         current: &Arc<Vec<Resource>>,
-    ) -> Vec<Resource> {
+    ) -> (Arc<Vec<Resource>>, Option<usize>) {
         match (action, self.partial.get(&group)) {
-            (Action::Stop, Some((old, from))) => old.get(*from..).unwrap_or_default().to_vec(),
+            (Action::Stop, Some((old, from))) => (old.clone(), Some(*from)),
             (Action::Start, Some((_, from))) => {
                 let from = *from;
                 self.partial.remove(&group);
-                current.get(from..).unwrap_or_default().to_vec()
+                (current.clone(), Some(from))
             }
-            _ => current.to_vec(),
+            _ => (current.clone(), None),
         }
     }
 }
@@ -307,7 +307,7 @@ impl Daemon {
             }
             for g in (0..self.groups.len()).filter(|&g| running(g)) {
                 let id = GroupId(u16::try_from(g).unwrap_or(u16::MAX));
-                h.on_action(id, Action::Start, Some(&hb_core::ActionResult::Ok));
+                h.on_action(id, Action::Start, 0, Some(&hb_core::ActionResult::Ok));
             }
             self.health = h;
             if monitors != self.reload.monitors {
@@ -321,7 +321,7 @@ impl Daemon {
             for (g, s) in snapshot.groups.iter().enumerate() {
                 if matches!(s.local_state, GroupState::Running | GroupState::Starting) {
                     let id = GroupId(u16::try_from(g).unwrap_or(u16::MAX));
-                    watch.on_action(id, Action::Start, None);
+                    watch.on_action(id, Action::Start, 0, None);
                 }
             }
             self.addrwatch = watch;

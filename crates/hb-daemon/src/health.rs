@@ -1,10 +1,12 @@
 //! Health checks of the `monitors` file, run by the shared [`CheckRunner`] and reported to the
 //! engine as [`HealthInput`]s.
 //!
-//! A group's checks run exactly while the group is started here: they start (fresh fall/rise
-//! state, healthy at first) when a start of the group succeeds and stop as soon as a stop of
-//! it begins, so a restart in place, a hand-over or a shutdown never reports its own outage as
-//! a failure, and a restarted service that still fails is reported again. Only transitions to
+//! A resource's checks run exactly while it is started here: they start (fresh fall/rise
+//! state, healthy at first) when a start covering it succeeds and stop as soon as a stop
+//! covering it begins, so a restart in place, a hand-over or a shutdown never reports its own
+//! outage as a failure, and a restarted service that still fails is reported again. A restart
+//! in place covers the failed resource and those right of it only; checks of the resources
+//! left of it keep running. Only transitions to
 //! failed reach the engine (`fall` failures in a row); every probe is counted.
 //!
 //! Without a `monitors` file nothing here runs and the engine gets no input from it.
@@ -24,6 +26,8 @@ use tokio::sync::mpsc;
 /// One configured check and the group it guards.
 struct Check {
     group: usize,
+    /// Index of the checked resource in its group.
+    resource: usize,
     spec: CheckSpec,
     /// Failure transitions reported to the engine.
     reported: u64,
@@ -74,6 +78,7 @@ impl Health {
             };
             checks.push(Check {
                 group: index(&c.group_key)?,
+                resource: c.resource_index,
                 spec,
                 reported: 0,
                 past: CheckCounters::default(),
@@ -114,15 +119,22 @@ impl Health {
             .collect()
     }
 
-    /// Follows the group's actions: checks start after a successful start and stop when a
-    /// stop begins (call with `result: None` when the action is spawned).
-    pub fn on_action(&mut self, group: GroupId, action: Action, result: Option<&ActionResult>) {
+    /// Follows the group's actions on its resources `from..`: their checks start after a
+    /// successful start and stop when a stop begins (call with `result: None` when the action
+    /// is spawned).
+    pub fn on_action(
+        &mut self,
+        group: GroupId,
+        action: Action,
+        from: usize,
+        result: Option<&ActionResult>,
+    ) {
         let g = usize::from(group.0);
         match (action, result) {
             (Action::Stop, None)
             | (Action::Start, Some(ActionResult::Failed(_)))
-            | (Action::Start, Some(ActionResult::TimedOut)) => self.stop_group(g),
-            (Action::Start, Some(ActionResult::Ok)) => self.start_group(g),
+            | (Action::Start, Some(ActionResult::TimedOut)) => self.stop_group(g, from),
+            (Action::Start, Some(ActionResult::Ok)) => self.start_group(g, from),
             _ => {}
         }
     }
@@ -156,7 +168,8 @@ impl Health {
         let reason =
             format!("check {} failed {} time(s) in a row: {why}", c.spec.name, c.spec.fall);
         let group = GroupId(u16::try_from(c.group).unwrap_or(u16::MAX));
-        Some(Input::Health(HealthInput::ResourceFailed { group, reason }))
+        let resource = u16::try_from(c.resource).unwrap_or(u16::MAX);
+        Some(Input::Health(HealthInput::ResourceFailed { group, resource, reason }))
     }
 
     /// One line per check: name, state, probe counters (for logs and status).
@@ -183,9 +196,9 @@ impl Health {
         out
     }
 
-    fn start_group(&mut self, g: usize) {
+    fn start_group(&mut self, g: usize, from: usize) {
         for i in 0..self.checks.len() {
-            if self.checks[i].group != g {
+            if self.checks[i].group != g || self.checks[i].resource < from {
                 continue;
             }
             self.stop_one(i);
@@ -196,9 +209,9 @@ impl Health {
         }
     }
 
-    fn stop_group(&mut self, g: usize) {
+    fn stop_group(&mut self, g: usize, from: usize) {
         for i in 0..self.checks.len() {
-            if self.checks[i].group == g {
+            if self.checks[i].group == g && self.checks[i].resource >= from {
                 self.stop_one(i);
             }
         }
@@ -217,10 +230,12 @@ impl Health {
 /// Describes an engine health event for logs and the event stream: (event name, detail).
 pub fn describe(ev: &HealthEvent, group: impl Fn(&GroupId) -> String) -> (&'static str, String) {
     match ev {
-        HealthEvent::Restarting { group: g, reason, attempt, limit } => {
+        HealthEvent::Restarting { group: g, from, reason, attempt, limit, .. } => {
             tracing::warn!(
-                "Group {}: {reason}; restarting it here ({attempt} of {limit})",
-                group(g)
+                "Group {}: {reason}; restarting it here ({attempt} of {limit}) from its \
+                 resource #{} rightwards",
+                group(g),
+                u32::from(*from) + 1
             );
             ("health_restart", format!("{} {attempt}/{limit}: {reason}", group(g)))
         }

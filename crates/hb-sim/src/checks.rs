@@ -122,7 +122,8 @@ impl HealthModel {
 }
 
 /// Draws check episodes in the safety phase: a group's check turns fail, hang or flap on the
-/// node that is likely to hold it (sometimes on every node), and often passes again later.
+/// node that is likely to hold it (sometimes on every node), and often passes again later;
+/// and in half the runs the address interface of a likely holder loses carrier for a while.
 pub fn schedule(rng: &mut SimRng, sc: &Scenario) -> Vec<ScheduledFault> {
     let mut out = Vec::new();
     let first_ms = sc.safety_settle_ms();
@@ -147,6 +148,20 @@ pub fn schedule(rng: &mut SimRng, sc: &Scenario) -> Vec<ScheduledFault> {
                 let mode = CheckMode::Pass;
                 out.push(ScheduledFault { at, fault: Fault::Check { node, group, mode } });
             }
+        }
+    }
+    // Drawn after the check episodes, so those stay what they were for a seed.
+    if rng.below(2) == 0 {
+        let node = sc.groups[rng.index(sc.groups.len())].preferred;
+        let at_ms = first_ms + rng.below(span_ms / 2 + 1);
+        let until_ms = at_ms + rng.range(sc.health.window_ms / 2, 2 * sc.health.window_ms);
+        out.push(ScheduledFault {
+            at: SimTime::from_millis(at_ms),
+            fault: Fault::Carrier { node, up: false },
+        });
+        if until_ms < sc.safety_ms {
+            let at = SimTime::from_millis(until_ms);
+            out.push(ScheduledFault { at, fault: Fault::Carrier { node, up: true } });
         }
     }
     out

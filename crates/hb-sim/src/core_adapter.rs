@@ -125,9 +125,10 @@ impl CoreEngine {
             Output::Transmit { msg, link } => {
                 EngineOutput::Transmit { medium: link.map(|l| usize::from(l.0)), msg }
             }
-            Output::RunAction { group, action } => EngineOutput::RunAction(ActionReq {
+            Output::RunAction { group, action, from } => EngineOutput::RunAction(ActionReq {
                 group: usize::from(group.0),
                 member: None,
+                from: usize::from(from),
                 kind: match action {
                     Action::Start => ActionKind::Start,
                     Action::Stop => ActionKind::Stop,
@@ -227,9 +228,16 @@ impl Engine for CoreEngine {
         self.inner.handle_input(instant(now), Input::FenceDone { node, ok, detail });
     }
 
-    fn handle_check_failed(&mut self, now: LocalTime, group: usize, reason: String) {
+    fn handle_check_failed(&mut self, now: LocalTime, group: usize, member: usize, reason: String) {
         let Ok(g) = u16::try_from(group) else { return };
-        let input = HealthInput::ResourceFailed { group: GroupId(g), reason };
+        let resource = u16::try_from(member).unwrap_or(u16::MAX);
+        let input = HealthInput::ResourceFailed { group: GroupId(g), resource, reason };
+        self.inner.handle_input(instant(now), Input::Health(input));
+    }
+
+    fn handle_carrier_lost(&mut self, now: LocalTime, group: usize, reason: String) {
+        let Ok(g) = u16::try_from(group) else { return };
+        let input = HealthInput::CarrierLost { group: GroupId(g), reason };
         self.inner.handle_input(instant(now), Input::Health(input));
     }
 

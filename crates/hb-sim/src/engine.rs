@@ -32,6 +32,9 @@ pub struct ActionReq {
     pub group: usize,
     /// Member index within the group, or `None` for the whole group.
     pub member: Option<usize>,
+    /// For a whole-group action (`member: None`): the first member it covers. 0 is every
+    /// member; more is a restart in place from a failed member rightwards.
+    pub from: usize,
     /// Start, stop or monitor.
     pub kind: ActionKind,
     /// Opaque handle the engine adapter needs to report completion.
@@ -127,8 +130,14 @@ pub trait Engine {
     fn handle_fence_done(&mut self, now: LocalTime, target: usize, ok: bool) {
         let _ = (now, target, ok);
     }
-    /// A check of `group` turned failed (`--checks`); engines without health checks ignore it.
-    fn handle_check_failed(&mut self, now: LocalTime, group: usize, reason: String) {
+    /// The check of member `member` of `group` turned failed (`--checks`); engines without
+    /// health checks ignore it.
+    fn handle_check_failed(&mut self, now: LocalTime, group: usize, member: usize, reason: String) {
+        let _ = (now, group, member, reason);
+    }
+    /// The interface of `group`'s addresses lost carrier (`--checks`); engines without
+    /// health checks ignore it.
+    fn handle_carrier_lost(&mut self, now: LocalTime, group: usize, reason: String) {
         let _ = (now, group, reason);
     }
     /// The next output, if any.

@@ -93,6 +93,15 @@ pub enum Fault {
         /// What its check answers there.
         mode: CheckMode,
     },
+    /// The interface carrying every group's addresses on `node` loses (`up: false`) or
+    /// regains carrier (with `--checks`); the heartbeat media are not affected. The daemon's
+    /// carrier watch reports a loss for each group running there at that moment.
+    Carrier {
+        /// The node.
+        node: usize,
+        /// Carrier present after the change.
+        up: bool,
+    },
 }
 
 /// A fault and when it happens.
@@ -141,6 +150,8 @@ impl ScheduledFault {
             Fault::Check { node, group, mode } => {
                 format!("{at}:check:{node}:{group}:{}", mode.word())
             }
+            Fault::Carrier { node, up: false } => format!("{at}:carrier-down:{node}"),
+            Fault::Carrier { node, up: true } => format!("{at}:carrier-up:{node}"),
         }
     }
 
@@ -188,6 +199,8 @@ impl ScheduledFault {
                     .and_then(|w| CheckMode::parse(w))
                     .ok_or(format!("bad check mode in {arg:?} (pass|fail|hang|flap)"))?,
             },
+            Some("carrier-down") => Fault::Carrier { node: node()?, up: false },
+            Some("carrier-up") => Fault::Carrier { node: node()?, up: true },
             _ => return Err(format!("unknown fault kind in {arg:?}")),
         };
         Ok(ScheduledFault { at, fault })

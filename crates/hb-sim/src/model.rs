@@ -125,8 +125,13 @@ impl ModelEngine {
             for g in 0..self.held.len() {
                 if self.held[g] == Held::Yes {
                     self.held[g] = Held::Stopping;
-                    let req =
-                        ActionReq { group: g, member: None, kind: ActionKind::Stop, token: 0 };
+                    let req = ActionReq {
+                        group: g,
+                        member: None,
+                        from: 0,
+                        kind: ActionKind::Stop,
+                        token: 0,
+                    };
                     self.out.push_back(EngineOutput::RunAction(req));
                 }
             }
@@ -154,7 +159,7 @@ impl ModelEngine {
                 _ => continue,
             };
             self.held[g] = if kind == ActionKind::Start { Held::Starting } else { Held::Stopping };
-            let req = ActionReq { group: g, member: None, kind, token: g as u64 };
+            let req = ActionReq { group: g, member: None, from: 0, kind, token: g as u64 };
             self.out.push_back(EngineOutput::RunAction(req));
         }
     }

@@ -164,6 +164,7 @@ impl Engine for MutantEngine {
                             let req = ActionReq {
                                 group: g,
                                 member: None,
+                                from: 0,
                                 kind: ActionKind::Start,
                                 token: 0,
                             };
@@ -180,6 +181,7 @@ impl Engine for MutantEngine {
                     let req = ActionReq {
                         group: g,
                         member: None,
+                        from: 0,
                         kind: ActionKind::Stop,
                         token: INJECTED,
                     };
@@ -240,9 +242,14 @@ impl Engine for MutantEngine {
         self.inner.handle_fence_done(now, target, ok);
     }
 
-    fn handle_check_failed(&mut self, now: LocalTime, group: usize, reason: String) {
+    fn handle_carrier_lost(&mut self, now: LocalTime, group: usize, reason: String) {
         self.last_now = now;
-        self.inner.handle_check_failed(now, group, reason);
+        self.inner.handle_carrier_lost(now, group, reason);
+    }
+
+    fn handle_check_failed(&mut self, now: LocalTime, group: usize, member: usize, reason: String) {
+        self.last_now = now;
+        self.inner.handle_check_failed(now, group, member, reason);
     }
 
     fn poll_output(&mut self) -> Option<EngineOutput> {

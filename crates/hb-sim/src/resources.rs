@@ -100,6 +100,11 @@ impl Resources {
         self.group(node, group).is_some_and(|g| g.iter().all(|m| *m == MemberState::Running))
     }
 
+    /// Whether member `member` of `group` runs on `node`.
+    pub fn member_running(&self, node: usize, group: usize, member: usize) -> bool {
+        self.group(node, group).and_then(|g| g.get(member)) == Some(&MemberState::Running)
+    }
+
     /// Nodes on which `group` is present.
     pub fn holders(&self, group: usize) -> Vec<usize> {
         (0..self.state.len()).filter(|n| self.present(*n, group)).collect()
@@ -119,7 +124,7 @@ impl Resources {
         match req.member {
             Some(m) if m < count => vec![m],
             Some(_) => Vec::new(),
-            None => (0..count).collect(),
+            None => (req.from.min(count)..count).collect(),
         }
     }
 
@@ -159,7 +164,7 @@ mod tests {
     use crate::scenario::{Knobs, Scenario};
 
     fn req(group: usize, member: Option<usize>, kind: ActionKind) -> ActionReq {
-        ActionReq { group, member, kind, token: 0 }
+        ActionReq { group, member, from: 0, kind, token: 0 }
     }
 
     #[test]

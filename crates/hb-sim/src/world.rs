@@ -328,6 +328,7 @@ impl<'a> World<'a> {
             ping_reported: &self.ping_reported,
             hears: &self.hears,
             check_mode: &self.checks.mode,
+            carrier: &self.checks.carrier,
         }
     }
 

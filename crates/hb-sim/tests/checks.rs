@@ -113,3 +113,30 @@ fn an_engine_that_ignores_failed_checks_is_caught() {
         Err(f) => assert_eq!(f.invariant, "failed-check-leaves", "{f}"),
     }
 }
+
+#[test]
+fn carrier_loss_under_the_holder_moves_its_group_to_a_node_with_carrier() {
+    let mut judged = 0;
+    for seed in [1, 2, 3] {
+        let r = run(seed, &two_nodes(&["18000:carrier-down:0"]));
+        let n = checks(&r, "carrier-leaves");
+        assert!(n > 0, "seed {seed}: carrier-leaves judged nothing: {:?}", r.checks);
+        judged += n;
+        // Back up later: nothing moves back by itself (a hand-over is sticky), nothing breaks.
+        let r = run(seed, &two_nodes(&["18000:carrier-down:0", "24000:carrier-up:0"]));
+        assert!(checks(&r, "carrier-leaves") > 0, "seed {seed}: {:?}", r.checks);
+    }
+    eprintln!("carrier-leaves made {judged} checks in 3 seeds");
+}
+
+/// The checker bites: the reference model engine ignores carrier reports, so its group stays
+/// on the node without carrier and `carrier-leaves` must report it.
+#[test]
+fn an_engine_that_ignores_carrier_loss_is_caught() {
+    let knobs =
+        Knobs { model: true, safety_secs: Some(60), ..two_nodes(&["18000:carrier-down:0"]) };
+    match run_seed(1, &knobs, RunOptions::default()) {
+        Ok(r) => panic!("an engine ignoring carrier loss passed: {:?}", r.checks),
+        Err(f) => assert_eq!(f.invariant, "carrier-leaves", "{f}"),
+    }
+}

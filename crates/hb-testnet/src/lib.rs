@@ -245,11 +245,17 @@ impl Testnet {
         Ok(pid)
     }
 
-    /// Sends `signal` to a process this harness spawned (by PID; others are refused).
+    /// Sends `signal` to a process this harness spawned (by PID; others are refused). One
+    /// that has already exited is left alone (`Ok`): once reaped (by [`Testnet::is_running`]
+    /// or here), its PID may belong to a stranger, and PIDs come round again within minutes
+    /// on a busy machine (pid_max 32768).
     pub fn signal(&self, pid: u32, signal: Signal) -> Result<()> {
-        let children = self.children.lock().unwrap_or_else(|p| p.into_inner());
-        if !children.iter().any(|c| c.id() == pid) {
+        let mut children = self.children.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(child) = children.iter_mut().find(|c| c.id() == pid) else {
             return Err(TestnetError::NotOurs(pid));
+        };
+        if !matches!(child.try_wait(), Ok(None)) {
+            return Ok(());
         }
         kill(pid_of(pid), signal).map_err(std::io::Error::from)?;
         Ok(())

@@ -218,7 +218,7 @@ impl Driver {
         while let Some(o) = self.node.poll_output() {
             match o {
                 Output::Transmit { msg, .. } => self.ours.push(msg),
-                Output::RunAction { group, action } => self.pending.push((
+                Output::RunAction { group, action, .. } => self.pending.push((
                     now + Duration::from_millis(200),
                     Input::ActionDone { group, action, result: ActionResult::Ok },
                 )),

@@ -236,7 +236,10 @@ fn group_failing_everywhere_is_handed_off_once_then_retried_with_back_off() {
         .iter()
         .filter(|r| r.node == 0)
         .filter(|r| {
-            matches!(r.out, crate::Output::RunAction { group: GroupId(0), action: Action::Start })
+            matches!(
+                r.out,
+                crate::Output::RunAction { group: GroupId(0), action: Action::Start, .. }
+            )
         })
         .map(|r| r.at)
         .collect();

@@ -173,7 +173,7 @@ impl Cluster {
         while let Some(out) = self.nodes[k].as_mut().and_then(|n| n.poll_output()) {
             match &out {
                 Output::Transmit { msg, link } => self.transmit(k, msg, *link),
-                Output::RunAction { group, action } => {
+                Output::RunAction { group, action, .. } => {
                     if let (Some(s), Action::Start) = (self.store.as_ref(), action) {
                         assert_eq!(
                             s.holder(group.0),
@@ -379,7 +379,19 @@ impl Cluster {
             .iter()
             .filter(|r| r.node == k && r.at >= t)
             .filter_map(|r| match &r.out {
-                Output::RunAction { group, action } => Some((*group, *action)),
+                Output::RunAction { group, action, .. } => Some((*group, *action)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Like [`Cluster::actions_since`], with each action's first resource.
+    pub(crate) fn scoped_actions_since(&self, k: usize, t: Instant) -> Vec<(GroupId, Action, u16)> {
+        self.log
+            .iter()
+            .filter(|r| r.node == k && r.at >= t)
+            .filter_map(|r| match &r.out {
+                Output::RunAction { group, action, from } => Some((*group, *action, *from)),
                 _ => None,
             })
             .collect()

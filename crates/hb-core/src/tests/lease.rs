@@ -45,7 +45,7 @@ impl Cluster {
     /// First time node `k` started group `g` at or after `t`.
     fn start_of(&self, k: usize, g: u16, t: Instant) -> Option<Instant> {
         self.log.iter().find_map(|r| match &r.out {
-            crate::Output::RunAction { group, action: Action::Start }
+            crate::Output::RunAction { group, action: Action::Start, .. }
                 if r.node == k && group.0 == g && r.at >= t =>
             {
                 Some(r.at)

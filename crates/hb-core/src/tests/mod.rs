@@ -5,6 +5,7 @@ mod capture;
 mod echo;
 mod failover;
 pub(crate) mod harness;
+mod health_restart;
 mod lease;
 mod lease_sim;
 pub(crate) mod lease_store;

@@ -116,7 +116,7 @@ fn a_peer_that_never_states_its_resources_does_not_block_start_up() {
         while let Some(o) = n.poll_output() {
             match o {
                 Output::Event(Event::CommUp) => comm_up_at = Some(now),
-                Output::RunAction { group: GroupId(0), action: Action::Start } => {
+                Output::RunAction { group: GroupId(0), action: Action::Start, .. } => {
                     started_at = Some(now)
                 }
                 Output::RunAction { group, .. } => {

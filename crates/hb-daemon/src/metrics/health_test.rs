@@ -55,8 +55,13 @@ fn probes_are_counted_by_outcome_and_the_health_gauge_follows() {
 fn policy_decisions_address_watch_and_carrier_are_counted() {
     let m = Metrics::new(Duration::from_secs(1));
     let groups = ["g0".to_owned(), "g1".to_owned()];
-    let restart =
-        HealthEvent::Restarting { group: GroupId(1), reason: "x".into(), attempt: 1, limit: 2 };
+    let restart = HealthEvent::Restarting {
+        group: GroupId(1),
+        from: 0,
+        reason: "x".into(),
+        attempt: 1,
+        limit: 2,
+    };
     m.on_event(&Event::Health(restart.clone()), &groups);
     m.on_event(&Event::Health(restart), &groups);
     let over = HealthEvent::HandingOver {

@@ -6,7 +6,8 @@
 //! group failed or hung on its preferred node since that node last booted (moving a group
 //! away from a node whose script failed, and not back, is a legitimate policy). A failed
 //! health check (`--checks`) counts as an operator move: the policy hands groups over the way
-//! `hb_standby` does, whole resource sets, just as sticky.
+//! `hb_standby` does, whole resource sets, just as sticky; so does a carrier loss under a
+//! running group.
 
 use super::{Fact, Invariant, View};
 use crate::scenario::FailbackMode;
@@ -30,6 +31,7 @@ impl Invariant for Convergence {
         match fact {
             Fact::HealStart => self.healed = true,
             Fact::AdminIssued { .. } | Fact::CheckFailed { .. } => self.operator_moved = true,
+            Fact::CarrierLost { groups, .. } if !groups.is_empty() => self.operator_moved = true,
             Fact::ActionTrouble { node, group }
                 if view.scenario.groups.get(*group).is_some_and(|g| g.preferred == *node)
                     && !self.failed_on_preferred.contains(group) =>

@@ -82,7 +82,7 @@ impl Invariant for FailedCheckLeaves {
                 }
                 self.last_holder[*group] = Some(*node);
             }
-            Fact::CheckFailed { node, group } => self.reported[*node][*group] = Some(view.now),
+            Fact::CheckFailed { node, group, .. } => self.reported[*node][*group] = Some(view.now),
             Fact::Crashed { .. }
             | Fact::Booted(_)
             | Fact::Exited(_)

@@ -6,6 +6,7 @@
 
 mod admin_completes;
 mod arbitrated_owner;
+mod carrier_leaves;
 mod convergence;
 mod failed_check_leaves;
 mod failover_deadline;
@@ -17,10 +18,12 @@ mod moves_per_window;
 mod no_false_death;
 mod no_flapping;
 mod no_isolated_takeover;
+mod restart_scope;
 mod single_owner;
 
 pub use admin_completes::AdminCompletes;
 pub use arbitrated_owner::ArbitratedOwner;
+pub use carrier_leaves::CarrierLeaves;
 pub use convergence::Convergence;
 pub use failed_check_leaves::FailedCheckLeaves;
 pub use failover_deadline::FailoverDeadline;
@@ -32,6 +35,7 @@ pub use moves_per_window::MovesPerWindow;
 pub use no_false_death::NoFalseDeath;
 pub use no_flapping::NoFlapping;
 pub use no_isolated_takeover::NoIsolatedTakeover;
+pub use restart_scope::RestartScope;
 pub use single_owner::SingleOwner;
 
 use crate::engine::Observation;
@@ -131,6 +135,30 @@ pub enum Fact {
         node: usize,
         /// The group.
         group: usize,
+        /// The member the check watches.
+        member: usize,
+    },
+    /// `node`'s address interface lost carrier under `groups` (those running there), and
+    /// its engine is about to be told.
+    CarrierLost {
+        /// The node.
+        node: usize,
+        /// The groups reported.
+        groups: Vec<usize>,
+    },
+    /// The engine of `node` finished reacting to a [`Fact::CheckFailed`] (its outputs ran).
+    CheckHandled {
+        /// The node.
+        node: usize,
+        /// The group.
+        group: usize,
+    },
+    /// An engine asked for a resource action, and it began.
+    ActionBegun {
+        /// The node.
+        node: usize,
+        /// The request.
+        req: crate::engine::ActionReq,
     },
     /// The heal phase began: faults repaired, network clean from now on.
     HealStart,
@@ -168,6 +196,8 @@ pub struct View<'a> {
     pub hears: &'a [Vec<bool>],
     /// `check_mode[node][group]`: what the group's check answers there (`--checks`).
     pub check_mode: &'a [Vec<crate::checks::CheckMode>],
+    /// `carrier[node]`: the node's address interface has carrier (`--checks`).
+    pub carrier: &'a [bool],
 }
 
 impl View<'_> {
@@ -268,6 +298,8 @@ pub fn standard() -> Vec<Box<dyn Invariant>> {
         Box::new(ArbitratedOwner::default()),
         Box::new(FailedCheckLeaves::default()),
         Box::new(MovesPerWindow::default()),
+        Box::new(RestartScope::default()),
+        Box::new(CarrierLeaves::default()),
     ]
 }
 
@@ -304,7 +336,12 @@ pub fn expected_to_check(knobs: &Knobs) -> Vec<&'static str> {
         ]);
     }
     if knobs.checks {
-        names.extend(["failed-check-leaves", "moves-per-window"]);
+        names.extend([
+            "failed-check-leaves",
+            "moves-per-window",
+            "restart-scope",
+            "carrier-leaves",
+        ]);
     }
     names
 }

@@ -43,7 +43,16 @@ impl Invariant for MovesPerWindow {
         let handover_us = (2 * sc.timing.deadtime_ms + 1_000) * 1000;
         let within = |t: SimTime| view.now.since(t) <= handover_us;
         match fact {
-            Fact::CheckFailed { node, group } => self.failed[*node][*group] = Some(view.now),
+            Fact::CheckFailed { node, group, .. } => self.failed[*node][*group] = Some(view.now),
+            // A carrier loss moves groups for its own reason.
+            Fact::CarrierLost { node, groups: lost } => {
+                for &g in lost {
+                    self.failed[*node][g] = None;
+                    if self.pending[g].is_some_and(|(n, ..)| n == *node) {
+                        self.pending[g] = None;
+                    }
+                }
+            }
             // A failed or hung script moves the group for its own reason.
             Fact::ActionTrouble { node, group } => {
                 self.failed[*node][*group] = None;

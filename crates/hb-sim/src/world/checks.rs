@@ -15,6 +15,8 @@ pub(super) struct CheckSim {
     since: Vec<Vec<Option<SimTime>>>,
     /// The failure (flap phase) already reported since `since`.
     reported: Vec<Vec<Option<u64>>>,
+    /// `carrier[node]`: its addresses' interface has carrier.
+    pub(super) carrier: Vec<bool>,
 }
 
 impl CheckSim {
@@ -23,6 +25,7 @@ impl CheckSim {
             mode: vec![vec![CheckMode::Pass; groups]; nodes],
             since: vec![vec![None; groups]; nodes],
             reported: vec![vec![None; groups]; nodes],
+            carrier: vec![true; nodes],
         }
     }
 
@@ -45,6 +48,34 @@ impl World<'_> {
         *m = mode;
         let running = self.alive[node] && self.resources.running(node, group);
         self.checks.group_changed(node, group, running, self.now);
+    }
+
+    /// A `carrier` fault: the node's address interface loses or regains carrier. A loss is
+    /// reported, as the daemon's carrier watch does, once per group running there now (a
+    /// group that starts there later while carrier is still down is not reported: the watch
+    /// reacts to transitions).
+    pub(super) fn set_carrier(&mut self, node: usize, up: bool) -> Result<(), Violation> {
+        let Some(c) = self.checks.carrier.get_mut(node) else { return Ok(()) };
+        if *c == up {
+            return Ok(());
+        }
+        *c = up;
+        if up || !self.alive[node] {
+            return Ok(());
+        }
+        let groups: Vec<usize> =
+            (0..self.sc.groups.len()).filter(|&g| self.resources.running(node, g)).collect();
+        self.trace.record_line(self.now, "carrier", node, &[], || {
+            format!("carrier lost under groups {groups:?}")
+        });
+        self.fact(&Fact::CarrierLost { node, groups: groups.clone() })?;
+        let now = self.local_time(node);
+        if let Some(e) = self.nodes[node].engine.as_mut() {
+            for &g in &groups {
+                e.handle_carrier_lost(now, g, "simulated carrier loss".into());
+            }
+        }
+        self.drain(node)
     }
 
     /// Every tick: hand each due failure to its engine, as the daemon's runner does when a
@@ -71,12 +102,17 @@ impl World<'_> {
                 self.trace.record_line(self.now, "check", node, &[group as u8], || {
                     format!("check of group {group} failed ({})", mode.word())
                 });
-                self.fact(&Fact::CheckFailed { node, group })?;
+                // The check watches the group's last member: the service behind its
+                // addresses, like the demo's web server.
+                let member = self.sc.groups[group].resources.len().saturating_sub(1);
+                self.fact(&Fact::CheckFailed { node, group, member })?;
                 let now = self.local_time(node);
                 if let Some(e) = self.nodes[node].engine.as_mut() {
-                    e.handle_check_failed(now, group, format!("simulated check: {}", mode.word()));
+                    let why = format!("simulated check: {}", mode.word());
+                    e.handle_check_failed(now, group, member, why);
                 }
                 self.drain(node)?;
+                self.fact(&Fact::CheckHandled { node, group })?;
             }
         }
         Ok(())

@@ -192,6 +192,7 @@ impl World<'_> {
                         req.kind, req.group, req.member, plan.outcome, plan.after_ms
                     )
                 });
+                self.fact(&Fact::ActionBegun { node, req: req.clone() })?;
                 let r = req.clone();
                 self.change_group(node, req.group, |res| {
                     res.begin(node, &r);

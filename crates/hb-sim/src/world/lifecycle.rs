@@ -30,6 +30,7 @@ impl World<'_> {
             for g in 0..self.sc.groups.len() {
                 self.set_check(n, g, crate::checks::CheckMode::Pass);
             }
+            self.set_carrier(n, true)?;
         }
         self.trace.record_line(self.now, "heal", 0, &[], || "heal phase starts".into());
         self.disturb();
@@ -95,6 +96,12 @@ impl World<'_> {
             Fault::Check { node, group, mode } => {
                 self.disturb();
                 self.set_check(node, group, mode);
+            }
+            Fault::Carrier { node, up } => {
+                // Reported before the disturbance is recorded, so that checkers see how long
+                // the cluster had been quiet before it.
+                self.set_carrier(node, up)?;
+                self.disturb();
             }
             Fault::Admin { node, cmd } => {
                 if self.alive[node] {
