@@ -71,6 +71,14 @@ check "hb_takeover is /usr/share/heartbeat/hb_takeover -> hbctl" \
     resolves_to /usr/share/heartbeat/hb_takeover /usr/sbin/hbctl
 check "/usr/libexec/heartbeat/heartbeat -> /usr/sbin/heartbeat" \
     resolves_to /usr/libexec/heartbeat/heartbeat /usr/sbin/heartbeat
+check "the keepalived mode is /usr/lib/heartbeat-rs/keepalived -> /usr/sbin/heartbeat" \
+    resolves_to /usr/lib/heartbeat-rs/keepalived /usr/sbin/heartbeat
+check "the package ships no /usr/sbin/keepalived (Debian's keepalived owns it)" \
+    sh -c '! dpkg -L heartbeat-rs | grep -qx /usr/sbin/keepalived'
+check "/lib/systemd/system/heartbeat-keepalived.service is 644 root:root" \
+    mode_is /lib/systemd/system/heartbeat-keepalived.service 644
+check "heartbeat-keepalived.service is not enabled by the package" \
+    test ! -e /etc/systemd/system/multi-user.target.wants/heartbeat-keepalived.service
 for live in ha.cf haresources authkeys; do
     check "no live /etc/ha.d/$live in the package" sh -c "! dpkg -L heartbeat-rs | grep -qx /etc/ha.d/$live"
 done
@@ -100,6 +108,42 @@ analyze=$(systemd-analyze verify /lib/systemd/system/heartbeat.service 2>&1)
 printf '%s\n' "${analyze:-  systemd-analyze verify: no findings}" | sed 's/^/  /'
 check "systemd-analyze verify heartbeat.service" \
     systemd-analyze verify /lib/systemd/system/heartbeat.service
+
+check "the keepalived name answers keepalived's -v" \
+    sh -c '/usr/lib/heartbeat-rs/keepalived -v | grep -q "heartbeat-rs"'
+check "keepalived --signum=RELOAD prints 1, as keepalived 2.2.7 does" \
+    sh -c '[ "$(/usr/lib/heartbeat-rs/keepalived --signum=RELOAD)" = 1 ]'
+printf 'vrrp_instance VI_1 {\n interface lo\n virtual_router_id 51\n virtual_ipaddress {\n  10.99.250.60/24\n }\n}\n' \
+    > /tmp/deb-check-keepalived.conf
+check "keepalived -t accepts a valid keepalived.conf (exit 0)" \
+    /usr/lib/heartbeat-rs/keepalived -t -f /tmp/deb-check-keepalived.conf
+check "keepalived -t refuses an unknown keyword (exit 5, as keepalived 2.2.7)" \
+    sh -c "sed 's/virtual_router_id 51/virtual_router_id 51\n bogus 1/' /tmp/deb-check-keepalived.conf > /tmp/deb-check-bad.conf;
+           /usr/lib/heartbeat-rs/keepalived -t -f /tmp/deb-check-bad.conf 2>/dev/null; [ \$? = 5 ]"
+analyze=$(systemd-analyze verify /lib/systemd/system/heartbeat-keepalived.service 2>&1)
+printf '%s\n' "${analyze:-  systemd-analyze verify: no findings}" | sed 's/^/  /'
+check "systemd-analyze verify heartbeat-keepalived.service" \
+    systemd-analyze verify /lib/systemd/system/heartbeat-keepalived.service
+check "heartbeat-keepalived.service starts what keepalived.service starts, by our name" \
+    sh -c 'grep -q "^ExecStart=/usr/lib/heartbeat-rs/keepalived --dont-fork \$DAEMON_ARGS$" /lib/systemd/system/heartbeat-keepalived.service'
+# The unit as systemd runs it: Type=notify, so the daemon must say READY=1 on $NOTIFY_SOCKET.
+# Started in its own network namespace, as --dont-fork with the unit's environment file.
+check "the keepalived mode started as the unit does says READY=1 and stops on SIGTERM" \
+    unshare --net sh -c '
+        ip link set lo up || exit 10
+        sock=/tmp/deb-check-notify.sock; rm -f $sock
+        python3 -c "
+import socket, sys, os
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.bind(\"$sock\"); s.settimeout(20)
+print(s.recv(4096).decode())" > /tmp/deb-check-notify.out &
+        listener=$!; sleep 0.5
+        NOTIFY_SOCKET=$sock HB_VRRP_API_SOCKET=/tmp/deb-check-vrrp.sock \
+            /usr/lib/heartbeat-rs/keepalived --dont-fork -G -f /tmp/deb-check-keepalived.conf \
+            -p /tmp/deb-check-k.pid -r /tmp/deb-check-v.pid & daemon=$!
+        wait $listener; grep -q READY=1 /tmp/deb-check-notify.out || { cat /tmp/deb-check-notify.out; kill $daemon; exit 11; }
+        [ "$(cat /tmp/deb-check-k.pid)" = $daemon ] || { kill $daemon; exit 12; }
+        kill -TERM $daemon; wait $daemon'
+rm -f /tmp/deb-check-keepalived.conf /tmp/deb-check-bad.conf /tmp/deb-check-notify.* /tmp/deb-check-vrrp.sock
 
 echo "--- a live daemon through the init script, stopped by dpkg -r"
 # A one-node cluster on loopback, in a network namespace of its own (no packet leaves it).

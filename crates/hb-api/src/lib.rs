@@ -24,6 +24,20 @@ pub const SOCKET_ENV: &str = "HB_API_SOCKET";
 /// each and a few hundred groups stays far below it.
 pub const MAX_LINE: usize = 1 << 20;
 
+/// Default path of the keepalived mode's admin socket (the VRRP daemon started as
+/// `keepalived`), which answers [`Request::Status`] with [`Status::vrrp`] filled.
+pub const DEFAULT_VRRP_SOCKET: &str = "/run/heartbeat/vrrp.sock";
+
+/// Environment variable that overrides [`DEFAULT_VRRP_SOCKET`] for the daemon and the tools.
+pub const VRRP_SOCKET_ENV: &str = "HB_VRRP_API_SOCKET";
+
+/// The keepalived mode's socket path: `$HB_VRRP_API_SOCKET`, else [`DEFAULT_VRRP_SOCKET`].
+pub fn vrrp_socket_path() -> std::path::PathBuf {
+    std::env::var_os(VRRP_SOCKET_ENV)
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| DEFAULT_VRRP_SOCKET.into())
+}
+
 /// The socket path the tools use: `$HB_API_SOCKET`, else [`DEFAULT_SOCKET`].
 pub fn socket_path() -> std::path::PathBuf {
     std::env::var_os(SOCKET_ENV)

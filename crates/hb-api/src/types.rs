@@ -142,6 +142,56 @@ pub struct Status {
     /// answers of older daemons).
     #[serde(default)]
     pub arbiter: BTreeMap<String, String>,
+    /// VRRP instances of the keepalived mode, in keepalived.conf order (empty from the
+    /// heartbeat daemon; absent in answers of older daemons).
+    #[serde(default)]
+    pub vrrp: Vec<VrrpStatus>,
+}
+
+/// One VRRP instance (keepalived mode), with keepalived's names for its counters.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VrrpStatus {
+    /// `vrrp_instance` name.
+    pub name: String,
+    /// `interface`.
+    pub interface: String,
+    /// `virtual_router_id`.
+    pub vrid: u8,
+    /// VRRP version, 2 or 3.
+    pub version: u8,
+    /// `INIT`, `BACKUP`, `MASTER`, `FAULT` or `STOP`.
+    pub state: String,
+    /// Milliseconds since the last state change.
+    pub since_ms: u64,
+    /// Configured priority.
+    pub base_priority: u8,
+    /// Priority advertised now (tracked script weights applied).
+    pub priority: u8,
+    /// The master heard last (address) while backup.
+    pub master: Option<String>,
+    /// Advertisement interval in milliseconds.
+    pub advert_int_ms: u64,
+    /// Virtual addresses, as `addr/prefix`.
+    pub vips: Vec<String>,
+    /// Tracked scripts as keepalived lists them (`NAME weight W`); their health is in
+    /// [`Status::checks`].
+    pub track_scripts: Vec<String>,
+    /// Adverts sent.
+    pub adverts_sent: u64,
+    /// Adverts received and accepted.
+    pub adverts_received: u64,
+    /// Transitions to MASTER.
+    pub became_master: u64,
+    /// Transitions out of MASTER.
+    pub released_master: u64,
+    /// Priority-0 adverts sent.
+    pub priority_zero_sent: u64,
+    /// Priority-0 adverts received.
+    pub priority_zero_received: u64,
+    /// Accepted adverts whose address list differs from ours.
+    pub address_list_errors: u64,
+    /// Refused packets by reason (only reasons seen at least once).
+    pub rejects: BTreeMap<String, u64>,
 }
 
 /// One node as seen from here.

@@ -24,6 +24,8 @@ pub enum Kind {
     Heartbeat,
     /// keepalived 2.2.7 (VRRP).
     Keepalived,
+    /// heartbeat-rs's keepalived mode (the same keepalived.conf as `keepalived`).
+    OursKeepalived,
 }
 
 impl Kind {
@@ -33,6 +35,7 @@ impl Kind {
             Kind::Ours => "heartbeat-rs",
             Kind::Heartbeat => "heartbeat 3.0.6",
             Kind::Keepalived => "keepalived 2.2.7",
+            Kind::OursKeepalived => "heartbeat-rs keepalived mode",
         }
     }
 }
@@ -66,6 +69,11 @@ impl Setting {
             advert: None,
             detect_ms,
         }
+    }
+
+    /// The same keepalived setting run by heartbeat-rs's keepalived mode.
+    pub fn ka_ours(advert: &str, v3: bool) -> Setting {
+        Setting { kind: Kind::OursKeepalived, ..Setting::ka(advert, v3) }
     }
 
     /// A keepalived setting.
@@ -110,7 +118,8 @@ pub struct Bins {
 enum Nodes {
     Ours(Cluster),
     Heartbeat(Vec<RealHeartbeat>, HeartbeatConfig, Testnet),
-    Keepalived(Vec<Keepalived>, Vec<String>, Testnet),
+    /// The last field: our `keepalived` link (heartbeat-rs's keepalived mode), else Debian's.
+    Keepalived(Vec<Keepalived>, Vec<String>, Testnet, Option<PathBuf>),
 }
 
 /// A running two-node lab.
@@ -227,10 +236,21 @@ impl Lab {
                 };
                 Nodes::Heartbeat(Vec::new(), cfg, net)
             }
-            Kind::Keepalived => {
+            Kind::Keepalived | Kind::OursKeepalived => {
                 let confs =
                     (0..2).map(|i| keepalived_conf(setting, i, KA_PRIO[i], &vips)).collect();
-                Nodes::Keepalived(Vec::new(), confs, net)
+                let link = if setting.kind == Kind::OursKeepalived {
+                    let dir =
+                        std::env::temp_dir().join(format!("hb-bench-ka-{}", std::process::id()));
+                    std::fs::create_dir_all(&dir)?;
+                    let link = dir.join("keepalived");
+                    let _ = std::fs::remove_file(&link);
+                    std::os::unix::fs::symlink(&bins.heartbeat, &link)?;
+                    Some(link)
+                } else {
+                    None
+                };
+                Nodes::Keepalived(Vec::new(), confs, net, link)
             }
         };
         Ok(Lab {
@@ -247,7 +267,7 @@ impl Lab {
     pub fn net(&self) -> &Testnet {
         match &self.nodes {
             Nodes::Ours(c) => &c.net,
-            Nodes::Heartbeat(_, _, n) | Nodes::Keepalived(_, _, n) => n,
+            Nodes::Heartbeat(_, _, n) | Nodes::Keepalived(_, _, n, _) => n,
         }
     }
 
@@ -282,9 +302,11 @@ impl Lab {
                     v.push(RealHeartbeat::start(&host, cfg)?);
                 }
             }
-            Nodes::Keepalived(v, confs, _) => {
+            Nodes::Keepalived(v, confs, _, link) => {
                 if i < v.len() {
                     v[i].restart()?;
+                } else if let Some(link) = link {
+                    v.push(Keepalived::start_program(&host, &confs[i], link, "VRRP started")?);
                 } else {
                     v.push(Keepalived::start(&host, &confs[i])?);
                 }
@@ -324,7 +346,7 @@ impl Lab {
         match &mut self.nodes {
             Nodes::Ours(c) => c.kill9(i)?,
             Nodes::Heartbeat(v, _, _) => v[i].kill9()?,
-            Nodes::Keepalived(v, _, _) => v[i].kill9()?,
+            Nodes::Keepalived(v, ..) => v[i].kill9()?,
         }
         Ok(())
     }
@@ -342,7 +364,7 @@ impl Lab {
                 c.kill9(i)?;
             }
             Nodes::Heartbeat(v, _, _) => v[i].crash(),
-            Nodes::Keepalived(v, _, _) => v[i].crash(),
+            Nodes::Keepalived(v, ..) => v[i].crash(),
         }
         Ok(())
     }
@@ -354,7 +376,7 @@ impl Lab {
                 c.stop(i, Duration::from_secs(60))?;
             }
             Nodes::Heartbeat(v, _, _) => v[i].stop()?,
-            Nodes::Keepalived(v, _, _) => v[i].stop()?,
+            Nodes::Keepalived(v, ..) => v[i].stop()?,
         }
         Ok(())
     }
@@ -439,7 +461,7 @@ impl Lab {
                 }
                 Ok(())
             }
-            Nodes::Keepalived(v, _, _) => {
+            Nodes::Keepalived(v, ..) => {
                 let prio = if standby { KA_STANDBY_PRIO } else { KA_PRIO[i] };
                 let text = keepalived_conf(&self.setting, i, prio, &self.vips);
                 std::fs::write(v[i].dir().join("keepalived.conf"), text)?;
@@ -520,7 +542,7 @@ impl Lab {
             Nodes::Heartbeat(v, _, _) => {
                 v.get(i).map(|h| h.processes().iter().map(|p| p.pid).collect())
             }
-            Nodes::Keepalived(v, _, _) => {
+            Nodes::Keepalived(v, ..) => {
                 v.get(i).map(|k| k.processes().iter().map(|p| p.pid).collect())
             }
         }
@@ -538,7 +560,7 @@ impl Lab {
                 t
             }
             Nodes::Heartbeat(v, _, _) => v.get(i).map(|h| h.log_text()).unwrap_or_default(),
-            Nodes::Keepalived(v, _, _) => v.get(i).map(|k| k.log_text()).unwrap_or_default(),
+            Nodes::Keepalived(v, ..) => v.get(i).map(|k| k.log_text()).unwrap_or_default(),
         };
         let start = text.len().saturating_sub(max);
         let start = (start..text.len()).find(|&s| text.is_char_boundary(s)).unwrap_or(text.len());

@@ -122,6 +122,8 @@ fn settings() -> Vec<Setting> {
         named(Setting::hb(Kind::Heartbeat, Some(("10ms", "50ms")), 50), "10 ms / 50 ms"),
         named(Setting::ka("1", false), "advert_int 1 (default)"),
         named(Setting::ka("0.01", true), "advert_int 0.01 (VRRPv3)"),
+        named(Setting::ka_ours("1", false), "advert_int 1 (default)"),
+        named(Setting::ka_ours("0.01", true), "advert_int 0.01 (VRRPv3)"),
     ]
 }
 

@@ -42,6 +42,7 @@ fn steady_n1() -> Status {
         parameters,
         checks: BTreeMap::new(),
         reserved_ips: BTreeMap::new(),
+        vrrp: Vec::new(),
         arbiter: BTreeMap::new(),
     }
 }

@@ -34,6 +34,36 @@ pub fn fetch_status() -> Result<Status, ClientError> {
     }
 }
 
+/// Asks the keepalived mode's daemon (`$HB_VRRP_API_SOCKET` or
+/// [`hb_api::DEFAULT_VRRP_SOCKET`]) for its status; `Ok(None)` when it is not running. When
+/// `$HB_API_SOCKET` names one heartbeat daemon (a test, a second instance) and
+/// `$HB_VRRP_API_SOCKET` is unset, the default VRRP socket is not asked: it belongs to the
+/// host's daemon, not to the one chosen.
+pub fn fetch_vrrp_status() -> Result<Option<Status>, ClientError> {
+    if std::env::var_os(hb_api::SOCKET_ENV).is_some()
+        && std::env::var_os(hb_api::VRRP_SOCKET_ENV).is_none()
+    {
+        return Ok(None);
+    }
+    let client = match Client::connect(&hb_api::vrrp_socket_path(), API_TIMEOUT) {
+        Ok(c) => c,
+        Err(ClientError::Connect { source, .. })
+            if matches!(
+                source.kind(),
+                std::io::ErrorKind::NotFound | std::io::ErrorKind::ConnectionRefused
+            ) =>
+        {
+            return Ok(None)
+        }
+        Err(e) => return Err(e),
+    };
+    let mut client = client;
+    match client.request(&Request::Status)? {
+        Response::Status(status) => Ok(Some(*status)),
+        other => Err(unexpected(&other)),
+    }
+}
+
 /// Turns an answer that does not fit the request into an error that says what came.
 pub fn unexpected(answer: &Response) -> ClientError {
     match answer {

@@ -18,6 +18,13 @@ cl_status in /usr/bin and hb_standby/hb_takeover in /usr/share/heartbeat, e.g.:
   hbctl install-links /usr/bin
   hbctl install-links /usr/share/heartbeat
 
+With --keepalived, also `keepalived`, a link to the heartbeat daemon binary (not hbctl): \
+started under that name it is the keepalived mode, reading keepalived.conf with keepalived's \
+command line. Put it where Debian's keepalived package does not install (its binary is \
+/usr/sbin/keepalived), e.g.:
+
+  hbctl install-links --keepalived /usr/lib/heartbeat-rs
+
 An existing symlink to the same target is left alone; any other existing file is an error \
 unless --force replaces it.")]
 pub struct Args {
@@ -29,7 +36,16 @@ pub struct Args {
     /// Replace existing files of those names.
     #[arg(long)]
     pub force: bool,
+    /// Also create `keepalived`, pointing at the heartbeat daemon binary.
+    #[arg(long)]
+    pub keepalived: bool,
+    /// What `keepalived` points to (default: `heartbeat` beside this hbctl binary).
+    #[arg(long, value_name = "PATH", requires = "keepalived")]
+    pub daemon_target: Option<PathBuf>,
 }
+
+/// The name the daemon answers to as the keepalived mode.
+pub const KEEPALIVED_NAME: &str = "keepalived";
 
 /// Runs `hbctl install-links`; returns the exit code.
 pub fn run(args: &Args) -> i32 {
@@ -43,10 +59,27 @@ pub fn run(args: &Args) -> i32 {
             }
         },
     };
+    let mut links: Vec<(&str, PathBuf)> =
+        LEGACY_NAMES.iter().map(|name| (*name, target.clone())).collect();
+    if args.keepalived {
+        let daemon = match &args.daemon_target {
+            Some(t) => t.clone(),
+            None => target.with_file_name("heartbeat"),
+        };
+        if !daemon.exists() {
+            eprintln!(
+                "hbctl: {}: no heartbeat daemon binary there; give --daemon-target",
+                daemon.display()
+            );
+            return 1;
+        }
+        links.push((KEEPALIVED_NAME, daemon));
+    }
     let mut code = 0;
-    for name in LEGACY_NAMES {
+    for (name, target) in &links {
+        let (name, target) = (*name, target.as_path());
         let link = args.dir.join(name);
-        match install(&link, &target, args.force) {
+        match install(&link, target, args.force) {
             Ok(Done::Created) => println!("{} -> {}", link.display(), target.display()),
             Ok(Done::Present) => {
                 println!("{} -> {} (already there)", link.display(), target.display())

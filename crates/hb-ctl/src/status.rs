@@ -17,9 +17,19 @@ pub struct Args {
 
 /// Runs `hbctl status`; returns the exit code.
 pub fn run(args: &Args) -> i32 {
-    let status = match daemon::fetch_status() {
-        Ok(status) => status,
+    // The heartbeat daemon and the keepalived mode's VRRP daemon answer on sockets of their
+    // own; either may run alone, or both side by side.
+    let vrrp = match daemon::fetch_vrrp_status() {
+        Ok(v) => v,
         Err(err) => {
+            eprintln!("hbctl: keepalived mode: {}", daemon::describe(&err));
+            None
+        }
+    };
+    let status = match (daemon::fetch_status(), vrrp) {
+        (Ok(status), vrrp) => merge(status, vrrp),
+        (Err(_), Some(vrrp)) => vrrp,
+        (Err(err), None) => {
             eprintln!("hbctl: {}", daemon::describe(&err));
             return daemon::EXIT_UNREACHABLE;
         }
@@ -46,9 +56,26 @@ pub fn run(args: &Args) -> i32 {
     }
 }
 
+/// The heartbeat daemon's status with the VRRP instances (and `vrrp_script` checks) of the
+/// keepalived mode added.
+pub fn merge(mut status: Status, vrrp: Option<Status>) -> Status {
+    if let Some(v) = vrrp {
+        status.vrrp = v.vrrp;
+        status.checks.extend(v.checks);
+    }
+    status
+}
+
 /// The status as people read it: a heading, then a table of nodes with one row per link, then
-/// a table of resource groups.
+/// a table of resource groups, then the VRRP instances of the keepalived mode. Without any
+/// heartbeat node (the keepalived mode alone) only the instances.
 pub fn format_status(status: &Status) -> String {
+    if status.nodes.is_empty() && status.groups.is_empty() && !status.vrrp.is_empty() {
+        let mut out =
+            format!("node {} (heartbeat-rs {}), keepalived mode\n\n", status.node, status.version);
+        out.push_str(&format_vrrp(status));
+        return out;
+    }
     let mut out = format!(
         "node {} (heartbeat-rs {}), resources held here: {}\n\n",
         status.node, status.version, status.rsc_status
@@ -114,6 +141,59 @@ pub fn format_status(status: &Status) -> String {
         let mut rows = vec![row(&["ARBITER", "STATE"])];
         rows.extend(status.arbiter.iter().map(|(k, v)| vec![k.clone(), v.clone()]));
         out.push_str(&table(&rows));
+    }
+    if !status.vrrp.is_empty() {
+        out.push('\n');
+        out.push_str(&format_vrrp(status));
+    }
+    out
+}
+
+/// The VRRP instances table (and the checks, when the keepalived mode runs alone).
+fn format_vrrp(status: &Status) -> String {
+    let mut rows = vec![row(&[
+        "VRRP INSTANCE",
+        "INTERFACE",
+        "VRID",
+        "STATE",
+        "SINCE",
+        "PRIORITY",
+        "MASTER",
+        "VIRTUAL IPS",
+        "ADVERTS SENT/RECV",
+        "REJECTED",
+    ])];
+    for v in &status.vrrp {
+        let prio = if v.priority == v.base_priority {
+            v.priority.to_string()
+        } else {
+            format!("{} (base {})", v.priority, v.base_priority)
+        };
+        let master = match (&v.master, v.state.as_str()) {
+            (_, "MASTER") => "this node".to_owned(),
+            (Some(m), _) => m.clone(),
+            (None, _) => "-".to_owned(),
+        };
+        let rejected: u64 = v.rejects.values().sum();
+        rows.push(vec![
+            v.name.clone(),
+            v.interface.clone(),
+            format!("{} (v{})", v.vrid, v.version),
+            v.state.clone(),
+            format_ms(v.since_ms),
+            prio,
+            master,
+            if v.vips.is_empty() { "-".to_owned() } else { v.vips.join(" ") },
+            format!("{}/{}", v.adverts_sent, v.adverts_received),
+            rejected.to_string(),
+        ]);
+    }
+    let mut out = table(&rows);
+    if status.nodes.is_empty() && status.groups.is_empty() && !status.checks.is_empty() {
+        out.push('\n');
+        let mut checks = vec![row(&["CHECK", "STATE"])];
+        checks.extend(status.checks.iter().map(|(name, what)| vec![name.clone(), what.clone()]));
+        out.push_str(&table(&checks));
     }
     out
 }

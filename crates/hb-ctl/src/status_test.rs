@@ -63,6 +63,7 @@ fn sample() -> Status {
         parameters: BTreeMap::new(),
         checks: BTreeMap::new(),
         reserved_ips: BTreeMap::new(),
+        vrrp: Vec::new(),
         arbiter: BTreeMap::new(),
     }
 }
@@ -125,4 +126,59 @@ fn durations_pick_a_unit_people_read_at_a_glance() {
     assert_eq!(format_ms(3_599_999), "59m59s");
     assert_eq!(format_ms(3_600_000), "1h00m");
     assert_eq!(format_ms(90_061_000), "1d01h");
+}
+
+fn vrrp(name: &str, state: &str, prio: u8, base: u8) -> hb_api::VrrpStatus {
+    hb_api::VrrpStatus {
+        name: name.into(),
+        interface: "ens33".into(),
+        vrid: 51,
+        version: 2,
+        state: state.into(),
+        since_ms: 4_200,
+        base_priority: base,
+        priority: prio,
+        master: (state == "BACKUP").then(|| "10.99.0.1".into()),
+        advert_int_ms: 1000,
+        vips: vec!["192.168.224.100/24".into()],
+        track_scripts: vec![],
+        adverts_sent: 12,
+        adverts_received: 3,
+        became_master: 1,
+        released_master: 0,
+        priority_zero_sent: 0,
+        priority_zero_received: 0,
+        address_list_errors: 0,
+        rejects: [("auth_mismatch".to_owned(), 2), ("bad_ttl".to_owned(), 1)].into(),
+    }
+}
+
+#[test]
+fn vrrp_instances_alone_and_beside_heartbeat_groups() {
+    let mut alone = sample();
+    alone.nodes.clear();
+    alone.groups.clear();
+    alone.checks = [("vrrp_script httpd_check".to_owned(), "up".to_owned())].into();
+    alone.vrrp = vec![vrrp("VI_1", "MASTER", 100, 100), vrrp("VI_2", "BACKUP", 89, 99)];
+    let text = format_status(&alone);
+    assert!(text.starts_with("node alpha (heartbeat-rs 0.1.0), keepalived mode\n\n"), "{text}");
+    let rows: Vec<&str> = text.lines().collect();
+    assert!(rows[2].starts_with("VRRP INSTANCE  INTERFACE  VRID"), "{text}");
+    assert!(
+        rows[3].starts_with("VI_1") && rows[3].contains("MASTER") && rows[3].contains("this node")
+    );
+    assert!(rows[3].contains("192.168.224.100/24") && rows[3].contains("12/3"), "{text}");
+    assert!(rows[3].trim_end().ends_with(" 3"), "rejected total: {text}");
+    assert!(rows[4].contains("89 (base 99)") && rows[4].contains("10.99.0.1"), "{text}");
+    assert!(text.contains("vrrp_script httpd_check  up"), "{text}");
+    assert!(!text.contains("NODE"), "{text}");
+
+    let both = merge(sample(), Some(alone.clone()));
+    let text = format_status(&both);
+    assert!(text.contains("NODE") && text.contains("GROUP"), "{text}");
+    assert_eq!(text.matches("VRRP INSTANCE").count(), 1, "{text}");
+    assert_eq!(both.vrrp.len(), 2);
+    let json: Status = serde_json::from_str(&serde_json::to_string(&both).unwrap()).unwrap();
+    assert_eq!(json, both);
+    assert!(format_status(&merge(sample(), None)).find("VRRP").is_none());
 }

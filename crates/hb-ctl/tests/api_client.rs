@@ -142,6 +142,7 @@ fn sample_status() -> Status {
         parameters: BTreeMap::from([("deadtime".to_owned(), "10".to_owned())]),
         checks: BTreeMap::new(),
         reserved_ips: BTreeMap::new(),
+        vrrp: Vec::new(),
         arbiter: BTreeMap::new(),
     }
 }
@@ -367,6 +368,33 @@ fn install_links_is_idempotent_and_keeps_other_files() {
         Command::new(HBCTL).arg("install-links").arg("--force").arg(other.path()).output().unwrap();
     assert_eq!(forced.status.code(), Some(0));
     assert_eq!(std::fs::read_link(other.path().join("hb_standby")).unwrap(), hbctl_path());
+}
+
+#[test]
+fn install_links_makes_keepalived_point_at_the_daemon_only_when_asked() {
+    let dir = legacy_dir();
+    assert!(!dir.path().join("keepalived").exists(), "not made without --keepalived");
+    let daemon = dir.path().join("heartbeat");
+    std::fs::write(&daemon, "#!/bin/sh\n").unwrap();
+    let out = Command::new(HBCTL)
+        .args(["install-links", "--keepalived", "--daemon-target"])
+        .arg(&daemon)
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(std::fs::read_link(dir.path().join("keepalived")).unwrap(), daemon);
+    assert_eq!(std::fs::read_link(dir.path().join("cl_status")).unwrap(), hbctl_path());
+    assert!(text(&out.stdout).contains("keepalived -> "), "{}", text(&out.stdout));
+    let other = tempfile::tempdir().unwrap();
+    let out = Command::new(HBCTL)
+        .args(["install-links", "--keepalived", "--daemon-target", "/nonexistent/heartbeat"])
+        .arg(other.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("--daemon-target"), "{}", text(&out.stderr));
+    assert!(!other.path().join("keepalived").exists());
 }
 
 #[test]

@@ -16,6 +16,7 @@ pub mod fence;
 pub mod guardian;
 pub mod health;
 pub mod keepalived_cli;
+pub mod keepalived_fork;
 pub mod mailto;
 pub mod metrics;
 pub mod notify;

@@ -99,6 +99,7 @@ pub fn status(snap: &Snapshot, now: Instant, late: &LateStats, info: &StaticInfo
         parameters: info.parameters.clone(),
         checks: BTreeMap::new(),
         reserved_ips: BTreeMap::new(),
+        vrrp: Vec::new(),
         arbiter: BTreeMap::new(),
     }
 }

@@ -93,6 +93,10 @@ fn exported() -> BTreeSet<String> {
     cloud.api_failed("ip", &refused);
     let published = Some(std::time::Instant::now());
     m.publish(hb_daemon::metrics::View { published, ..Default::default() });
+    // The keepalived mode's families, from one instance.
+    let vrrp = hb_daemon::vrrp::observe::Published::default();
+    hb_daemon::vrrp::observe::publish(&vrrp, vec![vrrp_instance()]);
+    m.register(|r| hb_daemon::vrrp::observe::register(r, vrrp.clone()));
     let text = m.scrape().encode().expect("encode");
     let mut names = BTreeSet::new();
     for line in text.lines() {
@@ -107,6 +111,31 @@ fn exported() -> BTreeSet<String> {
         names.extend(suffixes.iter().map(|s| format!("{name}{s}")));
     }
     names
+}
+
+fn vrrp_instance() -> hb_api::VrrpStatus {
+    hb_api::VrrpStatus {
+        name: "VI_1".into(),
+        interface: "eth0".into(),
+        vrid: 51,
+        version: 2,
+        state: "MASTER".into(),
+        since_ms: 0,
+        base_priority: 100,
+        priority: 100,
+        master: None,
+        advert_int_ms: 1000,
+        vips: vec![],
+        track_scripts: vec![],
+        adverts_sent: 1,
+        adverts_received: 0,
+        became_master: 1,
+        released_master: 0,
+        priority_zero_sent: 0,
+        priority_zero_received: 0,
+        address_list_errors: 0,
+        rejects: Default::default(),
+    }
 }
 
 #[test]

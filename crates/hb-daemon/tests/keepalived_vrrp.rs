@@ -46,8 +46,8 @@ impl Ours {
     fn start(&mut self, net: &Testnet, host: &Host) {
         let d = self.dir.to_str().unwrap();
         let script = format!(
-            "exec {d}/keepalived -n -l -D -f {d}/keepalived.conf -p {d}/k.pid -r {d}/v.pid \
-             >>{d}/log 2>&1"
+            "HB_VRRP_API_SOCKET={d}/vrrp.sock HB_KEEPALIVED_DUMP_DIR={d} exec {d}/keepalived -n -l -D -f {d}/keepalived.conf \
+             -p {d}/k.pid -r {d}/v.pid >>{d}/log 2>&1"
         );
         self.pid = Some(net.spawn_in(host, "/bin/sh", &["-c", &script]).unwrap());
     }
@@ -161,6 +161,9 @@ fn ours_and_real_keepalived_share_a_vip_with_failover_and_preemption() {
     let pid = ours.pid.take().unwrap();
     net.signal(pid, Signal::SIGKILL).unwrap();
     net.link_down(&n1).unwrap();
+    // Reaped, so that its pid file names no live process (a zombie would count as running
+    // and the restart below be refused, as keepalived refuses it).
+    assert!(wait_for(Duration::from_secs(5), || !net.is_running(pid)));
     let moved = wait_for(Duration::from_secs(15), || vip_owner(&net, vip) == Some(mac2));
     std::thread::sleep(Duration::from_millis(500));
     let log = prober.stop();
@@ -171,7 +174,7 @@ fn ours_and_real_keepalived_share_a_vip_with_failover_and_preemption() {
     // Unlike keepalived, the crash guardian removed the VIP of the killed daemon.
     let cleaned = wait_for(Duration::from_secs(5), || !holds(&net, &n1, vip));
     assert!(cleaned, "kill -9 left the VIP configured on n1:\n{}", ours.log());
-    assert!(ours.log().contains("keepalived guardian: the VRRP daemon died; removed"));
+    assert!(ours.log().contains("the VRRP daemon died without releasing its addresses: removed"));
 
     // Back with the link up but a lower priority: it removes a VIP left behind (here added by
     // hand, as after a crash that took the guardian too) and stays backup, so the client

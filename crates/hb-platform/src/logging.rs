@@ -220,7 +220,10 @@ impl<S: Subscriber> Layer<S> for HeartbeatLog {
             }
         }
         if targets.stderr {
-            eprintln!("{line}");
+            // Not eprintln!, which panics when stderr is a closed pipe (a daemon whose
+            // starter has exited): a log line is not worth the process.
+            use std::io::Write as _;
+            let _ = writeln!(std::io::stderr(), "{line}");
         }
     }
 }

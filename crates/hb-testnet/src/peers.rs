@@ -287,16 +287,31 @@ impl RealHeartbeat {
 pub struct Keepalived {
     daemon: Daemon,
     conf: PathBuf,
+    /// The program started (argv[0] named `keepalived`).
+    program: PathBuf,
+    /// The log line that says it is up.
+    ready: &'static str,
 }
 
 impl Keepalived {
     /// Starts `keepalived -n -l -D -G -f <conf>` with pid files in a private `/run` and
     /// returns once it logs "Startup complete".
     pub fn start(host: &Host, config: &str) -> Result<Keepalived> {
+        Keepalived::start_program(host, config, Path::new(KEEPALIVED_BIN), "Startup complete")
+    }
+
+    /// Like [`Keepalived::start`] with another `keepalived` program (heartbeat-rs's keepalived
+    /// mode: a link named `keepalived` to the heartbeat binary), up once it logs `ready`.
+    pub fn start_program(
+        host: &Host,
+        config: &str,
+        program: &Path,
+        ready: &'static str,
+    ) -> Result<Keepalived> {
         let daemon = Daemon::new(host, "keepalived")?;
         let conf = daemon.dir.join("keepalived.conf");
         write_mode(&conf, config, 0o644)?;
-        let mut k = Keepalived { daemon, conf };
+        let mut k = Keepalived { daemon, conf, program: program.to_path_buf(), ready };
         k.launch()?;
         Ok(k)
     }
@@ -311,8 +326,9 @@ impl Keepalived {
         let run = self.daemon.dir.join("run");
         let _ = std::fs::remove_dir_all(&run);
         std::fs::create_dir_all(&run)?;
+        let program = self.program.to_string_lossy().into_owned();
         let argv: Vec<String> = [
-            KEEPALIVED_BIN,
+            program.as_str(),
             "-n",
             "-l",
             "-D",
@@ -331,7 +347,7 @@ impl Keepalived {
         .collect();
         self.daemon.launch(&[(run, PathBuf::from("/run"))], &argv)?;
         let ready = wait_for(READY_TIMEOUT, || {
-            !self.daemon.main_running() || self.log_text().contains("Startup complete")
+            !self.daemon.main_running() || self.log_text().contains(self.ready)
         });
         if !ready || !self.daemon.main_running() {
             return Err(TestnetError::Peer(format!(

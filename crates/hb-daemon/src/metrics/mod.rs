@@ -98,6 +98,13 @@ pub struct Scrape {
     registry: Arc<RwLock<Registry>>,
 }
 
+impl Scrape {
+    /// A registry of its own (the keepalived mode's, which has none of heartbeat's families).
+    pub fn new(registry: Registry) -> Scrape {
+        Scrape { registry: Arc::new(RwLock::new(registry)) }
+    }
+}
+
 #[derive(Debug)]
 struct Shared {
     registry: Arc<RwLock<Registry>>,

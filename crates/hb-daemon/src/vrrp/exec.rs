@@ -64,6 +64,9 @@ pub(super) async fn drain(
                     tracing::error!("VRRP_Instance({name}) adding {}: {e}", s.vips[i].addr);
                 }
             }
+            Output::RemoveAddresses if s.keep_addresses => {
+                tracing::info!("VRRP_Instance({name}) keeps its addresses (--dont-release-vrrp)");
+            }
             Output::RemoveAddresses => match netlink.release_all(&s.vips).await {
                 Ok(results) => {
                     for (r, v) in results.iter().zip(&s.vips) {

@@ -154,6 +154,17 @@ impl VrrpSocket {
     }
 }
 
+impl VrrpSocket {
+    /// Sends one advert payload to `dst`, waiting for the socket to be writable (a fresh
+    /// socket's first send, as the crash guardian's is).
+    pub async fn send_when_ready(&self, dst: IpAddr, payload: &[u8]) -> io::Result<usize> {
+        let IpAddr::V4(d) = dst else {
+            return Err(io::Error::new(io::ErrorKind::Unsupported, "IPv6 advert"));
+        };
+        self.fd.send_to(payload, SocketAddr::V4(SocketAddrV4::new(d, 0))).await
+    }
+}
+
 /// Reads one IPv6 packet: the VRRP payload, its source, and the destination and hop limit
 /// from ancillary data. A packet without them is returned as `None` (counted as malformed).
 fn recv6(fd: &UdpSocket) -> io::Result<Option<Received>> {
