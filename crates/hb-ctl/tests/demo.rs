@@ -112,8 +112,10 @@ fn demo_runs_every_phase_and_ends_on_n1() {
         let ms: u64 = ms.parse().unwrap_or_else(|_| panic!("outage `{ms}` not a number\n{all}"));
         let failed: u32 = failed.parse().unwrap_or_else(|_| panic!("bad count in `{row}`\n{all}"));
         assert_eq!((was, now), (*before, *after), "row `{row}`\n{all}");
-        if label.starts_with("kill") || label.starts_with("cut") {
-            // Nobody may serve until the survivor declares the primary dead.
+        if label.starts_with("kill the web") || label.starts_with("cut") {
+            // Nobody may serve until the service is back or the survivor declares the primary
+            // dead. (A kill -9 of heartbeat may show no outage at all: n1's crash guardian
+            // removes the address and tells n2 at once, issue 20.)
             assert!(failed > 0 && ms > 0, "no outage measured in `{row}`\n{all}");
         }
     }
