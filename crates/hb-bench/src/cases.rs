@@ -372,14 +372,14 @@ pub fn failover_run(
     Ok(())
 }
 
-/// False-failover soak: `secs` seconds with a busy loop in n1's namespace and `loss_pct` %
-/// loss on n1's link; counts ownership changes.
-pub fn false_failover(setting: &Setting, bins: &Bins, secs: u64, loss_pct: u8) -> Result<Sample> {
+/// False-failover soak: `secs` seconds with a busy loop in n1's namespace and 5 % loss on
+/// n1's link; counts ownership changes.
+pub fn false_failover(setting: &Setting, bins: &Bins, secs: u64) -> Result<Sample> {
     let mut lab = Lab::new(setting, 1, bins)?;
     bring_up(&mut lab, 60)?;
     let mut s = Sample::new(&lab, "false-failover", 1);
     let n1 = lab.host(0);
-    lab.net().set_loss(&n1, loss_pct)?;
+    lab.net().set_loss(&n1, 5)?;
     let busy = lab.busy_loop(0)?;
     let prober = Prober::start(lab.net(), lab.vip())?;
     let t0 = Instant::now();
@@ -410,7 +410,6 @@ pub fn false_failover(setting: &Setting, bins: &Bins, secs: u64, loss_pct: u8) -
     s.set("longest_outage", ms(longest));
     s.set("send_gap", ms(log.max_send_gap));
     s.set("secs", secs as f64);
-    s.set("loss_pct", f64::from(loss_pct));
     if holder_changes > 0 || !log.owner_changes().is_empty() {
         s.note(&format!("final holders {last:?}"));
     }

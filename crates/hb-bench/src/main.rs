@@ -66,10 +66,6 @@ struct Args {
     /// Seconds the `profile` case counts instructions for (n1 under valgrind's callgrind).
     #[arg(long, default_value_t = 20)]
     profile_secs: u64,
-    /// Random loss on n1's link during the false-failover soak, in percent (issue 20's goals:
-    /// 5 at the fastest settings, 20 at 100 ms / 300 ms).
-    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u8).range(0..=100))]
-    soak_loss: u8,
     /// Seconds of idle operation for the CPU figure.
     #[arg(long, default_value_t = 60)]
     idle_secs: u64,
@@ -337,13 +333,8 @@ fn main() -> Result<()> {
     eprintln!("== phase 2 (fast settings) done after {:.0} s", began.elapsed().as_secs_f64());
     if want_case("false-failover") {
         for st in soak_settings(!args.setting.is_empty()).into_iter().filter(|s| want_setting(s)) {
-            eprintln!(
-                "== false-failover soak {} for {} s, {} % loss",
-                st.label(),
-                args.soak_secs,
-                args.soak_loss
-            );
-            match cases::false_failover(&st, &bins, args.soak_secs, args.soak_loss) {
+            eprintln!("== false-failover soak {} for {} s", st.label(), args.soak_secs);
+            match cases::false_failover(&st, &bins, args.soak_secs) {
                 Ok(s) => {
                     eprintln!("   {:?} {}", s.metrics, s.note);
                     samples.push(s);

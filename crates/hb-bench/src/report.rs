@@ -166,12 +166,10 @@ pub fn markdown(
 
     let soak: Vec<&Sample> = samples.iter().filter(|x| x.case == "false-failover").collect();
     if !soak.is_empty() {
-        // Results from before `--soak-loss` carry no `loss_pct`: they ran at 5 %.
-        let loss = soak.iter().find_map(|x| x.metrics.get("loss_pct").copied()).unwrap_or(5.0);
         s.push_str(&format!(
             "\n**False failovers**: {} s per daemon at its fast setting, a busy loop in the owner's \
-             namespace (one of the cores saturated) and {loss} % random loss on the owner's link \
-             (both directions, IP only):\n\n",
+             namespace (one of the cores saturated) and 5 % random loss on the owner's link (both \
+             directions, IP only):\n\n",
             info.soak_secs
         ));
         let mut rows = Vec::new();

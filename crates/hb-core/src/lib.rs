@@ -59,10 +59,8 @@
 mod api;
 mod arbitration;
 pub mod config;
-mod echo;
 mod error;
 mod from_config;
-mod gone;
 mod groups;
 mod health;
 mod lease;
@@ -75,7 +73,6 @@ mod reload;
 mod resources;
 mod rexmit;
 mod rng;
-mod rsfast;
 mod seqtrack;
 mod shutdown;
 mod snapshot;
@@ -92,14 +89,12 @@ pub use api::{
 };
 pub use config::{AutoFailback, EngineConfig, GroupConfig};
 pub use error::CoreError;
-pub use gone::{GONE_SEQ, GONE_TYPE};
 pub use groups::GroupState;
 pub use health::{HealthEvent, HealthInput, HealthPolicy};
 pub use lease::{KeyState, LeaseEvent, LeaseInput, LeaseRequest, UnreachablePolicy};
 pub use node::Node;
 pub use reload::{GroupChange, ReloadPlan};
 pub use resources::RscState;
-pub use rsfast::{RQSTDELAY_RS, RS_FIELD};
 pub use snapshot::{GroupSnapshot, LinkSnapshot, NodeSnapshot, Snapshot};
 pub use time::Instant;
 

@@ -23,7 +23,6 @@ impl Node {
             }
         }
         self.peers[i].last_status = Some(now);
-        self.peers[i].rs = m.get_str(crate::rsfast::RS_FIELD) == Some("1");
         if let Some(dt) = m.get_str("dt").and_then(wire_msg::parse_hex) {
             if dt > 0 {
                 self.peers[i].dead_interval = Some(Duration::from_millis(dt));
@@ -41,7 +40,6 @@ impl Node {
         let status = if status == NodeStatus::Init { NodeStatus::Up } else { status };
         let prev = self.peers[i].status;
         self.set_status(i, status);
-        self.greet_rs_peer(i, prev, restarted);
         if returned {
             // Heartbeat re-sends its status at once when a node returns after a partition.
             self.send_status();

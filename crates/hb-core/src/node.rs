@@ -47,8 +47,6 @@ pub(crate) enum Shutdown {
 /// A `status` is sent twice per keepalive when deadtime is below this many keepalives (see
 /// [`Node::send_status`]).
 pub const ECHO_BELOW_KEEPALIVES: u32 = 8;
-/// ... and three times when deadtime is at most this many keepalives.
-pub const ECHO3_AT_MOST_KEEPALIVES: u32 = 4;
 
 /// One cluster node's engine. See the crate documentation for the run loop.
 pub struct Node {
@@ -103,9 +101,9 @@ pub struct Node {
     /// `ip-request` with `weown=no`.
     pub(crate) ip_declined: Vec<Vec<bool>>,
     pub(crate) drops: [u64; 8],
-    /// The last regular `status`, the `next_seq` after it and how many copies of it are still
-    /// to go, one per [`Node::echo_gap`], while nothing sequenced went out meanwhile.
-    status_echo: Option<(hb_wire::Message, u32, u32)>,
+    /// The last regular `status` and the `next_seq` after it, to be sent once more half a
+    /// keepalive later if nothing sequenced went out meanwhile.
+    status_echo: Option<(hb_wire::Message, u32)>,
     /// Some ping node answered recently (always true without ping nodes).
     pub(crate) ping_ok: bool,
     /// Health-check policy state, one per group.
@@ -244,13 +242,9 @@ impl Node {
                     // Only while it is still our latest message: a copy arriving after a
                     // higher `seq` would be an old message to the receiver (dropped, or worse
                     // taken for a status older than what it has).
-                    if let Some((msg, next, left)) = self.status_echo.take() {
+                    if let Some((msg, next)) = self.status_echo.take() {
                         if next == self.next_seq {
-                            self.resend(msg.clone());
-                            if left > 1 {
-                                self.status_echo = Some((msg, next, left - 1));
-                                self.timers.set(Timer::StatusEcho, self.now + self.echo_gap());
-                            }
+                            self.resend(msg);
                         }
                     }
                 }
@@ -288,49 +282,27 @@ impl Node {
 
     /// Sends a regular `status`. When deadtime is short against keepalive (fewer than
     /// [`ECHO_BELOW_KEEPALIVES`] of them), the same datagram goes out once more half a
-    /// keepalive later, and at most [`ECHO3_AT_MOST_KEEPALIVES`] twice more, a third of a
-    /// keepalive apart: a peer declares us dead when it misses every status for a deadtime,
+    /// keepalive later: a peer declares us dead when it misses every status for a deadtime,
     /// and at 10 ms / 30 ms two lost statuses and a late third are enough (5 % loss made that
     /// happen every few seconds). A copy with the same `seq` is what heartbeat sees with two
-    /// media: the first that arrives is accepted, the others are duplicates. Heartbeat lets
-    /// them refresh only the link; we also let a copy of the newest status refresh the node
-    /// for one keepalive after its first arrival (`echo::count_status_copy`), so at 10 ms /
-    /// 30 ms every copy sent in a whole deadtime must be lost (nine in a row) before a peer
-    /// declares us dead. A copy is skipped when another sequenced message went out in
-    /// between, so it never arrives after a higher `seq` (sim seed 50126 `--nodes 3`: a peer
-    /// that had just restarted dropped it as old).
+    /// media: the first that arrives is accepted, the other is a duplicate that only refreshes
+    /// the link. With the echo, five copies in a row must be lost. The copy is skipped when
+    /// another sequenced message went out in between, so it never arrives after a higher
+    /// `seq` (sim seed 50126 `--nodes 3`: a peer that had just restarted dropped it as old).
     pub(crate) fn send_status(&mut self) {
         let st = if self.comm == Comm::Up { "active" } else { "up" };
         let dt = self.advertised_dt();
         self.send(wire_msg::status(st, dt));
-        let copies = self.echo_copies();
-        if copies > 0 {
+        if self.cfg.deadtime < self.cfg.keepalive * ECHO_BELOW_KEEPALIVES {
             if let Some(Output::Transmit { msg, .. }) = self.out.back() {
-                self.status_echo = Some((msg.clone(), self.next_seq, copies));
-                self.timers.set(Timer::StatusEcho, self.now + self.echo_gap());
+                self.status_echo = Some((msg.clone(), self.next_seq));
+                self.timers.set(Timer::StatusEcho, self.now + self.cfg.keepalive / 2);
             }
         }
     }
 
-    /// How many extra copies of each regular `status` go out (0, 1 or 2).
-    pub(crate) fn echo_copies(&self) -> u32 {
-        let (d, k) = (self.cfg.deadtime, self.cfg.keepalive);
-        if d <= k * ECHO3_AT_MOST_KEEPALIVES {
-            2
-        } else if d < k * ECHO_BELOW_KEEPALIVES {
-            1
-        } else {
-            0
-        }
-    }
-
-    /// Time between two copies of a `status`: the keepalive shared evenly among them.
-    pub(crate) fn echo_gap(&self) -> Duration {
-        self.cfg.keepalive / (self.echo_copies() + 1)
-    }
-
     /// Current wall-clock seconds for `ts`.
-    pub(crate) fn wall(&self) -> u64 {
+    fn wall(&self) -> u64 {
         self.wall_secs.saturating_add(self.now.saturating_duration_since(self.wall_at).as_secs())
     }
 

@@ -26,14 +26,9 @@ pub(crate) struct Peer {
     /// Ever declared dead after being heard (for partition-heal detection).
     pub(crate) was_dead: bool,
     pub(crate) last_status: Option<Instant>,
-    /// (generation, seq, first arrival) of its newest `status` while that is its newest
-    /// message: copies of it count for liveness for a while (see `echo`).
-    pub(crate) newest_status: Option<(u32, u32, Instant)>,
     /// When it was first heard from (any packet) since start or since it was declared dead:
     /// the liveness reference until its first `status` is processed.
     pub(crate) first_heard: Option<Instant>,
-    /// Its last `status` said it runs heartbeat-rs (`rsfast`).
-    pub(crate) rs: bool,
     /// The peer's advertised `dt`.
     pub(crate) dead_interval: Option<Duration>,
     pub(crate) paths: Vec<PathState>,
@@ -66,10 +61,8 @@ impl Peer {
             heard: false,
             was_dead: false,
             last_status: None,
-            newest_status: None,
             first_heard: None,
             dead_interval: None,
-            rs: false,
             paths: vec![PathState::default(); links],
             rx: RxSeq::new(ack_trigger),
             acked_ours: 0,
@@ -202,7 +195,6 @@ impl Node {
         p.was_dead = had_heard;
         p.heard = false;
         p.last_status = None;
-        p.newest_status = None;
         p.first_heard = None;
         p.rx.reset();
         self.set_status(i, NodeStatus::Dead);

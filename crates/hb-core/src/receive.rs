@@ -47,9 +47,6 @@ impl Node {
             Verdict::Duplicate => {
                 if for_us {
                     self.refresh_path(i, l);
-                    if is_status {
-                        self.count_status_copy(i, seq, h.hg);
-                    }
                 }
                 return self.count_drop(DropReason::Duplicate);
             }
@@ -67,11 +64,6 @@ impl Node {
         }
         self.peers[i].heard = true;
         self.refresh_path(i, l);
-        if is_status {
-            self.note_status_accepted(i, seq);
-        } else {
-            self.peers[i].newest_status = None;
-        }
         if out.restarted {
             self.on_peer_restart(i, h.hg);
         }
@@ -145,7 +137,6 @@ impl Node {
             "reqnodes" => self.on_reqnodes(i),
             "repnodes" => self.on_repnodes(),
             "shutdone" => self.on_shutdone(i),
-            crate::gone::GONE_TYPE => self.on_gone(i),
             "stonith" => {
                 let node = m.get_str("node").unwrap_or("").to_owned();
                 let result = m.get_str("result").unwrap_or("").to_owned();

@@ -204,7 +204,7 @@ impl Node {
         match self.rsc {
             RscState::Starting | RscState::BothStarting => {
                 self.rsc = RscState::RscRcvd;
-                self.timers.set(Timer::RscDelay, self.now + self.rqstdelay());
+                self.timers.set(Timer::RscDelay, self.now + RQSTDELAY);
                 if now_stable {
                     self.send_full_resource(false, None);
                     self.become_stable();

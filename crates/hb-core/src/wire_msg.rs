@@ -103,11 +103,7 @@ impl Body {
 }
 
 pub(crate) fn status(st: &str, dt_ms: u64) -> Body {
-    Body::new("status")
-        .with("st", st)
-        .with("dt", &format!("{dt_ms:x}"))
-        .with("protocol", "1")
-        .with(crate::rsfast::RS_FIELD, "1")
+    Body::new("status").with("st", st).with("dt", &format!("{dt_ms:x}")).with("protocol", "1")
 }
 
 pub(crate) fn ack(dest: usize, dest_name: &str, seq: u32) -> Body {
@@ -269,7 +265,7 @@ mod tests {
         let m = finish(status("active", 10_000), &hdr(Some(6), None));
         assert_eq!(
             names(&m),
-            ["t", "st", "dt", "protocol", "hbrs", "src", "srcuuid", "seq", "hg", "ts", "ld", "ttl"]
+            ["t", "st", "dt", "protocol", "src", "srcuuid", "seq", "hg", "ts", "ld", "ttl"]
         );
         assert_eq!(m.get_str("dt"), Some("2710"));
         assert_eq!(m.get_str("hg"), Some("6b03d216"));

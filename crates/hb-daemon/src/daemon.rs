@@ -151,7 +151,7 @@ pub fn run(opts: Options, ready: impl FnOnce()) -> anyhow::Result<Exit> {
             config.hacf.nodes.join(" ")
         );
     }
-    let mut guard = crate::guardian::Guard::spawn(&opts.paths.config_dir)
+    let guard = crate::guardian::Guard::spawn(&opts.paths.config_dir)
         .context("cannot start the crash guardian")?;
     tracing::debug!("crash guardian running as pid {}", guard.pid());
     if config.hacf.tuning.realtime && !opts.no_realtime {
@@ -164,14 +164,8 @@ pub fn run(opts: Options, ready: impl FnOnce()) -> anyhow::Result<Exit> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    let guard_ref = &mut guard;
     let result = rt.block_on(async move {
         let mut daemon = Daemon::start(&config, &opts, &log).await?;
-        // From now on the guardian can tell the peers at once if we die.
-        match daemon.auth.seal(&daemon.node.gone_message()) {
-            Ok(bytes) => guard_ref.arm(&bytes),
-            Err(e) => tracing::warn!("cannot seal the crash guardian's message: {e}"),
-        }
         ready();
         daemon.notify.ready();
         tracing::info!("heartbeat-rs {} started on node {local}", env!("CARGO_PKG_VERSION"));

@@ -162,16 +162,6 @@ impl Media {
     /// Opens sockets for every medium. `udpport` applies to ucast, ucast6 and bcast. Must run inside a
     /// tokio runtime (it registers the sockets and asks netlink for interface addresses).
     pub async fn open(specs: &[MediumSpec], udpport: u16) -> Result<Media> {
-        Media::open_with(specs, udpport, true).await
-    }
-
-    /// Opens the sending sockets only (the crash guardian's: it must never take a datagram
-    /// from the daemon's receive sockets). [`Media::recv`] then never returns.
-    pub async fn open_send_only(specs: &[MediumSpec], udpport: u16) -> Result<Media> {
-        Media::open_with(specs, udpport, false).await
-    }
-
-    async fn open_with(specs: &[MediumSpec], udpport: u16, receive: bool) -> Result<Media> {
         if specs.is_empty() || specs.len() > MAX_MEDIA {
             return Err(PlatformError::Invalid {
                 what: "media list",
@@ -242,10 +232,6 @@ impl Media {
                     (tx, dest.into(), ((*group).into(), *port), RxKind::Mcast)
                 }
             };
-            if !receive {
-                links.push(Link { spec: spec.clone(), tx, dest });
-                continue;
-            }
             let key = (dev.to_string(), rx_bind.0, rx_bind.1);
             let rx_index = match rx_keys.get(&key) {
                 Some(&i) => i,

@@ -26,8 +26,6 @@ pub const MAX_EVENTS: u64 = 20_000_000;
 /// Hard limit on engine outputs drained after one input.
 pub const MAX_OUTPUTS_PER_INPUT: usize = 10_000;
 /// Unix time the simulated wall clocks start near.
-/// Status keys remembered per (receiver, sender) to tell a first arrival from a copy.
-pub(crate) const SEEN_STATUS_KEEP: usize = 512;
 const WALL_EPOCH: i64 = 1_795_000_000;
 
 /// Options of one run that do not change what happens in it.
@@ -104,9 +102,6 @@ struct NodeSlot {
     wake: Option<SimTime>,
     /// Highest (generation, seq) of a status handed to this node, per sender.
     max_status: Vec<Option<(u64, u64)>>,
-    /// (generation, seq) of the statuses handed to the current engine, per sender (the newest
-    /// [`SEEN_STATUS_KEEP`]; anything older counts as seen).
-    seen_status: Vec<std::collections::BTreeSet<(u64, u64)>>,
     alive_since: Option<SimTime>,
     /// An orderly stop was asked of the current engine (it exits once its groups are released).
     stopping: bool,
@@ -183,7 +178,6 @@ impl<'a> World<'a> {
                 boots: 0,
                 wake: None,
                 max_status: vec![None; sc.nodes],
-                seen_status: vec![std::collections::BTreeSet::new(); sc.nodes],
                 alive_since: None,
                 stopping: false,
                 boot_after_exit: false,

@@ -186,13 +186,10 @@ thread_local! {
     static LAYOUTS: RefCell<Layouts> = RefCell::new(Default::default());
 }
 
-/// `t` value followed by the field names in order (`auth` left out: the sealer adds it; so is
-/// our `status` extension field `hbrs`, which heartbeat ignores, see `rsfast`).
+/// `t` value followed by the field names in order (`auth` left out: the sealer adds it).
 fn layout(m: &Message) -> Vec<String> {
     let mut v = vec![m.msg_type().unwrap_or("?").to_owned()];
-    v.extend(
-        m.fields().iter().map(|f| f.name.clone()).filter(|n| n != "auth" && n != crate::RS_FIELD),
-    );
+    v.extend(m.fields().iter().map(|f| f.name.clone()).filter(|n| n != "auth"));
     v
 }
 

@@ -176,8 +176,7 @@ fn failed_start_is_stopped_again_retried_then_handed_to_the_peer() {
     let mut c = Cluster::new(&["n1", "n2"], 1, AutoFailback::On);
     c.failing_starts.insert((0, 0));
     c.start_all();
-    // Both nodes are heartbeat-rs: start-up takes RQSTDELAY_RS, not 10 s; before the retry.
-    c.secs(3);
+    c.secs(12);
     let ev = c.events(0);
     assert!(ev.iter().any(|e| matches!(e, Event::StartFailed { group: GroupId(0), .. })));
     assert!(ev.contains(&Event::Ownership {

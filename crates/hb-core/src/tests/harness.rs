@@ -61,9 +61,6 @@ pub(crate) struct Cluster {
     pub(crate) double_run: Vec<(Instant, u16)>,
     /// The lease arbiter's store, when the nodes use one (see `lease_store`).
     pub(crate) store: Option<super::lease_store::Store>,
-    /// Nodes that pass for heartbeat 3.0.6: the `hbrs` field is removed from what they send and
-    /// from what they receive.
-    pub(crate) plain: BTreeSet<usize>,
 }
 
 pub(crate) fn auth() -> Authenticator {
@@ -123,7 +120,6 @@ impl Cluster {
             double_run: Vec::new(),
             drop_seq: BTreeSet::new(),
             store: None,
-            plain: BTreeSet::new(),
         }
     }
 
@@ -212,13 +208,10 @@ impl Cluster {
     }
 
     fn transmit(&mut self, from: usize, msg: &Message, link: Option<LinkId>) {
-        let mut plain = msg.clone();
-        plain.remove(crate::RS_FIELD);
-        let seal = |m: &Message| match self.auth.seal(m) {
+        let bytes = match self.auth.seal(msg) {
             Ok(b) => b,
-            Err(e) => panic!("seal failed: {e} for {m:?}"),
+            Err(e) => panic!("seal failed: {e} for {msg:?}"),
         };
-        let (bytes, plain_bytes) = (seal(msg), seal(&plain));
         let seq = msg.get_str("seq").and_then(|s| u32::from_str_radix(s, 16).ok());
         if seq.is_some_and(|s| self.drop_seq.remove(&(from, s))) {
             return;
@@ -233,12 +226,7 @@ impl Cluster {
                     continue;
                 }
                 let at = self.now + self.latency;
-                let b = if self.plain.contains(&from) || self.plain.contains(&to) {
-                    plain_bytes.clone()
-                } else {
-                    bytes.clone()
-                };
-                self.packets.push(Packet { at, to, link: LinkId(l), bytes: b });
+                self.packets.push(Packet { at, to, link: LinkId(l), bytes: bytes.clone() });
             }
         }
     }

@@ -18,7 +18,6 @@ mod moves_per_window;
 mod no_false_death;
 mod no_flapping;
 mod no_isolated_takeover;
-mod replay_bound;
 mod restart_scope;
 mod single_owner;
 
@@ -36,7 +35,6 @@ pub use moves_per_window::MovesPerWindow;
 pub use no_false_death::NoFalseDeath;
 pub use no_flapping::NoFlapping;
 pub use no_isolated_takeover::NoIsolatedTakeover;
-pub use replay_bound::ReplayBound;
 pub use restart_scope::RestartScope;
 pub use single_owner::SingleOwner;
 
@@ -75,11 +73,6 @@ pub enum Fact {
         fresh: bool,
         /// An old datagram replayed by the network (not proof that the sender lives now).
         replay: bool,
-        /// This (generation, seq) was handed to `to`'s current engine before: a copy (the
-        /// sender's echo, a network duplicate, a replay).
-        repeat: bool,
-        /// The dead interval the status advertises (`dt`, ms), if readable.
-        dt_ms: Option<u64>,
     },
     /// A group's real state on a node changed.
     Group {
@@ -307,7 +300,6 @@ pub fn standard() -> Vec<Box<dyn Invariant>> {
         Box::new(MovesPerWindow::default()),
         Box::new(RestartScope::default()),
         Box::new(CarrierLeaves::default()),
-        Box::new(ReplayBound::default()),
     ]
 }
 
@@ -333,7 +325,6 @@ pub fn expected_to_check(knobs: &Knobs) -> Vec<&'static str> {
         "admin-completes",
         "convergence",
         "liveness",
-        "replay-bound",
     ];
     if knobs.arbitration {
         names.extend([

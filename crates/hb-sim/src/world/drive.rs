@@ -58,7 +58,6 @@ impl World<'_> {
         };
         self.delivered += 1;
         let status = self.status_key(&verified);
-        let dt_ms = verified.message().get_str("dt").and_then(|d| u64::from_str_radix(d, 16).ok());
         self.trace.record_line(self.now, "deliver", to, bytes, || {
             format!("{kind:?} {} on medium {medium}", summary(verified.message()))
         });
@@ -80,14 +79,8 @@ impl World<'_> {
                     self.last_fresh[to][from] = Some(self.now);
                 }
             }
-            let seen = &mut slot.seen_status[from];
-            let repeat = !seen.insert(key)
-                || (seen.len() > super::SEEN_STATUS_KEEP && seen.first() == Some(&key));
-            while seen.len() > super::SEEN_STATUS_KEEP {
-                seen.pop_first();
-            }
             let replay = kind == DeliveryKind::Replay;
-            self.fact(&Fact::Status { from, to, fresh, replay, repeat, dt_ms })?;
+            self.fact(&Fact::Status { from, to, fresh, replay })?;
         }
         Ok(())
     }

@@ -206,7 +206,6 @@ impl World<'_> {
         slot.booted_at = Some(self.now);
         slot.alive_since = Some(self.now);
         slot.wake = None;
-        slot.seen_status.iter_mut().for_each(|s| s.clear());
         self.alive[n] = true;
         self.booted_at[n] = Some(self.now);
         self.last_boot[n] = Some(self.now);

@@ -22,11 +22,6 @@
 //! its ping nodes were lost; fixed in `standby.rs` `verify_standby_handover`, test
 //! `a_released_group_is_not_taken_back_without_ping_nodes`); `convergence` on 1335 passes
 //! since the issue-18 hb-core fixes (not re-diagnosed).
-//! Issue 20's heartbeat-rs-only start-up shortcuts (`hb-core` `rsfast`: 200 ms instead of
-//! `RQSTDELAY`, statuses answered at once) changed the timing of every seed and brought a
-//! `fence-failure-blocks` failure into seeds 0..150: seed 132 (three nodes; node1's fence of node2
-//! fails at 7.64 s, then `hb_takeover all` on node1 at 11.49 s gets it node2's group 0 through the
-//! standby exchange). Not diagnosed; it may be the checker fix above not covering this order.
 //!
 //! J (`no-isolated-takeover`): a node whose pinger reports its ping nodes lost still *receives*
 //!   groups by every path but a dead peer's takeover: auto_failback's standby exchange when the
@@ -91,4 +86,4 @@
 //! the heal phase must not leave its target off for good.
 
 /// (seed, violated invariant).
-pub const KNOWN: &[(u64, &str)] = &[(132, "fence-failure-blocks")];
+pub const KNOWN: &[(u64, &str)] = &[];
