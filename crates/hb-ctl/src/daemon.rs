@@ -64,6 +64,34 @@ pub fn fetch_vrrp_status() -> Result<Option<Status>, ClientError> {
     }
 }
 
+/// hbctl's exit code for the answer to a command's request: `Accepted` is handed to `accepted`
+/// (which prints it) and gives 0; `Refused` prints `hbctl: REFUSED: reason` and gives 1; any
+/// other answer or a failed call is described and gives [`EXIT_UNREACHABLE`].
+pub fn exit_code(
+    answer: Result<Response, ClientError>,
+    refused: &str,
+    accepted: impl FnOnce(String),
+) -> i32 {
+    match answer {
+        Ok(Response::Accepted { detail }) => {
+            accepted(detail);
+            0
+        }
+        Ok(Response::Refused { reason }) => {
+            eprintln!("hbctl: {refused}: {reason}");
+            1
+        }
+        Ok(other) => {
+            eprintln!("hbctl: {}", describe(&unexpected(&other)));
+            EXIT_UNREACHABLE
+        }
+        Err(err) => {
+            eprintln!("hbctl: {}", describe(&err));
+            EXIT_UNREACHABLE
+        }
+    }
+}
+
 /// Turns an answer that does not fit the request into an error that says what came.
 pub fn unexpected(answer: &Response) -> ClientError {
     match answer {

@@ -70,27 +70,12 @@ pub fn run(standby: bool, args: &Args) -> i32 {
         Request::Takeover { scope, .. } => ("takeover", scope.as_str()),
         _ => ("request", ""),
     };
-    match send(&request) {
-        Ok(Response::Accepted { detail }) => {
-            let what = if args.wait { "complete" } else { "accepted" };
-            if detail.is_empty() {
-                println!("{verb} [{scope}] {what}");
-            } else {
-                println!("{verb} [{scope}] {what}: {detail}");
-            }
-            0
+    daemon::exit_code(send(&request), &format!("{verb} [{scope}] refused"), |detail| {
+        let what = if args.wait { "complete" } else { "accepted" };
+        if detail.is_empty() {
+            println!("{verb} [{scope}] {what}");
+        } else {
+            println!("{verb} [{scope}] {what}: {detail}");
         }
-        Ok(Response::Refused { reason }) => {
-            eprintln!("hbctl: {verb} [{scope}] refused: {reason}");
-            1
-        }
-        Ok(other) => {
-            eprintln!("hbctl: {}", daemon::describe(&daemon::unexpected(&other)));
-            daemon::EXIT_UNREACHABLE
-        }
-        Err(err) => {
-            eprintln!("hbctl: {}", daemon::describe(&err));
-            daemon::EXIT_UNREACHABLE
-        }
-    }
+    })
 }

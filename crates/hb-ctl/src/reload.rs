@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use hb_api::{Request, Response};
+use hb_api::Request;
 
 use crate::daemon;
 
@@ -16,7 +16,7 @@ first changed resource. Timers, media, nodes, ping nodes, fencing, apiauth, log 
 health checks, metrics.cf and authkeys (all listed keys accepted, the active one used to \
 send) change without a restart. A broken file is refused as a whole with its file:line and the \
 running configuration stays. Changes of watchdog, tuning (realtime, rtprio, msgfmt, \
-coredumps...), env, respawn or cloud.conf are refused: they need a restart. So is a new \
+coredumps...), env, respawn, cloud.conf or arbiter.conf are refused: they need a restart. So is a new \
 preferred node for an existing group (remove the group in one reload, add it back in the next). While resource actions or a hand-over are in progress the \
 reload waits for them.";
 
@@ -25,22 +25,8 @@ const RELOAD_TIMEOUT: Duration = Duration::from_secs(150);
 
 /// Sends the request; returns the exit code (0 applied, 1 refused, 3 daemon unreachable).
 pub fn run() -> i32 {
-    match daemon::connect(RELOAD_TIMEOUT).and_then(|mut c| c.request(&Request::Reload)) {
-        Ok(Response::Accepted { detail }) => {
-            println!("{detail}");
-            0
-        }
-        Ok(Response::Refused { reason }) => {
-            eprintln!("hbctl: reload refused, the running configuration stays: {reason}");
-            1
-        }
-        Ok(other) => {
-            eprintln!("hbctl: {}", daemon::describe(&daemon::unexpected(&other)));
-            daemon::EXIT_UNREACHABLE
-        }
-        Err(err) => {
-            eprintln!("hbctl: {}", daemon::describe(&err));
-            daemon::EXIT_UNREACHABLE
-        }
-    }
+    let answer = daemon::connect(RELOAD_TIMEOUT).and_then(|mut c| c.request(&Request::Reload));
+    daemon::exit_code(answer, "reload refused, the running configuration stays", |detail| {
+        println!("{detail}")
+    })
 }
